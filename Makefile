@@ -1,0 +1,89 @@
+# muxgate — GNU make, pkg-config, no recursion.
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+BINDIR   ?= $(PREFIX)/bin
+MANDIR   ?= $(PREFIX)/share/man
+DOCDIR   ?= $(PREFIX)/share/doc/muxgate
+PKG_CONFIG ?= pkg-config
+VERSION  := 0.1.0
+
+PKGS := yaml-0.1 libsodium json-c libedit
+TEST_PKGS := cmocka
+
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+WARN     := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wpointer-arith \
+            -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+HARDEN   := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) -MMD -MP -I. \
+             -DMUXGATE_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(CFLAGS)
+LDHARDEN := -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
+
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+
+POLICY_SRCS := policy/load.c policy/schema.c policy/decide.c policy/match.c \
+               policy/key.c policy/safepath.c policy/errors.c \
+               policy/access.c
+GATEWAY_LIB_SRCS := gateway/log.c gateway/xmalloc.c gateway/str.c \
+               gateway/tokenize.c gateway/target.c gateway/tmux.c \
+               gateway/output.c gateway/identity.c gateway/spawn.c
+GATEWAY_SRCS := gateway/main.c gateway/shell.c gateway/cmd.c \
+               gateway/cmd-ls.c gateway/cmd-hosts.c gateway/cmd-new.c \
+               gateway/cmd-attach.c gateway/cmd-kill.c gateway/cmd-whoami.c \
+               gateway/cmd-help.c gateway/cmd-exit.c gateway/cmd-watch.c \
+               gateway/check.c gateway/transport.c gateway/transport-local.c \
+               gateway/session.c gateway/view.c gateway/menu.c
+
+POLICY_OBJS := $(POLICY_SRCS:.c=.o)
+GWLIB_OBJS  := $(GATEWAY_LIB_SRCS:.c=.o)
+GATEWAY_OBJS := $(GATEWAY_SRCS:.c=.o)
+
+UNIT_TESTS := tests/unit/test_policy tests/unit/test_decide tests/unit/test_key \
+              tests/unit/test_tokenize tests/unit/test_target tests/unit/test_tmux \
+              tests/unit/test_output tests/unit/test_safepath tests/unit/test_identity
+
+.PHONY: all check unit e2e install clean deps bench demo valgrind
+all: muxgate
+
+deps:
+	@contrib/install-deps --check || contrib/install-deps
+
+muxgate: $(GATEWAY_OBJS) $(GWLIB_OBJS) $(POLICY_OBJS)
+	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+%.o: %.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+tests/unit/test_%: tests/unit/test_%.o $(GWLIB_OBJS) $(POLICY_OBJS)
+	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs $(TEST_PKGS))
+
+check: deps
+	$(MAKE) muxgate $(UNIT_TESTS)
+	@tests/run-unit $(UNIT_TESTS)
+	@tests/run-e2e
+
+unit: muxgate $(UNIT_TESTS)
+	@tests/run-unit $(UNIT_TESTS)
+
+valgrind: $(UNIT_TESTS)
+	@VALGRIND=1 tests/run-unit $(UNIT_TESTS)
+
+e2e: muxgate
+	@tests/run-e2e
+
+install: muxgate
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(DOCDIR)/contrib/sshd_config.d $(DESTDIR)$(DOCDIR)/contrib/sudoers.d
+	install -m 0755 muxgate $(DESTDIR)$(BINDIR)/muxgate
+	install -m 0644 docs/muxgate.8 $(DESTDIR)$(MANDIR)/man8/muxgate.8
+	install -m 0644 docs/gateway.yaml.5 $(DESTDIR)$(MANDIR)/man5/gateway.yaml.5
+	install -m 0644 gateway.yaml.example docs/threat-model.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 contrib/sshd_config.d/muxgate.conf $(DESTDIR)$(DOCDIR)/contrib/sshd_config.d/
+	install -m 0644 contrib/sudoers.d/muxgate $(DESTDIR)$(DOCDIR)/contrib/sudoers.d/
+	install -m 0755 contrib/install-deps $(DESTDIR)$(DOCDIR)/contrib/
+
+clean:
+	rm -f muxgate $(UNIT_TESTS) */*.o */*.d tests/unit/*.o tests/unit/*.d
+
+-include $(wildcard $(POLICY_OBJS:.o=.d) $(GWLIB_OBJS:.o=.d) $(GATEWAY_OBJS:.o=.d) $(UNIT_TESTS:=.d))

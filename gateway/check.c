@@ -1,0 +1,183 @@
+/*
+ * check.c — `muxgate check`: the policy as sshd -t checks sshd_config,
+ * an identity's effective access (--explain), and one request decided
+ * as the shell would decide it (--can).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gateway/check.h"
+#include "gateway/exitcode.h"
+#include "gateway/log.h"
+#include "gateway/shell.h"
+#include "gateway/str.h"
+#include "gateway/target.h"
+#include "policy/policy.h"
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: muxgate check [-f CONFIG] [--explain IDENTITY "
+	    "| --can IDENTITY ACTION USER@HOST[:SESSION]]\n");
+}
+
+static int
+explain(const struct policy *p, const char *name)
+{
+	const struct policy_identity	*id;
+	const struct policy_host	*h;
+	struct buf			 b = { 0 };
+	unsigned			 set;
+	size_t				 i, j, k, shown = 0;
+	time_t				 exp;
+	char				 when[32];
+
+	if ((id = policy_identity_find(p, name)) == NULL) {
+		error_msg("no identity %s in the policy", name);
+		return MG_FAIL;
+	}
+	printf("identity %s\n  roles:", name);
+	for (i = 0; i < policy_identity_role_count(id); i++)
+		printf(" %s", policy_identity_role_at(id, i));
+	printf("\n");
+	if (policy_identity_disabled(id))
+		printf("  disabled: every login is refused\n");
+	if ((exp = policy_identity_expires(id)) != 0) {
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC",
+		    gmtime(&exp));
+		printf("  expires: %s%s\n", when, exp <= time(NULL) ?
+		    " (expired: every login is refused)" : "");
+	}
+	for (i = 0; i < policy_host_count(p); i++) {
+		h = policy_host_at(p, i);
+		for (j = 0; j < policy_host_user_count(h); j++) {
+			set = policy_allowed_actions(p, id, policy_host_name(h),
+			    policy_host_user_at(h, j));
+			if (set == 0)
+				continue;
+			buf_printf(&b, "  %-20s %-16s ", policy_host_name(h),
+			    policy_host_user_at(h, j));
+			for (k = 0; k < POLICY_NACTIONS; k++)
+				if (set & policy_action_at(k))
+					buf_printf(&b, "%s%s", (set &
+					    (policy_action_at(k) - 1)) ? "," : "",
+					    policy_action_name(
+					    policy_action_at(k)));
+			buf_addc(&b, '\n');
+			shown++;
+		}
+	}
+	if (shown == 0)
+		printf("  no access to any host\n");
+	else
+		printf("  %-20s %-16s %s\n%s", "HOST", "TMUX USER", "ACTIONS",
+		    b.data);
+	buf_free(&b);
+	return MG_OK;
+}
+
+static int
+can(const struct policy *p, const char *name, const char *action,
+    const char *target)
+{
+	const struct policy_identity	*id;
+	struct policy_verdict		 v;
+	struct target			 t;
+	enum policy_action		 a;
+	char				 err[256], why[256];
+	int				 code = MG_DENIED;
+
+	if ((id = policy_identity_find(p, name)) == NULL) {
+		error_msg("no identity %s in the policy", name);
+		return MG_FAIL;
+	}
+	if (policy_action_parse(action, &a) == -1) {
+		error_msg("unknown action %s (list, watch, attach, create, "
+		    "kill, kill-own)", action);
+		return MG_USAGE;
+	}
+	if (target_parse(target, TARGET_USER_HOST | TARGET_SESSION, &t, err,
+	    sizeof(err)) == -1) {
+		error_msg("%s", err);
+		return MG_USAGE;
+	}
+	policy_decide(p, id, a, t.host, t.user, &v);
+	if (v.allow && policy_identity_usable(id, time(NULL), NULL, why,
+	    sizeof(why)) == -1 && (policy_identity_disabled(id) ||
+	    policy_identity_expires(id) != 0))
+		printf("deny: %s\n", why);
+	else if (v.allow) {
+		printf("allow: role %s allow[%zu]\n", v.role, v.index);
+		code = MG_OK;
+	} else if (v.why == POLICY_WHY_DENY_RULE)
+		printf("deny: role %s deny[%zu]\n", v.role, v.index);
+	else if (v.why == POLICY_WHY_NO_HOST)
+		printf("deny: no host %s in the policy\n", t.host);
+	else if (v.why == POLICY_WHY_NO_USER)
+		printf("deny: %s is not a tmux user of %s\n", t.user, t.host);
+	else
+		printf("deny: no allow rule matches (default deny)\n");
+	target_free(&t);
+	return code;
+}
+
+int
+check_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "explain", required_argument, NULL, 'e' },
+		{ "can", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct policy_errors	 errs = { 0 };
+	struct policy		*p;
+	const char		*config = MUXGATE_DEFAULT_CONFIG;
+	const char		*explain_id = NULL, *can_id = NULL;
+	char			 err[512];
+	size_t			 i;
+	int			 ch, code;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "+f:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'f': config = optarg; break;
+		case 'e': explain_id = optarg; break;
+		case 'c': can_id = optarg; break;
+		case 'h': usage(); return MG_OK;
+		default: usage(); return MG_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if ((explain_id != NULL && can_id != NULL) ||
+	    (can_id != NULL && argc != 2) || (can_id == NULL && argc != 0)) {
+		usage();
+		return MG_USAGE;
+	}
+	if (policy_check_path(config, geteuid(), err, sizeof(err)) == -1) {
+		fprintf(stderr, "%s: refused: %s\n", config, err);
+		return MG_FAIL;
+	}
+	if ((p = policy_load(config, &errs)) == NULL) {
+		for (i = 0; i < errs.n; i++)
+			fprintf(stderr, "%s\n", errs.msgs[i]);
+		policy_errors_free(&errs);
+		return MG_FAIL;
+	}
+	if (explain_id != NULL)
+		code = explain(p, explain_id);
+	else if (can_id != NULL)
+		code = can(p, can_id, argv[0], argv[1]);
+	else {
+		printf("%s: OK\n", config);
+		code = MG_OK;
+	}
+	fflush(stdout);
+	policy_free(p);
+	return code;
+}

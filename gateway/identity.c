@@ -1,0 +1,195 @@
+/*
+ * identity.c — map the connection to a policy identity.  With OpenSSH's
+ * ExposeAuthInfo, SSH_USER_AUTH names a file listing the methods that
+ * authenticated the connection; its "publickey" lines are the keys.
+ * Never a default: no match is a refusal.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gateway/exitcode.h"
+#include "gateway/identity.h"
+#include "gateway/log.h"
+#include "gateway/str.h"
+#include "gateway/xmalloc.h"
+
+#define AUTH_INFO_MAX 65536
+
+/* A refusal: one line, and the exit code for "permission denied". */
+#define refuse(...) (error_msg(__VA_ARGS__), MG_DENIED)
+
+int
+identity_parse_auth(const char *text, struct auth_keys *k, char *err,
+    size_t errlen)
+{
+	char		*copy, *line, *save = NULL;
+	const char	*errstr;
+
+	memset(k, 0, sizeof(*k));
+	copy = xstrdup(text);
+	for (line = strtok_r(copy, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, "publickey ", 10) != 0)
+			continue;
+		if (k->n == IDENTITY_MAX_KEYS) {
+			snprintf(err, errlen, "too many keys in auth info");
+			goto fail;
+		}
+		if (policy_key_parse(line + 10, &k->blob[k->n], &k->len[k->n],
+		    &errstr) == -1) {
+			snprintf(err, errlen, "bad key in auth info: %s", errstr);
+			goto fail;
+		}
+		k->n++;
+	}
+	free(copy);
+	return 0;
+fail:
+	free(copy);
+	identity_keys_free(k);
+	return -1;
+}
+
+void
+identity_keys_free(struct auth_keys *k)
+{
+	size_t	i;
+
+	for (i = 0; i < k->n; i++)
+		free(k->blob[i]);
+	memset(k, 0, sizeof(*k));
+}
+
+char *
+identity_client_addr(const char *conn)
+{
+	size_t	n;
+
+	if (conn == NULL || *conn == '\0')
+		return NULL;
+	n = strcspn(conn, " ");
+	if (n == 0 || n > 64)
+		return NULL;
+	return xstrndup(conn, n);
+}
+
+static int
+read_auth_file(const char *path, struct buf *b, char *err, size_t errlen)
+{
+	char	tmp[4096];
+	ssize_t	n;
+	int	fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while ((n = read(fd, tmp, sizeof(tmp))) != 0) {
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		if (b->len + (size_t)n > AUTH_INFO_MAX) {
+			snprintf(err, errlen, "%s: too large", path);
+			close(fd);
+			return -1;
+		}
+		buf_add(b, tmp, (size_t)n);
+	}
+	close(fd);
+	return 0;
+}
+
+/* The keys that authenticated this connection, if sshd told us. */
+static int
+auth_keys(struct auth_keys *k, bool *told, char *err, size_t errlen)
+{
+	const char	*path = getenv("SSH_USER_AUTH");
+	struct buf	 b = { 0 };
+	int		 r;
+
+	memset(k, 0, sizeof(*k));
+	*told = path != NULL && *path != '\0';
+	if (!*told)
+		return 0;
+	if (read_auth_file(path, &b, err, errlen) == -1) {
+		buf_free(&b);
+		return -1;
+	}
+	r = identity_parse_auth(b.data != NULL ? b.data : "", k, err, errlen);
+	buf_free(&b);
+	return r;
+}
+
+/* Every key must lead to the same identity, or nobody is logged in. */
+static int
+match_keys(struct gw *gw, const struct auth_keys *k)
+{
+	const struct policy_identity	*id, *found = NULL;
+	char				 fp[POLICY_FP_LEN];
+	size_t				 i;
+
+	if (k->n == 0)
+		return refuse("no identity: this connection was not "
+		    "authenticated by a public key");
+	for (i = 0; i < k->n; i++) {
+		policy_key_fingerprint(k->blob[i], k->len[i], fp);
+		id = policy_identity_by_key(gw->policy, k->blob[i], k->len[i]);
+		if (id == NULL)
+			return refuse("unknown key %s", fp);
+		if (found != NULL && found != id)
+			return refuse("keys of more than one identity "
+			    "authenticated this connection");
+		found = id;
+		if (!gw->have_key) {
+			memcpy(gw->key_fp, fp, sizeof(fp));
+			gw->have_key = true;
+		}
+	}
+	gw->id = found;
+	return MG_OK;
+}
+
+int
+identity_resolve(struct gw *gw, const char *forced)
+{
+	struct auth_keys	 k;
+	bool			 told;
+	char			 err[256], why[256];
+	char			*addr;
+	int			 code;
+
+	if (auth_keys(&k, &told, err, sizeof(err)) == -1)
+		return refuse("no identity: %s", err);
+	if (forced != NULL) {
+		if (k.n > 0) {
+			policy_key_fingerprint(k.blob[0], k.len[0], gw->key_fp);
+			gw->have_key = true;
+		}
+		if ((gw->id = policy_identity_find(gw->policy, forced)) == NULL)
+			code = refuse("unknown identity %s", forced);
+		else
+			code = MG_OK;
+	} else if (!told)
+		code = refuse("no identity: SSH_USER_AUTH is not set (sshd "
+		    "needs ExposeAuthInfo yes, or use --identity)");
+	else
+		code = match_keys(gw, &k);
+	identity_keys_free(&k);
+	if (code != MG_OK)
+		return code;
+	addr = identity_client_addr(getenv("SSH_CONNECTION"));
+	if (policy_identity_usable(gw->id, time(NULL), addr, why,
+	    sizeof(why)) == -1)
+		code = refuse("%s", why);
+	free(addr);
+	return code;
+}

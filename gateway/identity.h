@@ -1,0 +1,33 @@
+/* identity.h — who is behind this connection. */
+#ifndef MUXGATE_IDENTITY_H
+#define MUXGATE_IDENTITY_H
+
+#include <stddef.h>
+#include "gateway/gw.h"
+
+#define IDENTITY_MAX_KEYS 16
+
+struct auth_keys {
+	unsigned char	*blob[IDENTITY_MAX_KEYS];
+	size_t		 len[IDENTITY_MAX_KEYS];
+	size_t		 n;
+};
+
+/*
+ * Parse the text of sshd's ExposeAuthInfo file: every "publickey TYPE
+ * BASE64" line gives a key; other methods are ignored.  Returns 0 or -1
+ * with ERR set.
+ */
+int	identity_parse_auth(const char *text, struct auth_keys *, char *err,
+	    size_t errlen) __attribute__((warn_unused_result));
+void	identity_keys_free(struct auth_keys *);
+/* The client address, the first field of SSH_CONNECTION, or NULL. */
+char	*identity_client_addr(const char *ssh_connection);
+/*
+ * Set GW->id from FORCED (--identity) or the authenticating key, and check
+ * the identity may log in now from here.  Returns an exit code; on
+ * refusal the reason is already reported.
+ */
+int	identity_resolve(struct gw *, const char *forced);
+
+#endif

@@ -1,0 +1,91 @@
+/*
+ * main.c — one binary, subcommands.  Also the gateway account's login
+ * shell: sshd runs a login shell as "-muxgate" (interactive) or
+ * "muxgate -c COMMAND".
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "gateway/check.h"
+#include "gateway/exitcode.h"
+#include "gateway/log.h"
+#include "gateway/shell.h"
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: muxgate shell [-f CONFIG] [--identity NAME]\n"
+	    "       muxgate -c COMMAND\n"
+	    "       muxgate check [-f CONFIG] [--explain IDENTITY | --can "
+	    "IDENTITY ACTION USER@HOST[:SESSION]]\n"
+	    "       muxgate --version | help\n");
+}
+
+static int
+shell_cmd(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "identity", required_argument, NULL, 'i' },
+		{ "config", required_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char	*config = MUXGATE_DEFAULT_CONFIG, *identity = NULL;
+	int		 ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "+f:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'f': config = optarg; break;
+		case 'i': identity = optarg; break;
+		default: usage(stderr); return MG_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return MG_USAGE;
+	}
+	return shell_main(config, identity, NULL);
+}
+
+int
+main(int argc, char **argv)
+{
+	umask(077);
+	/* A closed client must not kill us half-way through a write. */
+	signal(SIGPIPE, SIG_IGN);
+	log_init("muxgate");
+	if (argv[0] != NULL && argv[0][0] == '-' && argc == 1)
+		return shell_main(MUXGATE_DEFAULT_CONFIG, NULL, NULL);
+	if (argc < 2) {
+		usage(stderr);
+		return MG_USAGE;
+	}
+	if (strcmp(argv[1], "-c") == 0) {
+		if (argc != 3) {
+			usage(stderr);
+			return MG_USAGE;
+		}
+		return shell_main(MUXGATE_DEFAULT_CONFIG, NULL, argv[2]);
+	}
+	if (strcmp(argv[1], "shell") == 0)
+		return shell_cmd(argc - 1, argv + 1);
+	if (strcmp(argv[1], "check") == 0)
+		return check_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+		printf("muxgate %s\n", MUXGATE_VERSION);
+		return MG_OK;
+	}
+	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) {
+		usage(stdout);
+		return MG_OK;
+	}
+	error_msg("unknown subcommand %s", argv[1]);
+	usage(stderr);
+	return MG_USAGE;
+}

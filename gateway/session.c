@@ -1,0 +1,181 @@
+/* session.c — tmux verbs on a (host, user) pair, via its transport. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gateway/exitcode.h"
+#include "gateway/log.h"
+#include "gateway/session.h"
+#include "gateway/xmalloc.h"
+
+void
+session_list(const struct policy_host *h, const char *user, struct listing *l)
+{
+	struct argv		 args = { 0 };
+	struct transport_result	 r;
+	char			 err[128];
+
+	memset(&l->sessions, 0, sizeof(l->sessions));
+	l->error = NULL;
+	tmux_args_list(&args);
+	transport_for(h)->run(h, user, &args, &r);
+	argv_free(&args);
+	l->status = r.status;
+	if (r.status != HOST_OK) {
+		l->error = r.message;
+		r.message = NULL;
+	} else if (r.tmux_code != 0) {
+		/* No server running is a fact (no sessions), not an error. */
+		if (tmux_classify(r.err) != TMUX_NO_SERVER) {
+			l->status = HOST_ERROR;
+			l->error = xstrdup(r.err[0] != '\0' ? r.err :
+			    "tmux failed");
+		}
+	} else if (tmux_parse_sessions(r.out, &l->sessions, err,
+	    sizeof(err)) == -1) {
+		l->status = HOST_ERROR;
+		l->error = xstrdup(err);
+	}
+	transport_result_free(&r);
+}
+
+void
+session_list_scope(struct gw *gw, const char *host, const char *user,
+    struct listings *out)
+{
+	const struct policy_host	*h;
+	const char			*u;
+	struct listing			*l;
+	unsigned			 acts;
+	size_t				 i, j;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < policy_host_count(gw->policy); i++) {
+		h = policy_host_at(gw->policy, i);
+		if (host != NULL && strcmp(host, policy_host_name(h)) != 0)
+			continue;
+		for (j = 0; j < policy_host_user_count(h); j++) {
+			u = policy_host_user_at(h, j);
+			if (user != NULL && strcmp(user, u) != 0)
+				continue;
+			acts = policy_allowed_actions(gw->policy, gw->id,
+			    policy_host_name(h), u);
+			if ((acts & POLICY_LIST) == 0)
+				continue;
+			out->v = xreallocarray(out->v, out->n + 1,
+			    sizeof(*out->v));
+			l = &out->v[out->n++];
+			l->host = policy_host_name(h);
+			l->user = u;
+			l->actions = acts;
+			session_list(h, u, l);
+		}
+	}
+}
+
+void
+listings_free(struct listings *ls)
+{
+	size_t	i;
+
+	for (i = 0; i < ls->n; i++) {
+		free(ls->v[i].error);
+		tmux_sessions_free(&ls->v[i].sessions);
+	}
+	free(ls->v);
+	ls->v = NULL;
+	ls->n = 0;
+}
+
+/* Report a transport failure; returns the exit code for it. */
+static int
+report(const struct policy_host *h, const char *user,
+    const struct transport_result *r)
+{
+	error_msg("%s@%s: %s: %s", user, policy_host_name(h),
+	    host_status_name(r->status), r->message != NULL ? r->message : "");
+	return MG_FAIL;
+}
+
+int
+session_create(const struct policy_host *h, const char *user,
+    const char *name, const char *owner, int cmdc, char **cmdv)
+{
+	const struct transport	*t = transport_for(h);
+	struct argv		 args = { 0 };
+	struct transport_result	 r;
+	char			*home;
+	int			 code = MG_OK;
+
+	home = t->home(h, user);
+	tmux_args_new(&args, name, home, owner, (long long)time(NULL), cmdc,
+	    cmdv);
+	free(home);
+	t->run(h, user, &args, &r);
+	argv_free(&args);
+	if (r.status != HOST_OK)
+		code = report(h, user, &r);
+	else if (r.tmux_code != 0) {
+		if (tmux_classify(r.err) == TMUX_DUPLICATE)
+			error_msg("%s@%s:%s: session exists", user,
+			    policy_host_name(h), name);
+		else
+			error_msg("%s@%s:%s: %s", user, policy_host_name(h),
+			    name, r.err);
+		code = MG_FAIL;
+	}
+	transport_result_free(&r);
+	return code;
+}
+
+int
+session_kill(const struct policy_host *h, const char *user, const char *name)
+{
+	struct argv		 args = { 0 };
+	struct transport_result	 r;
+	int			 code = MG_OK;
+
+	tmux_args_kill(&args, name);
+	transport_for(h)->run(h, user, &args, &r);
+	argv_free(&args);
+	if (r.status != HOST_OK)
+		code = report(h, user, &r);
+	else if (r.tmux_code != 0) {
+		switch (tmux_classify(r.err)) {
+		case TMUX_NO_SERVER:
+		case TMUX_NO_SESSION:
+			error_msg("no session %s@%s:%s", user,
+			    policy_host_name(h), name);
+			code = MG_NOSESSION;
+			break;
+		default:
+			error_msg("%s@%s:%s: %s", user, policy_host_name(h),
+			    name, r.err);
+			code = MG_FAIL;
+		}
+	}
+	transport_result_free(&r);
+	return code;
+}
+
+int
+session_attach(const struct policy_host *h, const char *user,
+    const char *name, bool readonly)
+{
+	struct argv		 args = { 0 };
+	struct transport_result	 r;
+	int			 code = MG_OK;
+
+	tmux_args_attach(&args, name, readonly);
+	transport_for(h)->attach(h, user, &args, &r);
+	argv_free(&args);
+	if (r.status != HOST_OK)
+		code = report(h, user, &r);
+	else if (r.tmux_code != 0) {
+		error_msg("%s@%s:%s: attach failed (tmux exit %d)", user,
+		    policy_host_name(h), name, r.tmux_code);
+		code = MG_FAIL;
+	}
+	transport_result_free(&r);
+	return code;
+}

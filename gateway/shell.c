@@ -1,0 +1,94 @@
+/* shell.c — one command, a batch, or the interactive menu. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gateway/cmd.h"
+#include "gateway/exitcode.h"
+#include "gateway/identity.h"
+#include "gateway/log.h"
+#include "gateway/menu.h"
+#include "gateway/shell.h"
+#include "gateway/tokenize.h"
+
+struct policy *
+shell_load_policy(const char *config)
+{
+	struct policy_errors	 errs = { 0 };
+	struct policy		*p;
+	char			 err[512];
+
+	if (policy_check_path(config, geteuid(), err, sizeof(err)) == -1) {
+		error_msg("refusing policy %s: %s", config, err);
+		return NULL;
+	}
+	if ((p = policy_load(config, &errs)) == NULL) {
+		if (errs.n > 1)
+			error_msg("invalid policy: %s (and %zu more: run "
+			    "muxgate check)", errs.msgs[0], errs.n - 1);
+		else
+			error_msg("invalid policy: %s", errs.n > 0 ?
+			    errs.msgs[0] : config);
+	}
+	policy_errors_free(&errs);
+	return p;
+}
+
+/* Commands on stdin, one per line; the first failure ends the batch. */
+static int
+run_batch(struct gw *gw)
+{
+	char	*line = NULL;
+	size_t	 cap = 0;
+	ssize_t	 n;
+	int	 code = MG_OK;
+	bool	 leave = false;
+
+	while (!leave && (n = getline(&line, &cap, stdin)) != -1) {
+		if (n > 0 && line[n - 1] == '\n')
+			line[--n] = '\0';
+		if (n > TOKENIZE_MAX_LINE) {
+			code = cmd_error(MG_USAGE, "line longer than %d bytes",
+			    TOKENIZE_MAX_LINE);
+			break;
+		}
+		if (line[strspn(line, " \t")] == '\0' ||
+		    line[strspn(line, " \t")] == '#')
+			continue;
+		if ((code = cmd_run_line(gw, line, &leave)) != MG_OK)
+			break;
+	}
+	free(line);
+	return code;
+}
+
+int
+shell_main(const char *config, const char *identity, const char *command)
+{
+	struct gw	 gw;
+	int		 code;
+
+	memset(&gw, 0, sizeof(gw));
+	if ((gw.policy = shell_load_policy(config)) == NULL)
+		return MG_FAIL;
+	if ((code = identity_resolve(&gw, identity)) != MG_OK)
+		goto out;
+	if (command == NULL)
+		command = getenv("SSH_ORIGINAL_COMMAND");
+	gw.tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+	if (command != NULL && *command != '\0') {
+		bool leave;
+		gw.mode = GW_ONESHOT;
+		code = cmd_run_line(&gw, command, &leave);
+	} else if (gw.tty) {
+		gw.mode = GW_INTERACTIVE;
+		code = menu_run(&gw);
+	} else {
+		gw.mode = GW_BATCH;
+		code = run_batch(&gw);
+	}
+out:
+	policy_free(gw.policy);
+	return code;
+}

@@ -1,0 +1,22 @@
+/* shell.h — the gateway shell: policy, identity, then commands. */
+#ifndef MUXGATE_SHELL_H
+#define MUXGATE_SHELL_H
+
+#include "policy/policy.h"
+
+#define MUXGATE_DEFAULT_CONFIG "/etc/muxgate/gateway.yaml"
+
+/*
+ * Load CONFIG refusing unsafe permissions or any error.  Returns NULL
+ * after reporting one line.
+ */
+struct policy	*shell_load_policy(const char *config);
+/*
+ * Run the shell.  COMMAND is the -c command, or NULL to take
+ * SSH_ORIGINAL_COMMAND, or else a batch on stdin, or else the menu.
+ * Returns the exit code.
+ */
+int		 shell_main(const char *config, const char *identity,
+		    const char *command);
+
+#endif

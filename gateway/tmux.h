@@ -1,0 +1,49 @@
+/*
+ * tmux.h — tmux verbs as argument vectors, and the parsing of what tmux
+ * prints.  Pure: nothing here runs tmux; see session.c and transport.h.
+ */
+#ifndef MUXGATE_TMUX_H
+#define MUXGATE_TMUX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "gateway/str.h"
+
+struct tmux_session {
+	char		*name;		/* as tmux reports it: untrusted */
+	unsigned	 windows;
+	long long	 created;
+	long long	 activity;
+	unsigned	 attached;
+	char		*owner;		/* @muxgate-owner, NULL if none */
+};
+
+struct tmux_sessions {
+	struct tmux_session	*v;
+	size_t			 n;
+};
+
+/* Arguments after the tmux binary.  Every target is exact-match "=NAME". */
+void	tmux_args_list(struct argv *);
+void	tmux_args_new(struct argv *, const char *name, const char *cwd,
+	    const char *owner, long long created, int cmdc, char **cmdv);
+void	tmux_args_kill(struct argv *, const char *name);
+void	tmux_args_attach(struct argv *, const char *name, bool readonly);
+
+/* Parse list-sessions output in tmux_args_list()'s format. */
+int	tmux_parse_sessions(const char *text, struct tmux_sessions *,
+	    char *err, size_t errlen) __attribute__((warn_unused_result));
+void	tmux_sessions_free(struct tmux_sessions *);
+const struct tmux_session *tmux_sessions_find(const struct tmux_sessions *,
+	    const char *name);
+
+/* What a failed tmux command said. */
+enum tmux_failure {
+	TMUX_NO_SERVER,		/* no server running: no sessions at all */
+	TMUX_NO_SESSION,	/* can't find session */
+	TMUX_DUPLICATE,		/* duplicate session */
+	TMUX_OTHER,
+};
+enum tmux_failure tmux_classify(const char *stderr_text);
+
+#endif

@@ -1,0 +1,20 @@
+/* tokenize.h — split a command line into words.  Not a shell. */
+#ifndef MUXGATE_TOKENIZE_H
+#define MUXGATE_TOKENIZE_H
+
+#include <stddef.h>
+#include "gateway/str.h"
+
+#define TOKENIZE_MAX_LINE 4096
+
+/*
+ * Whitespace (space, tab) separates words; '...' and "..." group and
+ * nothing inside them is special.  Outside quotes the shell characters
+ * $ ` ; | & < > ( ) * ? [ ] { } ~ ! and backslash are refused, as are
+ * control characters and lines over TOKENIZE_MAX_LINE bytes.  Returns 0,
+ * or -1 with one line of explanation in ERR (and OUT left empty).
+ */
+int	tokenize(const char *line, struct argv *out, char *err, size_t errlen)
+	    __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,208 @@
+/*
+ * transport-local.c — tmux on the bastion itself.  The gateway's own
+ * user runs tmux directly; anyone else's tmux is reached with
+ * `sudo -n -u USER -- tmux ...`, which needs a NOPASSWD rule and fails
+ * (forbidden) rather than prompting.
+ */
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gateway/log.h"
+#include "gateway/spawn.h"
+#include "gateway/transport.h"
+#include "gateway/xmalloc.h"
+
+#define SUDO_PATH "/usr/bin/sudo"
+
+/* tmux is looked up once, on a fixed PATH, never the caller's. */
+static const char *
+tmux_path(void)
+{
+	static const char *const dirs[] = { "/usr/local/bin/tmux",
+	    "/usr/bin/tmux", "/bin/tmux", NULL };
+	static const char	*found;
+	const char *const	*p;
+
+	if (found != NULL)
+		return found;
+	for (p = dirs; *p != NULL; p++)
+		if (access(*p, X_OK) == 0)
+			return found = *p;
+	return NULL;
+}
+
+/*
+ * tmux keeps its socket in /tmp/tmux-UID.  If that directory is not the
+ * user's own and private, whoever controls it controls what we talk to.
+ */
+static int
+check_socket_dir(uid_t uid, char *err, size_t errlen)
+{
+	char		path[64];
+	struct stat	st;
+
+	snprintf(path, sizeof(path), "/tmp/tmux-%u", (unsigned)uid);
+	if (lstat(path, &st) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode) || st.st_uid != uid ||
+	    (st.st_mode & 077) != 0) {
+		snprintf(err, errlen, "unsafe tmux socket directory %s (not "
+		    "a private directory of uid %u)", path, (unsigned)uid);
+		return -1;
+	}
+	return 0;
+}
+
+/* sudo's own refusals, as opposed to tmux failing under sudo. */
+static bool
+sudo_refused(const struct spawn_result *sr)
+{
+	const char	*e = sr->err.data != NULL ? sr->err.data : "";
+
+	if (!sr->exited || sr->code != 1)
+		return false;
+	return strncmp(e, "sudo:", 5) == 0 || strstr(e, "Sorry, user") != NULL ||
+	    strstr(e, "is not in the sudoers file") != NULL;
+}
+
+static char *
+first_line(const char *s)
+{
+	size_t	n;
+
+	if (s == NULL)
+		return xstrdup("");
+	n = strcspn(s, "\n");
+	return xstrndup(s, n);
+}
+
+static int
+build(const char *user, const struct argv *args, struct argv *full,
+    struct transport_result *r)
+{
+	const char	*tmux;
+	struct passwd	*pw;
+	char		 err[256];
+	int		 i;
+
+	if ((tmux = tmux_path()) == NULL) {
+		r->status = HOST_ERROR;
+		r->message = xstrdup("tmux is not installed");
+		return -1;
+	}
+	if ((pw = getpwnam(user)) == NULL) {
+		r->status = HOST_ERROR;
+		xasprintf(&r->message, "no Unix user %s on this host", user);
+		return -1;
+	}
+	if (check_socket_dir(pw->pw_uid, err, sizeof(err)) == -1) {
+		r->status = HOST_ERROR;
+		r->message = xstrdup(err);
+		return -1;
+	}
+	if (pw->pw_uid != geteuid()) {
+		argv_add(full, SUDO_PATH);
+		argv_add(full, "-n");
+		argv_add(full, "-u");
+		argv_add(full, user);
+		argv_add(full, "--");
+	}
+	argv_add(full, tmux);
+	for (i = 0; i < args->n; i++)
+		argv_add(full, args->v[i]);
+	return 0;
+}
+
+static void
+finish(const struct spawn_result *sr, bool via_sudo,
+    struct transport_result *r)
+{
+	if (sr->timed_out) {
+		r->status = HOST_TIMEOUT;
+		r->message = xstrdup("tmux did not answer in time");
+	} else if (via_sudo && sudo_refused(sr)) {
+		r->status = HOST_FORBIDDEN;
+		r->message = first_line(sr->err.data);
+	} else if (!sr->exited) {
+		r->status = HOST_ERROR;
+		xasprintf(&r->message, "tmux killed by signal %d", sr->signo);
+	} else {
+		r->status = HOST_OK;
+		r->tmux_code = sr->code;
+		r->out = xstrdup(sr->out.data != NULL ? sr->out.data : "");
+		r->err = first_line(sr->err.data);
+	}
+}
+
+static void
+local_run(const struct policy_host *h, const char *user,
+    const struct argv *args, struct transport_result *r)
+{
+	struct argv		full = { 0 };
+	struct spawn_result	sr;
+	char			err[256];
+
+	memset(r, 0, sizeof(*r));
+	if (build(user, args, &full, r) == -1)
+		goto out;
+	debug("running %s as %s", full.v[0], user);
+	if (spawn_capture(&full, TRANSPORT_TIMEOUT_MS, &sr, err,
+	    sizeof(err)) == -1) {
+		r->status = HOST_ERROR;
+		r->message = xstrdup(err);
+		goto out;
+	}
+	finish(&sr, strcmp(full.v[0], SUDO_PATH) == 0, r);
+	spawn_result_free(&sr);
+out:
+	argv_free(&full);
+}
+
+static void
+local_attach(const struct policy_host *h, const char *user,
+    const struct argv *args, struct transport_result *r)
+{
+	struct argv		full = { 0 };
+	struct spawn_result	sr;
+	char			err[256];
+
+	memset(r, 0, sizeof(*r));
+	if (build(user, args, &full, r) == -1)
+		goto out;
+	if (spawn_foreground(&full, &sr, err, sizeof(err)) == -1) {
+		r->status = HOST_ERROR;
+		r->message = xstrdup(err);
+		goto out;
+	}
+	finish(&sr, false, r);
+	spawn_result_free(&sr);
+out:
+	argv_free(&full);
+}
+
+static char *
+local_home(const struct policy_host *h, const char *user)
+{
+	struct passwd	*pw;
+
+	if ((pw = getpwnam(user)) == NULL || pw->pw_dir == NULL ||
+	    pw->pw_dir[0] != '/')
+		return NULL;
+	return xstrdup(pw->pw_dir);
+}
+
+const struct transport transport_local = {
+	.name = "local",
+	.run = local_run,
+	.attach = local_attach,
+	.home = local_home,
+};

@@ -1,0 +1,81 @@
+/* view.c — text and JSON renderings shared by ls and the menu. */
+#include <stdlib.h>
+#include <time.h>
+#include <json-c/json.h>
+
+#include "gateway/output.h"
+#include "gateway/view.h"
+
+void
+view_target(struct buf *b, const struct listing *l,
+    const struct tmux_session *s)
+{
+	char	*name = out_escape(s->name);
+
+	buf_printf(b, "%s@%s:%s", l->user, l->host, name);
+	free(name);
+}
+
+void
+view_details(struct buf *b, const struct tmux_session *s)
+{
+	char		when[32];
+	struct tm	tm;
+	time_t		t = (time_t)s->created;
+
+	localtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
+	buf_printf(b, "(%u window%s, created %s, %u attached", s->windows,
+	    s->windows == 1 ? "" : "s", when, s->attached);
+	if (s->owner != NULL)
+		buf_printf(b, ", owner %s", s->owner);
+	buf_adds(b, ")");
+}
+
+void
+view_status(struct buf *b, const struct listing *l)
+{
+	char	*err = l->error != NULL ? out_escape(l->error) : NULL;
+
+	buf_printf(b, "%s@%s: %s", l->user, l->host,
+	    host_status_name(l->status));
+	if (l->status == HOST_OK && l->sessions.n == 0)
+		buf_adds(b, ", no sessions");
+	if (err != NULL)
+		buf_printf(b, " (%s)", err);
+	free(err);
+}
+
+struct json_object *
+view_listing_json(const struct listing *l)
+{
+	struct json_object	*o, *arr, *so;
+	const struct tmux_session *s;
+	size_t			 i;
+
+	o = json_object_new_object();
+	json_object_object_add(o, "host", json_object_new_string(l->host));
+	json_object_object_add(o, "user", json_object_new_string(l->user));
+	json_object_object_add(o, "status",
+	    json_object_new_string(host_status_name(l->status)));
+	if (l->error != NULL)
+		json_object_object_add(o, "error", out_json_string(l->error));
+	arr = json_object_new_array();
+	for (i = 0; i < l->sessions.n; i++) {
+		s = &l->sessions.v[i];
+		so = json_object_new_object();
+		json_object_object_add(so, "name", out_json_string(s->name));
+		json_object_object_add(so, "windows",
+		    json_object_new_int64(s->windows));
+		json_object_object_add(so, "created",
+		    json_object_new_int64(s->created));
+		json_object_object_add(so, "activity",
+		    json_object_new_int64(s->activity));
+		json_object_object_add(so, "attached",
+		    json_object_new_int64(s->attached));
+		json_object_object_add(so, "owner", out_json_string(s->owner));
+		json_object_array_add(arr, so);
+	}
+	json_object_object_add(o, "sessions", arr);
+	return o;
+}

@@ -1,0 +1,20 @@
+/* view.h — how sessions and host rows look on a terminal (escaped). */
+#ifndef MUXGATE_VIEW_H
+#define MUXGATE_VIEW_H
+
+#include "gateway/session.h"
+#include "gateway/str.h"
+
+struct json_object;
+
+/* "deploy@bastion:build" with the name escaped. */
+void	view_target(struct buf *, const struct listing *,
+	    const struct tmux_session *);
+/* "(2 windows, created 2026-11-23 19:00, 1 attached, owner alice)" */
+void	view_details(struct buf *, const struct tmux_session *);
+/* "build@bastion: forbidden (sudo: a password is required)" */
+void	view_status(struct buf *, const struct listing *);
+/* The JSON object of one listing, as in `ls --json`. */
+struct json_object *view_listing_json(const struct listing *);
+
+#endif

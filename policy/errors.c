@@ -1,0 +1,104 @@
+/* errors.c — error lists and the allocation helpers of the policy library. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/policy-int.h"
+
+/*
+ * The policy library has no log and no exit: running out of memory while
+ * loading a policy is reported as abort(), which a caller cannot recover
+ * from meaningfully either.
+ */
+void *
+pcalloc(size_t n, size_t size)
+{
+	void	*p;
+
+	if ((p = calloc(n == 0 ? 1 : n, size == 0 ? 1 : size)) == NULL)
+		abort();
+	return p;
+}
+
+void *
+preallocarray(void *p, size_t n, size_t size)
+{
+	if ((p = reallocarray(p, n == 0 ? 1 : n, size == 0 ? 1 : size)) == NULL)
+		abort();
+	return p;
+}
+
+char *
+pstrdup(const char *s)
+{
+	char	*r;
+
+	if ((r = strdup(s)) == NULL)
+		abort();
+	return r;
+}
+
+void
+strlist_add(struct strlist *l, const char *s)
+{
+	l->v = preallocarray(l->v, l->n + 1, sizeof(*l->v));
+	l->v[l->n++] = pstrdup(s);
+}
+
+void
+strlist_free(struct strlist *l)
+{
+	size_t	i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+bool
+strlist_has(const struct strlist *l, const char *s)
+{
+	size_t	i;
+
+	for (i = 0; i < l->n; i++)
+		if (strcmp(l->v[i], s) == 0)
+			return true;
+	return false;
+}
+
+void
+perr_add(struct policy_errors *e, const char *file, size_t line, size_t col,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*msg = NULL, *full = NULL;
+
+	if (e == NULL)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) == -1)
+		abort();
+	va_end(ap);
+	if (asprintf(&full, "%s:%zu:%zu: %s", file, line, col, msg) == -1)
+		abort();
+	free(msg);
+	e->msgs = preallocarray(e->msgs, e->n + 1, sizeof(*e->msgs));
+	e->msgs[e->n++] = full;
+}
+
+void
+policy_errors_free(struct policy_errors *e)
+{
+	size_t	i;
+
+	if (e == NULL)
+		return;
+	for (i = 0; i < e->n; i++)
+		free(e->msgs[i]);
+	free(e->msgs);
+	e->msgs = NULL;
+	e->n = 0;
+}

@@ -1,0 +1,120 @@
+/* key.c — OpenSSH public keys: parsing, SHA256 fingerprints, lookup. */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/policy-int.h"
+
+#define KEY_MAX_B64 16384
+
+static void
+key_init(void)
+{
+	/* Idempotent; needed before any libsodium call. */
+	if (sodium_init() < 0)
+		abort();
+}
+
+void
+policy_key_fingerprint(const unsigned char *blob, size_t bloblen,
+    char fp[POLICY_FP_LEN])
+{
+	unsigned char	hash[crypto_hash_sha256_BYTES];
+	char		b64[sodium_base64_ENCODED_LEN(crypto_hash_sha256_BYTES,
+			    sodium_base64_VARIANT_ORIGINAL_NO_PADDING)];
+
+	key_init();
+	crypto_hash_sha256(hash, blob, bloblen);
+	sodium_bin2base64(b64, sizeof(b64), hash, sizeof(hash),
+	    sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
+	snprintf(fp, POLICY_FP_LEN, "SHA256:%s", b64);
+}
+
+/* The blob starts with a length-prefixed copy of the key type. */
+static int
+blob_type_is(const unsigned char *blob, size_t len, const char *type,
+    size_t typelen)
+{
+	uint32_t	n;
+
+	if (len < 4)
+		return 0;
+	n = (uint32_t)blob[0] << 24 | (uint32_t)blob[1] << 16 |
+	    (uint32_t)blob[2] << 8 | blob[3];
+	return n == typelen && len - 4 >= n && memcmp(blob + 4, type, n) == 0;
+}
+
+int
+policy_key_parse(const char *line, unsigned char **blobp, size_t *lenp,
+    const char **errstr)
+{
+	const char	*sp, *b64, *end;
+	size_t		 typelen, b64len, maxlen, len;
+	unsigned char	*blob = NULL;
+
+	*blobp = NULL;
+	*lenp = 0;
+	key_init();
+	if ((sp = strchr(line, ' ')) == NULL) {
+		*errstr = "expected \"TYPE BASE64 [COMMENT]\" or \"SHA256:...\"";
+		return -1;
+	}
+	typelen = (size_t)(sp - line);
+	if (typelen == 0 || typelen > 64) {
+		*errstr = "bad key type";
+		return -1;
+	}
+	b64 = sp + 1;
+	while (*b64 == ' ')
+		b64++;
+	for (end = b64; *end != '\0' && *end != ' '; end++)
+		;
+	b64len = (size_t)(end - b64);
+	if (b64len == 0 || b64len > KEY_MAX_B64) {
+		*errstr = "missing or oversized key data";
+		return -1;
+	}
+	maxlen = b64len / 4 * 3 + 3;
+	blob = malloc(maxlen);
+	if (blob == NULL)
+		abort();
+	if (sodium_base642bin(blob, maxlen, b64, b64len, NULL, &len, NULL,
+	    sodium_base64_VARIANT_ORIGINAL) != 0) {
+		free(blob);
+		*errstr = "key data is not valid base64";
+		return -1;
+	}
+	if (!blob_type_is(blob, len, line, typelen)) {
+		free(blob);
+		*errstr = "key data does not match its key type";
+		return -1;
+	}
+	*blobp = blob;
+	*lenp = len;
+	return 0;
+}
+
+const struct policy_identity *
+policy_identity_by_key(const struct policy *p, const unsigned char *blob,
+    size_t bloblen)
+{
+	char			 fp[POLICY_FP_LEN];
+	const struct key_entry	*k;
+	size_t			 i, j;
+
+	policy_key_fingerprint(blob, bloblen, fp);
+	for (i = 0; i < p->nidents; i++) {
+		for (j = 0; j < p->idents[i].nkeys; j++) {
+			k = &p->idents[i].keys[j];
+			if (k->kind == KEY_BLOB) {
+				if (k->bloblen == bloblen &&
+				    sodium_memcmp(k->blob, blob, bloblen) == 0)
+					return &p->idents[i];
+			} else if (sodium_memcmp(k->fp, fp,
+			    POLICY_FP_LEN - 1) == 0)
+				return &p->idents[i];
+		}
+	}
+	return NULL;
+}

@@ -1,0 +1,294 @@
+/* load.c — read a policy file with libyaml; durations, dates, names. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/stat.h>
+#include <yaml.h>
+
+#include "policy/policy-int.h"
+
+/* Locale-independent: names are ASCII whatever LANG says. */
+static int
+ascii_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9');
+}
+
+#define POLICY_MAX_SIZE (4 * 1024 * 1024)
+
+static void
+policy_defaults(struct policy *p)
+{
+	p->gw.recordings = "/var/lib/muxgate/recordings";
+	p->gw.state = "/run/muxgate";
+	p->gw.audit = POLICY_AUDIT_AUDITD;
+	p->gw.audit_required = false;
+	p->gw.attaches_per_identity = 5;
+	p->gw.attaches_total = 30;
+	p->gw.attach_lifetime = 6 * 3600;
+	p->gw.idle_timeout = 0;
+	p->gw.escape_key = 0x1d;	/* ^] */
+}
+
+/* Load every YAML document of FP; exactly one is expected. */
+static int
+load_document(const char *path, FILE *fp, yaml_document_t *doc,
+    struct policy_errors *errs)
+{
+	yaml_parser_t	 parser;
+	yaml_document_t	 extra;
+	int		 r = -1;
+
+	if (!yaml_parser_initialize(&parser))
+		abort();
+	yaml_parser_set_input_file(&parser, fp);
+	if (!yaml_parser_load(&parser, doc)) {
+		perr_add(errs, path, parser.problem_mark.line + 1,
+		    parser.problem_mark.column + 1, "YAML syntax error: %s%s%s",
+		    parser.problem ? parser.problem : "unknown",
+		    parser.context ? " " : "",
+		    parser.context ? parser.context : "");
+		goto out;
+	}
+	if (yaml_document_get_root_node(doc) == NULL) {
+		perr_add(errs, path, 1, 1, "empty policy");
+		yaml_document_delete(doc);
+		goto out;
+	}
+	if (!yaml_parser_load(&parser, &extra)) {
+		perr_add(errs, path, parser.problem_mark.line + 1,
+		    parser.problem_mark.column + 1, "YAML syntax error: %s",
+		    parser.problem ? parser.problem : "unknown");
+		yaml_document_delete(doc);
+		goto out;
+	}
+	if (yaml_document_get_root_node(&extra) != NULL) {
+		perr_add(errs, path, extra.start_mark.line + 1,
+		    extra.start_mark.column + 1,
+		    "more than one YAML document in the policy");
+		yaml_document_delete(&extra);
+		yaml_document_delete(doc);
+		goto out;
+	}
+	yaml_document_delete(&extra);
+	r = 0;
+out:
+	yaml_parser_delete(&parser);
+	return r;
+}
+
+struct policy *
+policy_load(const char *path, struct policy_errors *errs)
+{
+	struct policy		*p = NULL;
+	yaml_document_t		 doc;
+	FILE			*fp = NULL;
+	struct stat		 st;
+	struct policy_errors	 local = { NULL, 0 };
+	size_t			 nerrs;
+
+	/*
+	 * Count errors even when the caller wants no list, and only this
+	 * load's: a policy with errors is never returned.
+	 */
+	if (errs == NULL)
+		errs = &local;
+	nerrs = errs->n;
+	if ((fp = fopen(path, "re")) == NULL) {
+		perr_add(errs, path, 0, 0, "cannot open: %s", strerror(errno));
+		policy_errors_free(&local);
+		return NULL;
+	}
+	if (fstat(fileno(fp), &st) == -1 || !S_ISREG(st.st_mode)) {
+		perr_add(errs, path, 0, 0, "not a regular file");
+		goto out;
+	}
+	if (st.st_size > POLICY_MAX_SIZE) {
+		perr_add(errs, path, 0, 0, "larger than %d bytes",
+		    POLICY_MAX_SIZE);
+		goto out;
+	}
+	if (load_document(path, fp, &doc, errs) == -1)
+		goto out;
+	p = pcalloc(1, sizeof(*p));
+	p->path = pstrdup(path);
+	policy_defaults(p);
+	schema_build(p, &doc, errs);
+	yaml_document_delete(&doc);
+	if (errs->n > nerrs) {
+		policy_free(p);
+		p = NULL;
+	}
+out:
+	fclose(fp);
+	policy_errors_free(&local);
+	return p;
+}
+
+static void
+rule_free(struct rule *r)
+{
+	size_t	i;
+
+	strlist_free(&r->hosts);
+	strlist_free(&r->users);
+	for (i = 0; i < r->nlabels; i++) {
+		free(r->labels[i].key);
+		free(r->labels[i].value);
+	}
+	free(r->labels);
+}
+
+void
+policy_free(struct policy *p)
+{
+	size_t	i, j;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < p->nhosts; i++) {
+		struct policy_host *h = &p->hosts[i];
+		free(h->name);
+		free(h->address);
+		free(h->ssh_user);
+		free(h->jump);
+		strlist_free(&h->users);
+		for (j = 0; j < h->nlabels; j++) {
+			free(h->labels[j].key);
+			free(h->labels[j].value);
+		}
+		free(h->labels);
+	}
+	free(p->hosts);
+	for (i = 0; i < p->nroles; i++) {
+		struct role *r = &p->roles[i];
+		for (j = 0; j < r->nallow; j++)
+			rule_free(&r->allow[j]);
+		for (j = 0; j < r->ndeny; j++)
+			rule_free(&r->deny[j]);
+		free(r->allow);
+		free(r->deny);
+		free(r->name);
+	}
+	free(p->roles);
+	for (i = 0; i < p->nidents; i++) {
+		struct policy_identity *id = &p->idents[i];
+		for (j = 0; j < id->nkeys; j++)
+			free(id->keys[j].blob);
+		free(id->keys);
+		free(id->name);
+		strlist_free(&id->roles);
+		free(id->role_ptrs);
+		free(id->from);
+	}
+	free(p->idents);
+	free(p->recordings);
+	free(p->state);
+	free(p->path);
+	free(p);
+}
+
+int
+policy_parse_duration(const char *s, unsigned *out)
+{
+	unsigned long	 v, mul;
+	char		*end;
+
+	if (strcmp(s, "0") == 0) {
+		*out = 0;
+		return 0;
+	}
+	if (!isdigit((unsigned char)s[0]))
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || end == s || end[0] == '\0' || end[1] != '\0')
+		return -1;
+	switch (*end) {
+	case 's': mul = 1; break;
+	case 'm': mul = 60; break;
+	case 'h': mul = 3600; break;
+	case 'd': mul = 86400; break;
+	default: return -1;
+	}
+	/* Cap at ten years: anything longer is a typo, not a policy. */
+	if (v > 3650UL * 86400 / mul)
+		return -1;
+	*out = (unsigned)(v * mul);
+	return 0;
+}
+
+/*
+ * "YYYY-MM-DD" means the identity may be used through the end of that
+ * day, UTC; "YYYY-MM-DDTHH:MM:SSZ" is an exact instant.  A date that
+ * timegm() would move (2025-02-30 is 2025-03-02 to it) is refused, and
+ * so is anything up to the epoch: an expiry of 0 means "never".
+ */
+static bool
+tm_same(const struct tm *a, const struct tm *b)
+{
+	return a->tm_year == b->tm_year && a->tm_mon == b->tm_mon &&
+	    a->tm_mday == b->tm_mday && a->tm_hour == b->tm_hour &&
+	    a->tm_min == b->tm_min && a->tm_sec == b->tm_sec;
+}
+
+int
+parse_expiry(const char *s, time_t *out)
+{
+	struct tm	 tm, want;
+	const char	*end;
+	time_t		 t;
+
+	memset(&tm, 0, sizeof(tm));
+	if ((end = strptime(s, "%Y-%m-%d", &tm)) == NULL)
+		return -1;
+	if (*end == '\0') {
+		want = tm;
+		if ((t = timegm(&tm)) == -1 || !tm_same(&tm, &want) ||
+		    t + 86400 <= 0)
+			return -1;
+		*out = t + 86400;
+		return 0;
+	}
+	if ((end = strptime(end, "T%H:%M:%SZ", &tm)) == NULL || *end != '\0')
+		return -1;
+	want = tm;
+	if ((t = timegm(&tm)) == -1 || !tm_same(&tm, &want) || t <= 0)
+		return -1;
+	*out = t;
+	return 0;
+}
+
+static bool
+valid_chars(const char *s, size_t max, const char *extra, bool first_dot)
+{
+	size_t	i;
+
+	if (s[0] == '\0' || strlen(s) > max)
+		return false;
+	if (!first_dot && (s[0] == '.' || s[0] == '-'))
+		return false;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (ascii_alnum(s[i]) || s[i] == '_')
+			continue;
+		if (strchr(extra, s[i]) == NULL)
+			return false;
+	}
+	return true;
+}
+
+bool
+policy_valid_name(const char *s)
+{
+	return valid_chars(s, 64, ".-", false);
+}
+
+bool
+policy_valid_user(const char *s)
+{
+	return valid_chars(s, 32, ".-", false);
+}

@@ -1,0 +1,115 @@
+/* policy-int.h — structures shared inside the policy library only. */
+#ifndef MUXGATE_POLICY_INT_H
+#define MUXGATE_POLICY_INT_H
+
+#include <netinet/in.h>
+#include "policy/policy.h"
+
+struct strlist {
+	char	**v;
+	size_t	  n;
+};
+
+struct label {
+	char	*key;
+	char	*value;
+};
+
+enum rule_hosts { RULE_HOSTS_ANY, RULE_HOSTS_NAMES, RULE_HOSTS_LABELS };
+
+struct rule {
+	enum rule_hosts	 hosts_kind;
+	struct strlist	 hosts;		/* names or glob patterns */
+	struct label	*labels;
+	size_t		 nlabels;
+	bool		 any_user;
+	struct strlist	 users;
+	unsigned	 actions;	/* bit set of enum policy_action */
+};
+
+struct role {
+	char		*name;
+	struct rule	*allow;
+	size_t		 nallow;
+	struct rule	*deny;
+	size_t		 ndeny;
+};
+
+struct policy_host {
+	char		*name;
+	bool		 local;
+	char		*address;
+	unsigned	 port;
+	char		*ssh_user;
+	char		*jump;
+	struct strlist	 users;
+	struct label	*labels;
+	size_t		 nlabels;
+};
+
+struct cidr {
+	int		 family;	/* AF_INET or AF_INET6 */
+	unsigned char	 addr[16];
+	unsigned	 bits;
+};
+
+enum key_kind { KEY_BLOB, KEY_FINGERPRINT };
+struct key_entry {
+	enum key_kind	 kind;
+	unsigned char	*blob;
+	size_t		 bloblen;
+	char		 fp[POLICY_FP_LEN];
+};
+
+struct policy_identity {
+	char		*name;
+	struct key_entry *keys;
+	size_t		 nkeys;
+	struct strlist	 roles;
+	struct role	**role_ptrs;	/* resolved roles, same order */
+	struct cidr	*from;
+	size_t		 nfrom;
+	time_t		 expires;
+	bool		 disabled;
+};
+
+struct policy {
+	char			*path;
+	struct policy_gateway	 gw;
+	char			*recordings;
+	char			*state;
+	struct policy_host	*hosts;
+	size_t			 nhosts;
+	struct role		*roles;
+	size_t			 nroles;
+	struct policy_identity	*idents;
+	size_t			 nidents;
+};
+
+/* errors.c */
+void	 perr_add(struct policy_errors *, const char *file, size_t line,
+	    size_t col, const char *fmt, ...)
+	    __attribute__((format(printf, 5, 6)));
+char	*pstrdup(const char *);
+void	*pcalloc(size_t, size_t);
+void	*preallocarray(void *, size_t, size_t);
+void	 strlist_add(struct strlist *, const char *);
+void	 strlist_free(struct strlist *);
+bool	 strlist_has(const struct strlist *, const char *);
+
+/* schema.c: walk a loaded yaml document into P. */
+struct yaml_document_s;
+void	 schema_build(struct policy *, struct yaml_document_s *,
+	    struct policy_errors *);
+
+/* match.c */
+bool	 match_host(const struct rule *, const struct policy_host *);
+bool	 match_user(const struct rule *, const char *);
+int	 cidr_parse(const char *, struct cidr *);
+bool	 cidr_match_str(const struct cidr *, size_t, const char *addr);
+bool	 is_glob(const char *);
+
+/* load.c */
+int	 parse_expiry(const char *, time_t *);
+
+#endif

@@ -1,0 +1,166 @@
+/*
+ * policy.h — the muxgate policy library: load, validate, decide.
+ *
+ * The library reads one YAML file and never spawns a process or prints.
+ * Errors come back as "FILE:LINE:COLUMN: message" strings; the caller
+ * decides how to show them.  struct policy is opaque; everything returned
+ * by an accessor is owned by the policy and lives as long as it does.
+ */
+#ifndef MUXGATE_POLICY_H
+#define MUXGATE_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include <sys/types.h>
+#include <time.h>
+
+#define POLICY_WUR __attribute__((warn_unused_result))
+
+struct policy;
+struct policy_host;
+struct policy_identity;
+
+/* Error list: every message is "FILE:LINE:COLUMN: text". */
+struct policy_errors {
+	char	**msgs;
+	size_t	  n;
+};
+void	 policy_errors_free(struct policy_errors *);
+
+/*
+ * Parse and validate PATH.  Returns NULL when any error was found, and
+ * then ERRS holds every error (never a partial policy).  The file's
+ * permissions are not checked here: see policy_check_path().
+ */
+struct policy	*policy_load(const char *path, struct policy_errors *errs)
+		    POLICY_WUR;
+void		 policy_free(struct policy *);
+
+/*
+ * StrictModes-style check: PATH and every directory above it must be
+ * owned by root or TRUSTED_UID and not writable by group or others.
+ * Returns 0 when safe, -1 with a message naming the path in ERR.
+ */
+int	policy_check_path(const char *path, uid_t trusted_uid, char *err,
+	    size_t errlen) POLICY_WUR;
+
+/* gateway: section, with defaults filled in. */
+enum policy_audit { POLICY_AUDIT_AUDITD, POLICY_AUDIT_SYSLOG, POLICY_AUDIT_NONE };
+struct policy_gateway {
+	const char	*recordings;
+	const char	*state;
+	enum policy_audit audit;
+	bool		 audit_required;
+	unsigned	 attaches_per_identity;
+	unsigned	 attaches_total;
+	unsigned	 attach_lifetime;	/* seconds, 0 = off */
+	unsigned	 idle_timeout;		/* seconds, 0 = off */
+	unsigned char	 escape_key;
+};
+const struct policy_gateway *policy_gateway(const struct policy *);
+
+/* Actions, as a bit set.  Order is the order shown to users. */
+enum policy_action {
+	POLICY_LIST	= 1 << 0,
+	POLICY_WATCH	= 1 << 1,
+	POLICY_ATTACH	= 1 << 2,
+	POLICY_CREATE	= 1 << 3,
+	POLICY_KILL	= 1 << 4,
+	POLICY_KILL_OWN	= 1 << 5,
+};
+#define POLICY_NACTIONS 6
+const char	*policy_action_name(enum policy_action);
+int		 policy_action_parse(const char *, enum policy_action *);
+enum policy_action policy_action_at(size_t);	/* 0 .. POLICY_NACTIONS-1 */
+
+/* Hosts. */
+size_t		 policy_host_count(const struct policy *);
+const struct policy_host *policy_host_at(const struct policy *, size_t);
+const struct policy_host *policy_host_find(const struct policy *, const char *);
+const char	*policy_host_name(const struct policy_host *);
+bool		 policy_host_local(const struct policy_host *);
+const char	*policy_host_address(const struct policy_host *);	/* NULL when local */
+unsigned	 policy_host_port(const struct policy_host *);
+const char	*policy_host_ssh_user(const struct policy_host *);	/* may be NULL */
+size_t		 policy_host_user_count(const struct policy_host *);
+const char	*policy_host_user_at(const struct policy_host *, size_t);
+bool		 policy_host_has_user(const struct policy_host *, const char *);
+const char	*policy_host_label(const struct policy_host *, const char *);
+
+/* Identities. */
+size_t		 policy_identity_count(const struct policy *);
+const struct policy_identity *policy_identity_at(const struct policy *, size_t);
+const struct policy_identity *policy_identity_find(const struct policy *,
+		    const char *name);
+const char	*policy_identity_name(const struct policy_identity *);
+size_t		 policy_identity_role_count(const struct policy_identity *);
+const char	*policy_identity_role_at(const struct policy_identity *, size_t);
+bool		 policy_identity_disabled(const struct policy_identity *);
+time_t		 policy_identity_expires(const struct policy_identity *); /* 0 = never */
+
+/*
+ * Find the identity holding a public key, given its wire blob (the
+ * base64-decoded second field of "ssh-ed25519 AAAA...").  Entries of the
+ * full key are compared in constant time; "SHA256:" entries by
+ * fingerprint.  Returns NULL when no identity holds the key.
+ */
+const struct policy_identity *policy_identity_by_key(const struct policy *,
+		    const unsigned char *blob, size_t bloblen);
+
+/*
+ * May IDENT log in now from ADDR (NULL when unknown)?  Returns 0, or -1
+ * with a short reason ("disabled", "expired on ...", "source address ...
+ * not allowed") in WHY.
+ */
+int	policy_identity_usable(const struct policy_identity *, time_t now,
+	    const char *addr, char *why, size_t whylen) POLICY_WUR;
+
+/*
+ * The one decision function.  A request is allowed when an allow rule of
+ * one of the identity's roles grants the action and no deny rule of any of
+ * its roles covers it.  The host must exist and list the tmux user.
+ * kill-own is decided here like any other action; comparing the session's
+ * owner with the identity is the caller's job.
+ */
+enum policy_why {
+	POLICY_WHY_ALLOW_RULE,		/* role/index: the allow rule that matched */
+	POLICY_WHY_DENY_RULE,		/* role/index: the deny rule that matched */
+	POLICY_WHY_DEFAULT,		/* no allow rule matched */
+	POLICY_WHY_NO_HOST,		/* host not in the policy */
+	POLICY_WHY_NO_USER,		/* user not a tmux user of the host */
+};
+struct policy_verdict {
+	bool		 allow;
+	enum policy_why	 why;
+	const char	*role;		/* for *_RULE */
+	size_t		 index;		/* rule index within allow: or deny: */
+};
+void	policy_decide(const struct policy *, const struct policy_identity *,
+	    enum policy_action, const char *host, const char *tmux_user,
+	    struct policy_verdict *);
+/* Every action granted for (host, user), as a bit set. */
+unsigned policy_allowed_actions(const struct policy *,
+	    const struct policy_identity *, const char *host, const char *user);
+
+/* Keys (key.c). */
+#define POLICY_FP_LEN 51	/* "SHA256:" + 43 base64 chars + NUL */
+/* "SHA256:..." exactly as ssh-keygen -lf prints it. */
+void	policy_key_fingerprint(const unsigned char *blob, size_t bloblen,
+	    char fp[POLICY_FP_LEN]);
+/*
+ * Parse "TYPE BASE64 [COMMENT]": the blob is decoded into *BLOB (caller
+ * frees) and its embedded type must equal TYPE.  Returns 0 or -1 with
+ * *ERRSTR set to a static message.
+ */
+int	policy_key_parse(const char *line, unsigned char **blob, size_t *len,
+	    const char **errstr) POLICY_WUR;
+
+/* Durations (load.c): "30s", "5m", "6h", "7d", "0".  -1 on error. */
+int	policy_parse_duration(const char *, unsigned *) POLICY_WUR;
+/* Names: hosts, identities, roles: [A-Za-z0-9_.-]{1,64}. */
+bool	policy_valid_name(const char *);
+/* Unix user names as tmux users: [A-Za-z0-9_][A-Za-z0-9_.-]{0,31}. */
+bool	policy_valid_user(const char *);
+
+#endif

@@ -1,0 +1,852 @@
+/*
+ * schema.c — the strict schema: known keys, types, duplicates and
+ * references.  Every problem is reported with the position of the YAML
+ * node it concerns; the walk goes on after an error so that one run of
+ * `muxgate check` shows them all.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "policy/policy-int.h"
+
+/* Locale-independent: names are ASCII whatever LANG says. */
+static int
+ascii_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9');
+}
+
+struct ctx {
+	struct policy		*p;
+	yaml_document_t		*doc;
+	struct policy_errors	*errs;
+};
+
+#define NODE_ERR(c, node, ...) \
+	perr_add((c)->errs, (c)->p->path, (node)->start_mark.line + 1, \
+	    (node)->start_mark.column + 1, __VA_ARGS__)
+
+typedef void (*map_cb)(struct ctx *, const char *key, yaml_node_t *keynode,
+    yaml_node_t *value, void *arg);
+
+static yaml_node_t *
+node_at(struct ctx *c, yaml_node_item_t i)
+{
+	return yaml_document_get_node(c->doc, i);
+}
+
+static const char *
+node_kind(const yaml_node_t *n)
+{
+	switch (n->type) {
+	case YAML_SCALAR_NODE: return "a scalar";
+	case YAML_SEQUENCE_NODE: return "a list";
+	case YAML_MAPPING_NODE: return "a mapping";
+	default: return "nothing";
+	}
+}
+
+static const char *
+scalar_value(const yaml_node_t *n)
+{
+	return (const char *)n->data.scalar.value;
+}
+
+/* A string: any scalar whose bytes hold no NUL. */
+static const char *
+get_string(struct ctx *c, yaml_node_t *n, const char *what)
+{
+	if (n->type != YAML_SCALAR_NODE) {
+		NODE_ERR(c, n, "%s: expected a string, found %s", what,
+		    node_kind(n));
+		return NULL;
+	}
+	if (strlen(scalar_value(n)) != n->data.scalar.length) {
+		NODE_ERR(c, n, "%s: NUL byte in string", what);
+		return NULL;
+	}
+	return scalar_value(n);
+}
+
+/* Booleans and numbers must be plain (unquoted) scalars. */
+static const char *
+get_plain(struct ctx *c, yaml_node_t *n, const char *what, const char *type)
+{
+	if (n->type != YAML_SCALAR_NODE ||
+	    n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) {
+		NODE_ERR(c, n, "%s: expected %s, found %s", what, type,
+		    n->type == YAML_SCALAR_NODE ? "a quoted string" :
+		    node_kind(n));
+		return NULL;
+	}
+	return scalar_value(n);
+}
+
+static int
+get_bool(struct ctx *c, yaml_node_t *n, const char *what, bool *out)
+{
+	const char	*s;
+
+	if ((s = get_plain(c, n, what, "true or false")) == NULL)
+		return -1;
+	if (strcmp(s, "true") == 0)
+		*out = true;
+	else if (strcmp(s, "false") == 0)
+		*out = false;
+	else {
+		NODE_ERR(c, n, "%s: expected true or false, found '%s'", what, s);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+get_uint(struct ctx *c, yaml_node_t *n, const char *what, unsigned long min,
+    unsigned long max, unsigned *out)
+{
+	const char	*s, *cp;
+	unsigned long	 v = 0;
+
+	if ((s = get_plain(c, n, what, "a number")) == NULL)
+		return -1;
+	for (cp = s; *cp != '\0'; cp++) {
+		if (*cp < '0' || *cp > '9' || v > max) {
+			v = max + 1;
+			break;
+		}
+		v = v * 10 + (unsigned long)(*cp - '0');
+	}
+	if (*s == '\0' || v < min || v > max) {
+		NODE_ERR(c, n, "%s: expected a number from %lu to %lu, found '%s'",
+		    what, min, max, s);
+		return -1;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int
+get_duration(struct ctx *c, yaml_node_t *n, const char *what, unsigned *out)
+{
+	const char	*s;
+
+	if ((s = get_string(c, n, what)) == NULL)
+		return -1;
+	if (policy_parse_duration(s, out) == -1) {
+		NODE_ERR(c, n, "%s: bad duration '%s' (use 30s, 5m, 6h, 7d or 0)",
+		    what, s);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+get_abspath(struct ctx *c, yaml_node_t *n, const char *what, char **out)
+{
+	const char	*s;
+
+	if ((s = get_string(c, n, what)) == NULL)
+		return -1;
+	if (s[0] != '/' || strstr(s, "/../") != NULL || strlen(s) > 1024) {
+		NODE_ERR(c, n, "%s: expected an absolute path, found '%s'",
+		    what, s);
+		return -1;
+	}
+	free(*out);
+	*out = pstrdup(s);
+	return 0;
+}
+
+/*
+ * Walk a mapping: keys must be unique strings and, when KNOWN is given,
+ * one of KNOWN.  CB runs for each pair that passes.
+ */
+static int
+walk_map(struct ctx *c, yaml_node_t *n, const char *what,
+    const char *const *known, map_cb cb, void *arg)
+{
+	yaml_node_pair_t	*pair, *prev;
+	yaml_node_t		*k, *v, *pk;
+	const char		*key, *const *kp;
+	bool			 dup;
+
+	if (n->type != YAML_MAPPING_NODE) {
+		NODE_ERR(c, n, "%s: expected a mapping, found %s", what,
+		    node_kind(n));
+		return -1;
+	}
+	for (pair = n->data.mapping.pairs.start;
+	    pair < n->data.mapping.pairs.top; pair++) {
+		k = node_at(c, pair->key);
+		v = node_at(c, pair->value);
+		if (k->type != YAML_SCALAR_NODE) {
+			NODE_ERR(c, k, "%s: keys must be strings", what);
+			continue;
+		}
+		key = scalar_value(k);
+		dup = false;
+		for (prev = n->data.mapping.pairs.start; prev < pair; prev++) {
+			pk = node_at(c, prev->key);
+			if (pk->type == YAML_SCALAR_NODE &&
+			    strcmp(scalar_value(pk), key) == 0)
+				dup = true;
+		}
+		if (dup) {
+			NODE_ERR(c, k, "%s: duplicate key '%s'", what, key);
+			continue;
+		}
+		if (known != NULL) {
+			for (kp = known; *kp != NULL; kp++)
+				if (strcmp(*kp, key) == 0)
+					break;
+			if (*kp == NULL) {
+				NODE_ERR(c, k, "%s: unknown key '%s'", what, key);
+				continue;
+			}
+		}
+		cb(c, key, k, v, arg);
+	}
+	return 0;
+}
+
+static yaml_node_t *
+map_get(struct ctx *c, yaml_node_t *n, const char *key)
+{
+	yaml_node_pair_t	*pair;
+	yaml_node_t		*k;
+
+	if (n->type != YAML_MAPPING_NODE)
+		return NULL;
+	for (pair = n->data.mapping.pairs.start;
+	    pair < n->data.mapping.pairs.top; pair++) {
+		k = node_at(c, pair->key);
+		if (k->type == YAML_SCALAR_NODE &&
+		    strcmp(scalar_value(k), key) == 0)
+			return node_at(c, pair->value);
+	}
+	return NULL;
+}
+
+static void
+require_keys(struct ctx *c, yaml_node_t *n, const char *what,
+    const char *const *required)
+{
+	if (n->type != YAML_MAPPING_NODE)
+		return;
+	for (; *required != NULL; required++)
+		if (map_get(c, n, *required) == NULL)
+			NODE_ERR(c, n, "%s: missing required key '%s'", what,
+			    *required);
+}
+
+/* A list of strings, each checked by VALID (if set); duplicates refused. */
+static int
+get_strlist(struct ctx *c, yaml_node_t *n, const char *what,
+    bool (*valid)(const char *), const char *validmsg, struct strlist *out)
+{
+	yaml_node_item_t	*it;
+	yaml_node_t		*e;
+	const char		*s;
+
+	if (n->type != YAML_SEQUENCE_NODE) {
+		NODE_ERR(c, n, "%s: expected a list, found %s", what,
+		    node_kind(n));
+		return -1;
+	}
+	for (it = n->data.sequence.items.start;
+	    it < n->data.sequence.items.top; it++) {
+		e = node_at(c, *it);
+		if ((s = get_string(c, e, what)) == NULL)
+			continue;
+		if (valid != NULL && !valid(s)) {
+			NODE_ERR(c, e, "%s: '%s' is not %s", what, s, validmsg);
+			continue;
+		}
+		if (strlist_has(out, s)) {
+			NODE_ERR(c, e, "%s: '%s' listed twice", what, s);
+			continue;
+		}
+		strlist_add(out, s);
+	}
+	return 0;
+}
+
+static bool
+is_star(yaml_node_t *n)
+{
+	return n->type == YAML_SCALAR_NODE && strcmp(scalar_value(n), "*") == 0;
+}
+
+/* ---- gateway: ---- */
+
+static const char *const limits_keys[] = { "attaches_per_identity",
+    "attaches_total", "attach_lifetime", "idle_timeout", NULL };
+
+static void
+limits_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
+    void *arg)
+{
+	struct policy_gateway	*gw = &c->p->gw;
+
+	if (strcmp(key, "attaches_per_identity") == 0)
+		(void)get_uint(c, v, "gateway.limits.attaches_per_identity", 1,
+		    10000, &gw->attaches_per_identity);
+	else if (strcmp(key, "attaches_total") == 0)
+		(void)get_uint(c, v, "gateway.limits.attaches_total", 1, 100000,
+		    &gw->attaches_total);
+	else if (strcmp(key, "attach_lifetime") == 0)
+		(void)get_duration(c, v, "gateway.limits.attach_lifetime",
+		    &gw->attach_lifetime);
+	else if (strcmp(key, "idle_timeout") == 0)
+		(void)get_duration(c, v, "gateway.limits.idle_timeout",
+		    &gw->idle_timeout);
+}
+
+/* "^]" style: a caret and one of @A-Z[\]^_ (or a-z), or "^?". */
+static int
+get_escape_key(struct ctx *c, yaml_node_t *n, unsigned char *out)
+{
+	const char	*s;
+	int		 ch;
+
+	if ((s = get_string(c, n, "gateway.escape_key")) == NULL)
+		return -1;
+	if (s[0] != '^' || s[1] == '\0' || s[2] != '\0')
+		goto bad;
+	ch = (unsigned char)s[1];
+	if (ch == '?') {
+		*out = 0x7f;
+		return 0;
+	}
+	if (ch >= 'a' && ch <= 'z')
+		ch -= 'a' - 'A';
+	if (ch < '@' || ch > '_')
+		goto bad;
+	*out = (unsigned char)(ch - '@');
+	return 0;
+bad:
+	NODE_ERR(c, n, "gateway.escape_key: expected a control key such as "
+	    "\"^]\", found '%s'", s);
+	return -1;
+}
+
+static const char *const gateway_keys[] = { "recordings", "state", "audit",
+    "audit_required", "limits", "escape_key", NULL };
+
+static void
+gateway_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
+    void *arg)
+{
+	struct policy		*p = c->p;
+	const char		*s;
+
+	if (strcmp(key, "recordings") == 0) {
+		if (get_abspath(c, v, "gateway.recordings", &p->recordings) == 0)
+			p->gw.recordings = p->recordings;
+	} else if (strcmp(key, "state") == 0) {
+		if (get_abspath(c, v, "gateway.state", &p->state) == 0)
+			p->gw.state = p->state;
+	} else if (strcmp(key, "audit") == 0) {
+		if ((s = get_string(c, v, "gateway.audit")) == NULL)
+			return;
+		if (strcmp(s, "auditd") == 0)
+			p->gw.audit = POLICY_AUDIT_AUDITD;
+		else if (strcmp(s, "syslog") == 0)
+			p->gw.audit = POLICY_AUDIT_SYSLOG;
+		else if (strcmp(s, "none") == 0)
+			p->gw.audit = POLICY_AUDIT_NONE;
+		else
+			NODE_ERR(c, v, "gateway.audit: expected auditd, syslog "
+			    "or none, found '%s'", s);
+	} else if (strcmp(key, "audit_required") == 0)
+		(void)get_bool(c, v, "gateway.audit_required",
+		    &p->gw.audit_required);
+	else if (strcmp(key, "limits") == 0)
+		(void)walk_map(c, v, "gateway.limits", limits_keys, limits_cb,
+		    NULL);
+	else if (strcmp(key, "escape_key") == 0)
+		(void)get_escape_key(c, v, &p->gw.escape_key);
+}
+
+/* ---- hosts: ---- */
+
+struct labels_arg {
+	struct label	**labels;
+	size_t		 *n;
+	const char	 *what;
+};
+
+static void
+labels_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
+    void *arg)
+{
+	struct labels_arg	*la = arg;
+	const char		*s;
+
+	if (!policy_valid_name(key)) {
+		NODE_ERR(c, k, "%s: bad label name '%s'", la->what, key);
+		return;
+	}
+	if ((s = get_string(c, v, la->what)) == NULL)
+		return;
+	*la->labels = preallocarray(*la->labels, *la->n + 1, sizeof(**la->labels));
+	(*la->labels)[*la->n].key = pstrdup(key);
+	(*la->labels)[*la->n].value = pstrdup(s);
+	(*la->n)++;
+}
+
+static const char *const host_keys[] = { "local", "address", "port",
+    "ssh_user", "tmux_users", "labels", "jump", NULL };
+
+static void
+host_field_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
+    void *arg)
+{
+	struct policy_host	*h = arg;
+	struct labels_arg	 la;
+	const char		*s;
+
+	if (strcmp(key, "local") == 0)
+		(void)get_bool(c, v, "local", &h->local);
+	else if (strcmp(key, "address") == 0) {
+		if ((s = get_string(c, v, "address")) == NULL)
+			return;
+		if (*s == '\0' || *s == '-' || strlen(s) > 253 ||
+		    strpbrk(s, " \t\r\n@/\\'\"`$;&|<>()") != NULL) {
+			NODE_ERR(c, v, "address: '%s' is not a host name or "
+			    "address", s);
+			return;
+		}
+		h->address = pstrdup(s);
+	} else if (strcmp(key, "port") == 0)
+		(void)get_uint(c, v, "port", 1, 65535, &h->port);
+	else if (strcmp(key, "ssh_user") == 0) {
+		if ((s = get_string(c, v, "ssh_user")) == NULL)
+			return;
+		if (!policy_valid_user(s)) {
+			NODE_ERR(c, v, "ssh_user: '%s' is not a user name", s);
+			return;
+		}
+		h->ssh_user = pstrdup(s);
+	} else if (strcmp(key, "tmux_users") == 0) {
+		(void)get_strlist(c, v, "tmux_users", policy_valid_user,
+		    "a user name", &h->users);
+		if (v->type == YAML_SEQUENCE_NODE && h->users.n == 0 &&
+		    v->data.sequence.items.start == v->data.sequence.items.top)
+			NODE_ERR(c, v, "tmux_users: the list is empty");
+	} else if (strcmp(key, "labels") == 0) {
+		la.labels = &h->labels;
+		la.n = &h->nlabels;
+		la.what = "labels";
+		(void)walk_map(c, v, "labels", NULL, labels_cb, &la);
+	} else if (strcmp(key, "jump") == 0) {
+		if ((s = get_string(c, v, "jump")) != NULL)
+			h->jump = pstrdup(s);
+	}
+}
+
+static void
+hosts_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
+    void *arg)
+{
+	struct policy		*p = c->p;
+	struct policy_host	*h;
+	static const char *const required[] = { "tmux_users", NULL };
+
+	if (!policy_valid_name(key)) {
+		NODE_ERR(c, k, "hosts: bad host name '%s' (letters, digits, "
+		    "'_', '.', '-')", key);
+		return;
+	}
+	p->hosts = preallocarray(p->hosts, p->nhosts + 1, sizeof(*p->hosts));
+	h = &p->hosts[p->nhosts++];
+	memset(h, 0, sizeof(*h));
+	h->name = pstrdup(key);
+	h->port = 22;
+	if (walk_map(c, v, "hosts", host_keys, host_field_cb, h) == -1)
+		return;
+	require_keys(c, v, "hosts", required);
+	if (h->local && (h->address != NULL || h->ssh_user != NULL ||
+	    h->jump != NULL))
+		NODE_ERR(c, v, "host %s: a local host takes no address, "
+		    "ssh_user or jump", key);
+	if (!h->local && h->address == NULL)
+		NODE_ERR(c, v, "host %s: needs 'local: true' or an address", key);
+	if (!h->local && h->address != NULL && h->ssh_user == NULL)
+		NODE_ERR(c, v, "host %s: a remote host needs ssh_user", key);
+}
+
+static void
+check_jumps(struct ctx *c, yaml_node_t *hosts)
+{
+	struct policy		*p = c->p;
+	const struct policy_host *j;
+	size_t			 i;
+	yaml_node_t		*hn;
+
+	for (i = 0; i < p->nhosts; i++) {
+		if (p->hosts[i].jump == NULL)
+			continue;
+		hn = map_get(c, hosts, p->hosts[i].name);
+		j = policy_host_find(p, p->hosts[i].jump);
+		if (j == NULL || j->local || j == &p->hosts[i])
+			NODE_ERR(c, hn, "host %s: jump '%s' is not another "
+			    "remote host of the policy", p->hosts[i].name,
+			    p->hosts[i].jump);
+	}
+}
+
+/* ---- roles: ---- */
+
+static const char *const rule_keys[] = { "hosts", "tmux_users", "actions",
+    NULL };
+
+static void
+rule_hosts(struct ctx *c, yaml_node_t *v, struct rule *r)
+{
+	struct labels_arg	 la;
+	size_t			 i;
+
+	if (is_star(v)) {
+		r->hosts_kind = RULE_HOSTS_ANY;
+		return;
+	}
+	if (v->type == YAML_MAPPING_NODE) {
+		r->hosts_kind = RULE_HOSTS_LABELS;
+		la.labels = &r->labels;
+		la.n = &r->nlabels;
+		la.what = "hosts";
+		(void)walk_map(c, v, "hosts", NULL, labels_cb, &la);
+		/* No label to check would match every host. */
+		if (v->data.mapping.pairs.start == v->data.mapping.pairs.top)
+			NODE_ERR(c, v, "hosts: the label mapping is empty");
+		return;
+	}
+	if (v->type != YAML_SEQUENCE_NODE) {
+		NODE_ERR(c, v, "hosts: expected \"*\", a list of hosts or a "
+		    "mapping of labels");
+		return;
+	}
+	r->hosts_kind = RULE_HOSTS_NAMES;
+	(void)get_strlist(c, v, "hosts", NULL, NULL, &r->hosts);
+	if (v->data.sequence.items.start == v->data.sequence.items.top)
+		NODE_ERR(c, v, "hosts: the list is empty");
+	for (i = 0; i < r->hosts.n; i++) {
+		if (is_glob(r->hosts.v[i]))
+			continue;
+		if (policy_host_find(c->p, r->hosts.v[i]) == NULL)
+			NODE_ERR(c, v, "hosts: undefined host '%s'",
+			    r->hosts.v[i]);
+	}
+}
+
+static void
+rule_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
+    void *arg)
+{
+	struct rule		*r = arg;
+	yaml_node_item_t	*it;
+	yaml_node_t		*e;
+	enum policy_action	 a;
+	const char		*s;
+
+	if (strcmp(key, "hosts") == 0)
+		rule_hosts(c, v, r);
+	else if (strcmp(key, "tmux_users") == 0) {
+		if (is_star(v))
+			r->any_user = true;
+		else if (v->type == YAML_SEQUENCE_NODE) {
+			(void)get_strlist(c, v, "tmux_users", policy_valid_user,
+			    "a user name", &r->users);
+			if (v->data.sequence.items.start ==
+			    v->data.sequence.items.top)
+				NODE_ERR(c, v, "tmux_users: the list is empty");
+		} else
+			NODE_ERR(c, v, "tmux_users: expected \"*\" or a list");
+	} else if (strcmp(key, "actions") == 0) {
+		if (v->type != YAML_SEQUENCE_NODE) {
+			NODE_ERR(c, v, "actions: expected a list, found %s",
+			    node_kind(v));
+			return;
+		}
+		for (it = v->data.sequence.items.start;
+		    it < v->data.sequence.items.top; it++) {
+			e = node_at(c, *it);
+			if ((s = get_string(c, e, "actions")) == NULL)
+				continue;
+			if (policy_action_parse(s, &a) == -1)
+				NODE_ERR(c, e, "actions: unknown action '%s' (list, "
+				    "watch, attach, create, kill, kill-own)", s);
+			else
+				r->actions |= a;
+		}
+		if (v->data.sequence.items.start == v->data.sequence.items.top)
+			NODE_ERR(c, v, "actions: the list is empty");
+	}
+}
+
+static void
+rule_list(struct ctx *c, yaml_node_t *v, const char *what, struct rule **out,
+    size_t *n)
+{
+	yaml_node_item_t	*it;
+	yaml_node_t		*e;
+	struct rule		*r;
+
+	if (v->type != YAML_SEQUENCE_NODE) {
+		NODE_ERR(c, v, "%s: expected a list of rules, found %s", what,
+		    node_kind(v));
+		return;
+	}
+	for (it = v->data.sequence.items.start;
+	    it < v->data.sequence.items.top; it++) {
+		e = node_at(c, *it);
+		*out = preallocarray(*out, *n + 1, sizeof(**out));
+		r = &(*out)[(*n)++];
+		memset(r, 0, sizeof(*r));
+		if (walk_map(c, e, what, rule_keys, rule_cb, r) == 0)
+			require_keys(c, e, what, rule_keys);
+	}
+}
+
+static const char *const role_keys[] = { "allow", "deny", NULL };
+
+static void
+role_field_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
+    void *arg)
+{
+	struct role	*r = arg;
+
+	if (strcmp(key, "allow") == 0)
+		rule_list(c, v, "allow", &r->allow, &r->nallow);
+	else
+		rule_list(c, v, "deny", &r->deny, &r->ndeny);
+}
+
+static void
+roles_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
+    void *arg)
+{
+	struct policy	*p = c->p;
+	struct role	*r;
+
+	if (!policy_valid_name(key)) {
+		NODE_ERR(c, k, "roles: bad role name '%s'", key);
+		return;
+	}
+	p->roles = preallocarray(p->roles, p->nroles + 1, sizeof(*p->roles));
+	r = &p->roles[p->nroles++];
+	memset(r, 0, sizeof(*r));
+	r->name = pstrdup(key);
+	(void)walk_map(c, v, "roles", role_keys, role_field_cb, r);
+}
+
+/* ---- identities: ---- */
+
+static bool
+valid_fp(const char *s)
+{
+	size_t	i;
+
+	if (strncmp(s, "SHA256:", 7) != 0 || strlen(s) != POLICY_FP_LEN - 1)
+		return false;
+	for (i = 7; s[i] != '\0'; i++)
+		if (!(ascii_alnum(s[i]) || s[i] == '+' || s[i] == '/'))
+			return false;
+	return true;
+}
+
+static void
+ident_keys(struct ctx *c, yaml_node_t *v, struct policy_identity *id)
+{
+	yaml_node_item_t	*it;
+	yaml_node_t		*e;
+	struct key_entry	 ke;
+	const char		*s, *errstr;
+
+	if (v->type != YAML_SEQUENCE_NODE) {
+		NODE_ERR(c, v, "keys: expected a list, found %s", node_kind(v));
+		return;
+	}
+	for (it = v->data.sequence.items.start;
+	    it < v->data.sequence.items.top; it++) {
+		e = node_at(c, *it);
+		if ((s = get_string(c, e, "keys")) == NULL)
+			continue;
+		memset(&ke, 0, sizeof(ke));
+		if (strncmp(s, "SHA256:", 7) == 0) {
+			if (!valid_fp(s)) {
+				NODE_ERR(c, e, "keys: bad fingerprint '%s'", s);
+				continue;
+			}
+			ke.kind = KEY_FINGERPRINT;
+			snprintf(ke.fp, sizeof(ke.fp), "%s", s);
+		} else {
+			if (policy_key_parse(s, &ke.blob, &ke.bloblen,
+			    &errstr) == -1) {
+				NODE_ERR(c, e, "keys: %s", errstr);
+				continue;
+			}
+			ke.kind = KEY_BLOB;
+			policy_key_fingerprint(ke.blob, ke.bloblen, ke.fp);
+		}
+		id->keys = preallocarray(id->keys, id->nkeys + 1,
+		    sizeof(*id->keys));
+		id->keys[id->nkeys++] = ke;
+	}
+	if (v->data.sequence.items.start == v->data.sequence.items.top)
+		NODE_ERR(c, v, "keys: the list is empty");
+}
+
+static void
+ident_from(struct ctx *c, yaml_node_t *v, struct policy_identity *id)
+{
+	yaml_node_item_t	*it;
+	yaml_node_t		*e;
+	const char		*s;
+	struct cidr		 cd;
+
+	if (v->type != YAML_SEQUENCE_NODE) {
+		NODE_ERR(c, v, "from: expected a list, found %s", node_kind(v));
+		return;
+	}
+	for (it = v->data.sequence.items.start;
+	    it < v->data.sequence.items.top; it++) {
+		e = node_at(c, *it);
+		if ((s = get_string(c, e, "from")) == NULL)
+			continue;
+		if (cidr_parse(s, &cd) == -1) {
+			NODE_ERR(c, e, "from: bad address or CIDR '%s'", s);
+			continue;
+		}
+		id->from = preallocarray(id->from, id->nfrom + 1,
+		    sizeof(*id->from));
+		id->from[id->nfrom++] = cd;
+	}
+	if (v->data.sequence.items.start == v->data.sequence.items.top)
+		NODE_ERR(c, v, "from: the list is empty (leave 'from' out to "
+		    "allow every address)");
+}
+
+static const char *const ident_keys_known[] = { "keys", "roles", "from",
+    "expires", "disabled", NULL };
+
+static void
+ident_field_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
+    void *arg)
+{
+	struct policy_identity	*id = arg;
+	const char		*s;
+	size_t			 i;
+
+	if (strcmp(key, "keys") == 0)
+		ident_keys(c, v, id);
+	else if (strcmp(key, "roles") == 0) {
+		if (get_strlist(c, v, "roles", NULL, NULL, &id->roles) == -1)
+			return;
+		id->role_ptrs = pcalloc(id->roles.n, sizeof(*id->role_ptrs));
+		for (i = 0; i < id->roles.n; i++) {
+			size_t j;
+			for (j = 0; j < c->p->nroles; j++)
+				if (strcmp(c->p->roles[j].name,
+				    id->roles.v[i]) == 0)
+					id->role_ptrs[i] = &c->p->roles[j];
+			if (id->role_ptrs[i] == NULL)
+				NODE_ERR(c, v, "roles: undefined role '%s'",
+				    id->roles.v[i]);
+		}
+	} else if (strcmp(key, "from") == 0)
+		ident_from(c, v, id);
+	else if (strcmp(key, "expires") == 0) {
+		if ((s = get_string(c, v, "expires")) == NULL)
+			return;
+		if (parse_expiry(s, &id->expires) == -1)
+			NODE_ERR(c, v, "expires: bad date '%s' (YYYY-MM-DD or "
+			    "YYYY-MM-DDTHH:MM:SSZ)", s);
+	} else if (strcmp(key, "disabled") == 0)
+		(void)get_bool(c, v, "disabled", &id->disabled);
+}
+
+static void
+identities_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
+    void *arg)
+{
+	struct policy		*p = c->p;
+	struct policy_identity	*id;
+	static const char *const required[] = { "keys", "roles", NULL };
+
+	if (!policy_valid_name(key)) {
+		NODE_ERR(c, k, "identities: bad identity name '%s'", key);
+		return;
+	}
+	p->idents = preallocarray(p->idents, p->nidents + 1,
+	    sizeof(*p->idents));
+	id = &p->idents[p->nidents++];
+	memset(id, 0, sizeof(*id));
+	id->name = pstrdup(key);
+	if (walk_map(c, v, "identities", ident_keys_known, ident_field_cb,
+	    id) == 0)
+		require_keys(c, v, "identities", required);
+}
+
+/* A key must name one identity only: otherwise who logged in is a guess. */
+static void
+check_key_owners(struct ctx *c, yaml_node_t *idents)
+{
+	struct policy	*p = c->p;
+	size_t		 i, j, a, b;
+
+	for (i = 0; i < p->nidents; i++)
+		for (a = 0; a < p->idents[i].nkeys; a++)
+			for (j = i + 1; j < p->nidents; j++)
+				for (b = 0; b < p->idents[j].nkeys; b++)
+					if (strcmp(p->idents[i].keys[a].fp,
+					    p->idents[j].keys[b].fp) == 0)
+						NODE_ERR(c, map_get(c, idents,
+						    p->idents[j].name),
+						    "identity %s: key %s already "
+						    "belongs to identity %s",
+						    p->idents[j].name,
+						    p->idents[j].keys[b].fp,
+						    p->idents[i].name);
+}
+
+static const char *const top_keys[] = { "gateway", "hosts", "roles",
+    "identities", NULL };
+
+static void
+top_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
+    void *arg)
+{
+	/* Sections are built in dependency order below, not file order. */
+}
+
+void
+schema_build(struct policy *p, yaml_document_t *doc, struct policy_errors *errs)
+{
+	struct ctx	 c = { p, doc, errs };
+	yaml_node_t	*root, *n;
+	static const char *const required[] = { "hosts", "roles", "identities",
+	    NULL };
+
+	root = yaml_document_get_root_node(doc);
+	if (walk_map(&c, root, "policy", top_keys, top_cb, NULL) == -1)
+		return;
+	require_keys(&c, root, "policy", required);
+	if ((n = map_get(&c, root, "gateway")) != NULL)
+		(void)walk_map(&c, n, "gateway", gateway_keys, gateway_cb, NULL);
+	if ((n = map_get(&c, root, "hosts")) != NULL) {
+		(void)walk_map(&c, n, "hosts", NULL, hosts_cb, NULL);
+		check_jumps(&c, n);
+	}
+	if ((n = map_get(&c, root, "roles")) != NULL)
+		(void)walk_map(&c, n, "roles", NULL, roles_cb, NULL);
+	if ((n = map_get(&c, root, "identities")) != NULL) {
+		(void)walk_map(&c, n, "identities", NULL, identities_cb, NULL);
+		check_key_owners(&c, n);
+	}
+}
