@@ -143,13 +143,16 @@ check_main(int argc, char **argv)
 	int			 ch, code;
 
 	optind = 1;
+	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "+f:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'f': config = optarg; break;
 		case 'e': explain_id = optarg; break;
 		case 'c': can_id = optarg; break;
 		case 'h': usage(); return MG_OK;
-		default: usage(); return MG_USAGE;
+		default:
+			error_msg("check: bad option %s", argv[optind - 1]);
+			return MG_USAGE;
 		}
 	}
 	argc -= optind;

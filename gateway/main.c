@@ -38,11 +38,14 @@ shell_cmd(int argc, char **argv)
 	int		 ch;
 
 	optind = 1;
+	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "+f:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'f': config = optarg; break;
 		case 'i': identity = optarg; break;
-		default: usage(stderr); return MG_USAGE;
+		default:
+			error_msg("shell: bad option %s", argv[optind - 1]);
+			return MG_USAGE;
 		}
 	}
 	if (optind != argc) {
