@@ -31,6 +31,9 @@ policy_defaults(struct policy *p)
 	p->gw.attaches_total = 30;
 	p->gw.attach_lifetime = 6 * 3600;
 	p->gw.idle_timeout = 0;
+	p->gw.recording_max = 1ULL << 30;
+	p->gw.recording_min_free = 5;
+	p->gw.recording_required = true;
 	p->gw.escape_key = 0x1d;	/* ^] */
 }
 
@@ -219,6 +222,32 @@ policy_parse_duration(const char *s, unsigned *out)
 	if (v > 3650UL * 86400 / mul)
 		return -1;
 	*out = (unsigned)(v * mul);
+	return 0;
+}
+
+int
+policy_parse_size(const char *s, unsigned long long *out)
+{
+	unsigned long long	 v, mul = 1;
+	char			*end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0)
+		return -1;
+	switch (*end) {
+	case '\0': break;
+	case 'K': mul = 1ULL << 10; end++; break;
+	case 'M': mul = 1ULL << 20; end++; break;
+	case 'G': mul = 1ULL << 30; end++; break;
+	case 'T': mul = 1ULL << 40; end++; break;
+	default: return -1;
+	}
+	if (*end != '\0' || v == 0 || v > (1ULL << 50) / mul)
+		return -1;
+	*out = v * mul;
 	return 0;
 }
 

@@ -56,6 +56,9 @@ struct policy_gateway {
 	unsigned	 attaches_total;
 	unsigned	 attach_lifetime;	/* seconds, 0 = off */
 	unsigned	 idle_timeout;		/* seconds, 0 = off */
+	unsigned long long recording_max;	/* bytes per recording */
+	unsigned	 recording_min_free;	/* percent of the file system */
+	bool		 recording_required;
 	unsigned char	 escape_key;
 };
 const struct policy_gateway *policy_gateway(const struct policy *);
@@ -158,6 +161,8 @@ int	policy_key_parse(const char *line, unsigned char **blob, size_t *len,
 
 /* Durations (load.c): "30s", "5m", "6h", "7d", "0".  -1 on error. */
 int	policy_parse_duration(const char *, unsigned *) POLICY_WUR;
+/* Sizes: "4096", "512K", "100M", "1G" (powers of 1024).  -1 on error. */
+int	policy_parse_size(const char *, unsigned long long *) POLICY_WUR;
 /* Names: hosts, identities, roles: [A-Za-z0-9_.-]{1,64}. */
 bool	policy_valid_name(const char *);
 /* Unix user names as tmux users: [A-Za-z0-9_][A-Za-z0-9_.-]{0,31}. */

@@ -284,7 +284,37 @@ is_star(yaml_node_t *n)
 /* ---- gateway: ---- */
 
 static const char *const limits_keys[] = { "attaches_per_identity",
-    "attaches_total", "attach_lifetime", "idle_timeout", NULL };
+    "attaches_total", "attach_lifetime", "idle_timeout", "recording_max",
+    "recording_min_free", NULL };
+
+static void
+get_percent(struct ctx *c, yaml_node_t *n, const char *what, unsigned *out)
+{
+	const char	*s;
+	char		 buf[8];
+	size_t		 len;
+	unsigned	 v = 0;
+
+	if ((s = get_string(c, n, what)) == NULL)
+		return;
+	len = strlen(s);
+	if (len < 2 || len > 4 || s[len - 1] != '%')
+		goto bad;
+	memcpy(buf, s, len - 1);
+	buf[len - 1] = '\0';
+	for (size_t i = 0; buf[i] != '\0'; i++) {
+		if (buf[i] < '0' || buf[i] > '9')
+			goto bad;
+		v = v * 10 + (unsigned)(buf[i] - '0');
+	}
+	if (v > 99)
+		goto bad;
+	*out = v;
+	return;
+bad:
+	NODE_ERR(c, n, "%s: expected a percentage from 0%% to 99%%, found '%s'",
+	    what, s);
+}
 
 static void
 limits_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
@@ -304,6 +334,14 @@ limits_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 	else if (strcmp(key, "idle_timeout") == 0)
 		(void)get_duration(c, v, "gateway.limits.idle_timeout",
 		    &gw->idle_timeout);
+	else if (strcmp(key, "recording_max") == 0) {
+		const char *s = get_string(c, v, "gateway.limits.recording_max");
+		if (s != NULL && policy_parse_size(s, &gw->recording_max) == -1)
+			NODE_ERR(c, v, "gateway.limits.recording_max: bad size "
+			    "'%s' (use 1G, 500M, 64K or bytes)", s);
+	} else if (strcmp(key, "recording_min_free") == 0)
+		get_percent(c, v, "gateway.limits.recording_min_free",
+		    &gw->recording_min_free);
 }
 
 /* "^]" style: a caret and one of @A-Z[\]^_ (or a-z), or "^?". */
@@ -335,7 +373,7 @@ bad:
 }
 
 static const char *const gateway_keys[] = { "recordings", "state", "audit",
-    "audit_required", "limits", "escape_key", NULL };
+    "audit_required", "recording_required", "limits", "escape_key", NULL };
 
 static void
 gateway_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
@@ -365,6 +403,9 @@ gateway_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 	} else if (strcmp(key, "audit_required") == 0)
 		(void)get_bool(c, v, "gateway.audit_required",
 		    &p->gw.audit_required);
+	else if (strcmp(key, "recording_required") == 0)
+		(void)get_bool(c, v, "gateway.recording_required",
+		    &p->gw.recording_required);
 	else if (strcmp(key, "limits") == 0)
 		(void)walk_map(c, v, "gateway.limits", limits_keys, limits_cb,
 		    NULL);
