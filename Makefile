@@ -27,13 +27,15 @@ POLICY_SRCS := policy/load.c policy/schema.c policy/decide.c policy/match.c \
                policy/access.c
 GATEWAY_LIB_SRCS := gateway/log.c gateway/xmalloc.c gateway/str.c \
                gateway/tokenize.c gateway/target.c gateway/tmux.c \
-               gateway/output.c gateway/identity.c gateway/spawn.c
+               gateway/output.c gateway/identity.c gateway/spawn.c \
+               gateway/record.c gateway/slots.c gateway/relay.c
 GATEWAY_SRCS := gateway/main.c gateway/shell.c gateway/cmd.c \
                gateway/cmd-ls.c gateway/cmd-hosts.c gateway/cmd-new.c \
                gateway/cmd-attach.c gateway/cmd-kill.c gateway/cmd-whoami.c \
                gateway/cmd-help.c gateway/cmd-exit.c gateway/cmd-watch.c \
                gateway/check.c gateway/transport.c gateway/transport-local.c \
-               gateway/session.c gateway/view.c gateway/menu.c
+               gateway/session.c gateway/view.c gateway/menu.c gateway/attach.c \
+               gateway/replay.c
 
 POLICY_OBJS := $(POLICY_SRCS:.c=.o)
 GWLIB_OBJS  := $(GATEWAY_LIB_SRCS:.c=.o)
@@ -50,7 +52,7 @@ deps:
 	@contrib/install-deps --check || contrib/install-deps
 
 muxgate: $(GATEWAY_OBJS) $(GWLIB_OBJS) $(POLICY_OBJS)
-	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
 %.o: %.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<

@@ -58,7 +58,7 @@ print_json(const struct listings *ls)
 	root = json_object_new_object();
 	arr = json_object_new_array();
 	for (i = 0; i < ls->n; i++)
-		json_object_array_add(arr, view_listing_json(&ls->v[i]));
+		json_object_array_add(arr, view_listing_json(ls, &ls->v[i]));
 	json_object_object_add(root, "hosts", arr);
 	r = out_json_print(root);
 	json_object_put(root);
@@ -78,7 +78,7 @@ print_text(const struct listings *ls)
 			buf_adds(&b, "  ");
 			view_target(&b, &ls->v[i], &ls->v[i].sessions.v[j]);
 			buf_adds(&b, "  ");
-			view_details(&b, &ls->v[i].sessions.v[j]);
+			view_details(&b, ls, &ls->v[i], &ls->v[i].sessions.v[j]);
 			buf_addc(&b, '\n');
 		}
 	}

@@ -20,12 +20,14 @@ struct gw {
 	const struct policy_identity	*id;
 	char				 key_fp[POLICY_FP_LEN];
 	bool				 have_key;
+	char				 client[128];	/* "ADDR PORT", or empty */
 	enum gw_mode			 mode;
 	bool				 tty;	/* stdin and stdout are terminals */
 	/* Interactive only: read one answer line (caller frees), or NULL. */
 	char				*(*ask)(struct gw *, const char *prompt);
 	void				*ui;	/* the interactive shell's state */
 	bool				 attached;	/* an attach ran: show the menu */
+	bool				 gone;	/* the user or a signal ended us */
 };
 
 #endif

@@ -13,6 +13,7 @@
 #include "gateway/check.h"
 #include "gateway/exitcode.h"
 #include "gateway/log.h"
+#include "gateway/replay.h"
 #include "gateway/shell.h"
 
 static void
@@ -23,6 +24,7 @@ usage(FILE *fp)
 	    "       muxgate -c COMMAND\n"
 	    "       muxgate check [-f CONFIG] [--explain IDENTITY | --can "
 	    "IDENTITY ACTION USER@HOST[:SESSION]]\n"
+	    "       muxgate replay [--speed N] [--idle-limit S] FILE | --cat FILE\n"
 	    "       muxgate --version | help\n");
 }
 
@@ -79,6 +81,8 @@ main(int argc, char **argv)
 		return shell_cmd(argc - 1, argv + 1);
 	if (strcmp(argv[1], "check") == 0)
 		return check_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "replay") == 0)
+		return replay_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
 		printf("muxgate %s\n", MUXGATE_VERSION);
 		return MG_OK;

@@ -84,7 +84,7 @@ show_menu(struct gw *gw, struct ui *ui)
 			buf_printf(&b, "%3zu) ", ui->nentries);
 			view_target(&b, l, &l->sessions.v[j]);
 			buf_adds(&b, "  ");
-			view_details(&b, &l->sessions.v[j]);
+			view_details(&b, &ls, l, &l->sessions.v[j]);
 			buf_addc(&b, '\n');
 		}
 	}
@@ -283,6 +283,8 @@ menu_run(struct gw *gw)
 			code = cmd_run_line(gw, copy, &leave);
 		}
 		free(copy);
+		if (gw->gone)
+			break;
 		if (gw->attached) {
 			gw->attached = false;
 			again = true;

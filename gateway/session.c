@@ -50,6 +50,7 @@ session_list_scope(struct gw *gw, const char *host, const char *user,
 	size_t				 i, j;
 
 	memset(out, 0, sizeof(*out));
+	slots_viewers(policy_gateway(gw->policy)->state, &out->viewers);
 	for (i = 0; i < policy_host_count(gw->policy); i++) {
 		h = policy_host_at(gw->policy, i);
 		if (host != NULL && strcmp(host, policy_host_name(h)) != 0)
@@ -85,6 +86,7 @@ listings_free(struct listings *ls)
 	free(ls->v);
 	ls->v = NULL;
 	ls->n = 0;
+	viewers_free(&ls->viewers);
 }
 
 /* Report a transport failure; returns the exit code for it. */
@@ -153,28 +155,6 @@ session_kill(const struct policy_host *h, const char *user, const char *name)
 			    name, r.err);
 			code = MG_FAIL;
 		}
-	}
-	transport_result_free(&r);
-	return code;
-}
-
-int
-session_attach(const struct policy_host *h, const char *user,
-    const char *name, bool readonly)
-{
-	struct argv		 args = { 0 };
-	struct transport_result	 r;
-	int			 code = MG_OK;
-
-	tmux_args_attach(&args, name, readonly);
-	transport_for(h)->attach(h, user, &args, &r);
-	argv_free(&args);
-	if (r.status != HOST_OK)
-		code = report(h, user, &r);
-	else if (r.tmux_code != 0) {
-		error_msg("%s@%s:%s: attach failed (tmux exit %d)", user,
-		    policy_host_name(h), name, r.tmux_code);
-		code = MG_FAIL;
 	}
 	transport_result_free(&r);
 	return code;

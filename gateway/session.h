@@ -6,6 +6,7 @@
 #define MUXGATE_SESSION_H
 
 #include "gateway/gw.h"
+#include "gateway/slots.h"
 #include "gateway/tmux.h"
 #include "gateway/transport.h"
 
@@ -21,6 +22,7 @@ struct listing {
 struct listings {
 	struct listing	*v;
 	size_t		 n;
+	struct viewers	 viewers;	/* live attaches through muxgate */
 };
 
 /* List one (host, user) pair. */
@@ -39,7 +41,5 @@ int	session_create(const struct policy_host *, const char *user,
 	    const char *name, const char *owner, int cmdc, char **cmdv);
 int	session_kill(const struct policy_host *, const char *user,
 	    const char *name);
-int	session_attach(const struct policy_host *, const char *user,
-	    const char *name, bool readonly);
 
 #endif

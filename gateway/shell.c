@@ -45,7 +45,7 @@ run_batch(struct gw *gw)
 	int	 code = MG_OK;
 	bool	 leave = false;
 
-	while (!leave && (n = getline(&line, &cap, stdin)) != -1) {
+	while (!leave && !gw->gone && (n = getline(&line, &cap, stdin)) != -1) {
 		if (n > 0 && line[n - 1] == '\n')
 			line[--n] = '\0';
 		if (n > TOKENIZE_MAX_LINE) {
@@ -63,6 +63,21 @@ run_batch(struct gw *gw)
 	return code;
 }
 
+/* "ADDR PORT" of the client, for recordings. */
+static void
+client_address(struct gw *gw)
+{
+	const char	*c = getenv("SSH_CONNECTION");
+	size_t		 n;
+
+	if (c == NULL)
+		return;
+	n = strcspn(c, " ");
+	n += strcspn(c + n + (c[n] == ' '), " ") + (c[n] == ' ');
+	if (n < sizeof(gw->client))
+		snprintf(gw->client, sizeof(gw->client), "%.*s", (int)n, c);
+}
+
 int
 shell_main(const char *config, const char *identity, const char *command)
 {
@@ -74,6 +89,7 @@ shell_main(const char *config, const char *identity, const char *command)
 		return MG_FAIL;
 	if ((code = identity_resolve(&gw, identity)) != MG_OK)
 		goto out;
+	client_address(&gw);
 	if (command == NULL)
 		command = getenv("SSH_ORIGINAL_COMMAND");
 	gw.tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);

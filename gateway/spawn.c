@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -208,50 +208,74 @@ spawn_result_free(struct spawn_result *r)
 }
 
 int
-spawn_foreground(const struct argv *argv, struct spawn_result *r, char *err,
-    size_t errlen)
+spawn_pty(const struct argv *argv, const struct winsize *ws, pid_t *pidp,
+    int *masterp, char *err, size_t errlen)
 {
 	struct argv	 env = { 0 };
-	struct sigaction sa, oint, oquit, ottou;
-	int		 status = 0, ret = -1, tty;
+	char		 name[64];
+	int		 master = -1, slave;
 	pid_t		 pid;
 
-	memset(r, 0, sizeof(*r));
-	tty = isatty(STDIN_FILENO) ? STDIN_FILENO : -1;
+	*pidp = -1;
+	*masterp = -1;
+	if ((master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1 ||
+	    grantpt(master) == -1 || unlockpt(master) == -1 ||
+	    ptsname_r(master, name, sizeof(name)) != 0) {
+		snprintf(err, errlen, "pseudo-terminal: %s", strerror(errno));
+		if (master != -1)
+			close(master);
+		return -1;
+	}
+	(void)ioctl(master, TIOCSWINSZ, ws);
 	build_env(&env);
-	/* While the child owns the terminal, its signals are its own. */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGINT, &sa, &oint);
-	sigaction(SIGQUIT, &sa, &oquit);
-	sigaction(SIGTTOU, &sa, &ottou);
 	if ((pid = fork()) == -1) {
 		snprintf(err, errlen, "fork: %s", strerror(errno));
-		goto out;
+		close(master);
+		argv_free(&env);
+		return -1;
 	}
 	if (pid == 0) {
-		(void)setpgid(0, 0);
-		if (tty != -1)
-			(void)tcsetpgrp(tty, getpid());
-		child_exec(argv, env.v, STDIN_FILENO, STDOUT_FILENO,
-		    STDERR_FILENO);
+		if (setsid() == -1 ||
+		    (slave = open(name, O_RDWR | O_NOCTTY)) == -1 ||
+		    ioctl(slave, TIOCSCTTY, 0) == -1)
+			_exit(127);
+		child_exec(argv, env.v, slave, slave, slave);
 	}
-	(void)setpgid(pid, pid);
-	if (tty != -1)
-		(void)tcsetpgrp(tty, pid);
-	if (reap(pid, &status) == -1) {
-		snprintf(err, errlen, "waitpid: %s", strerror(errno));
-		goto out;
+	argv_free(&env);
+	if (fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK) == -1) {
+		snprintf(err, errlen, "fcntl: %s", strerror(errno));
+		(void)spawn_end(pid, master);
+		return -1;
+	}
+	*pidp = pid;
+	*masterp = master;
+	return 0;
+}
+
+int
+spawn_end(pid_t pid, int master)
+{
+	struct timespec	ts = { 0, 10 * 1000 * 1000 };
+	int		status = 0, i;
+	pid_t		r;
+
+	if (master != -1)
+		close(master);
+	if (pid <= 0)
+		return 0;
+	/* A hangup first: tmux detaches cleanly and sudo passes it on. */
+	(void)kill(-pid, SIGHUP);
+	for (i = 0; i < 100; i++) {
+		if ((r = waitpid(pid, &status, WNOHANG)) == pid)
+			goto done;
+		if (r == -1 && errno != EINTR)
+			return 0;
+		nanosleep(&ts, NULL);
 	}
 	(void)kill(-pid, SIGKILL);
-	set_status(r, status);
-	ret = 0;
-out:
-	if (tty != -1)
-		(void)tcsetpgrp(tty, getpgrp());
-	sigaction(SIGINT, &oint, NULL);
-	sigaction(SIGQUIT, &oquit, NULL);
-	sigaction(SIGTTOU, &ottou, NULL);
-	argv_free(&env);
-	return ret;
+	(void)reap(pid, &status);
+done:
+	/* Whatever is left of the group goes too. */
+	(void)kill(-pid, SIGKILL);
+	return status;
 }

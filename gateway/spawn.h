@@ -7,6 +7,7 @@
 #define MUXGATE_SPAWN_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 #include "gateway/str.h"
 
 struct spawn_result {
@@ -31,11 +32,18 @@ int	spawn_capture(const struct argv *, int timeout_ms,
 void	spawn_result_free(struct spawn_result *);
 
 /*
- * Run ARGV on the caller's terminal as the foreground process group and
- * wait for it.  Returns the exit status as spawn_capture would store it,
- * or -1 when it could not be started.
+ * Start ARGV on a new pseudo-terminal of size WS, as the leader of a new
+ * session (so the whole tree can be signalled as one group).  Returns 0
+ * with *PID and the non-blocking, close-on-exec master in *MASTER.
  */
-int	spawn_foreground(const struct argv *, struct spawn_result *r,
-	    char *err, size_t errlen) __attribute__((warn_unused_result));
+struct winsize;
+int	spawn_pty(const struct argv *, const struct winsize *ws, pid_t *pid,
+	    int *master, char *err, size_t errlen)
+	    __attribute__((warn_unused_result));
+/*
+ * End a child started by spawn_pty: hang up its group, give it a moment,
+ * then kill it; always reaps.  Returns the wait status.
+ */
+int	spawn_end(pid_t pid, int master);
 
 #endif

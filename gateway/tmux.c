@@ -1,4 +1,5 @@
 /* tmux.c — argv for tmux verbs and parsing of tmux's list output. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,8 +118,9 @@ parse_ll(const char *s, long long *out)
 
 	if (*s < '0' || *s > '9')
 		return -1;
+	errno = 0;
 	*out = strtoll(s, &end, 10);
-	return *end == '\0' ? 0 : -1;
+	return *end == '\0' && errno != ERANGE ? 0 : -1;
 }
 
 static int

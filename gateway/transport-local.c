@@ -86,8 +86,8 @@ first_line(const char *s)
 }
 
 static int
-build(const char *user, const struct argv *args, struct argv *full,
-    struct transport_result *r)
+local_command(const struct policy_host *h, const char *user,
+    const struct argv *args, struct argv *full, struct transport_result *r)
 {
 	const char	*tmux;
 	struct passwd	*pw;
@@ -152,7 +152,7 @@ local_run(const struct policy_host *h, const char *user,
 	char			err[256];
 
 	memset(r, 0, sizeof(*r));
-	if (build(user, args, &full, r) == -1)
+	if (local_command(h, user, args, &full, r) == -1)
 		goto out;
 	debug("running %s as %s", full.v[0], user);
 	if (spawn_capture(&full, TRANSPORT_TIMEOUT_MS, &sr, err,
@@ -162,28 +162,6 @@ local_run(const struct policy_host *h, const char *user,
 		goto out;
 	}
 	finish(&sr, strcmp(full.v[0], SUDO_PATH) == 0, r);
-	spawn_result_free(&sr);
-out:
-	argv_free(&full);
-}
-
-static void
-local_attach(const struct policy_host *h, const char *user,
-    const struct argv *args, struct transport_result *r)
-{
-	struct argv		full = { 0 };
-	struct spawn_result	sr;
-	char			err[256];
-
-	memset(r, 0, sizeof(*r));
-	if (build(user, args, &full, r) == -1)
-		goto out;
-	if (spawn_foreground(&full, &sr, err, sizeof(err)) == -1) {
-		r->status = HOST_ERROR;
-		r->message = xstrdup(err);
-		goto out;
-	}
-	finish(&sr, false, r);
 	spawn_result_free(&sr);
 out:
 	argv_free(&full);
@@ -203,6 +181,6 @@ local_home(const struct policy_host *h, const char *user)
 const struct transport transport_local = {
 	.name = "local",
 	.run = local_run,
-	.attach = local_attach,
+	.command = local_command,
 	.home = local_home,
 };

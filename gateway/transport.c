@@ -41,6 +41,14 @@ remote_run(const struct policy_host *h, const char *user,
 	    "of muxgate");
 }
 
+static int
+remote_command(const struct policy_host *h, const char *user,
+    const struct argv *args, struct argv *full, struct transport_result *r)
+{
+	remote_run(h, user, args, r);
+	return -1;
+}
+
 static char *
 remote_home(const struct policy_host *h, const char *user)
 {
@@ -50,7 +58,7 @@ remote_home(const struct policy_host *h, const char *user)
 static const struct transport transport_remote = {
 	.name = "remote",
 	.run = remote_run,
-	.attach = remote_run,
+	.command = remote_command,
 	.home = remote_home,
 };
 

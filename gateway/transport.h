@@ -34,9 +34,13 @@ struct transport {
 	/* Run tmux ARGS as USER on HOST and collect its output. */
 	void		(*run)(const struct policy_host *, const char *user,
 			    const struct argv *args, struct transport_result *);
-	/* Run tmux ARGS as USER on HOST on the caller's terminal. */
-	void		(*attach)(const struct policy_host *, const char *user,
-			    const struct argv *args, struct transport_result *);
+	/*
+	 * The full argv that runs tmux ARGS as USER on HOST, for the relay
+	 * to start on its terminal.  -1 with R's status and message set.
+	 */
+	int		(*command)(const struct policy_host *, const char *user,
+			    const struct argv *args, struct argv *full,
+			    struct transport_result *r);
 	/* USER's home directory on HOST for new sessions, or NULL. */
 	char		*(*home)(const struct policy_host *, const char *user);
 };

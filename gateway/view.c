@@ -1,5 +1,6 @@
 /* view.c — text and JSON renderings shared by ls and the menu. */
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <json-c/json.h>
 
@@ -16,9 +17,22 @@ view_target(struct buf *b, const struct listing *l,
 	free(name);
 }
 
-void
-view_details(struct buf *b, const struct tmux_session *s)
+static bool
+viewer_of(const struct viewer *v, const struct listing *l,
+    const struct tmux_session *s)
 {
+	return strcmp(v->host, l->host) == 0 && strcmp(v->user, l->user) == 0 &&
+	    strcmp(v->session, s->name) == 0;
+}
+
+void
+view_details(struct buf *b, const struct listings *ls, const struct listing *l,
+    const struct tmux_session *s)
+{
+	const struct viewer	*v;
+	char			*who;
+	size_t			 i;
+	int			 n = 0;
 	char		when[32];
 	struct tm	tm;
 	time_t		t = (time_t)s->created;
@@ -29,6 +43,19 @@ view_details(struct buf *b, const struct tmux_session *s)
 	    s->windows == 1 ? "" : "s", when, s->attached);
 	if (s->owner != NULL)
 		buf_printf(b, ", owner %s", s->owner);
+	for (i = 0; i < ls->viewers.n; i++) {
+		v = &ls->viewers.v[i];
+		if (!viewer_of(v, l, s))
+			continue;
+		t = (time_t)v->since;
+		localtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%H:%M", &tm);
+		who = out_escape(v->identity);
+		buf_printf(b, "%s%s %s since %s", n++ == 0 ? "; " : ", ", who,
+		    strcmp(v->mode, "watch") == 0 ? "watching" : "attached",
+		    when);
+		free(who);
+	}
 	buf_adds(b, ")");
 }
 
@@ -46,8 +73,31 @@ view_status(struct buf *b, const struct listing *l)
 	free(err);
 }
 
+static struct json_object *
+viewers_json(const struct listings *ls, const struct listing *l,
+    const struct tmux_session *s)
+{
+	struct json_object	*arr = json_object_new_array(), *vo;
+	const struct viewer	*v;
+	size_t			 i;
+
+	for (i = 0; i < ls->viewers.n; i++) {
+		v = &ls->viewers.v[i];
+		if (!viewer_of(v, l, s))
+			continue;
+		vo = json_object_new_object();
+		json_object_object_add(vo, "identity",
+		    out_json_string(v->identity));
+		json_object_object_add(vo, "mode", out_json_string(v->mode));
+		json_object_object_add(vo, "since",
+		    json_object_new_int64(v->since));
+		json_object_array_add(arr, vo);
+	}
+	return arr;
+}
+
 struct json_object *
-view_listing_json(const struct listing *l)
+view_listing_json(const struct listings *ls, const struct listing *l)
 {
 	struct json_object	*o, *arr, *so;
 	const struct tmux_session *s;
@@ -74,6 +124,7 @@ view_listing_json(const struct listing *l)
 		json_object_object_add(so, "attached",
 		    json_object_new_int64(s->attached));
 		json_object_object_add(so, "owner", out_json_string(s->owner));
+		json_object_object_add(so, "viewers", viewers_json(ls, l, s));
 		json_object_array_add(arr, so);
 	}
 	json_object_object_add(o, "sessions", arr);

@@ -10,11 +10,16 @@ struct json_object;
 /* "deploy@bastion:build" with the name escaped. */
 void	view_target(struct buf *, const struct listing *,
 	    const struct tmux_session *);
-/* "(2 windows, created 2026-11-23 19:00, 1 attached, owner alice)" */
-void	view_details(struct buf *, const struct tmux_session *);
+/*
+ * "(2 windows, created 2026-11-23 19:00, 1 attached, owner alice)" and,
+ * when anyone is attached through muxgate, "; alice attach since 19:02".
+ */
+void	view_details(struct buf *, const struct listings *,
+	    const struct listing *, const struct tmux_session *);
 /* "build@bastion: forbidden (sudo: a password is required)" */
 void	view_status(struct buf *, const struct listing *);
 /* The JSON object of one listing, as in `ls --json`. */
-struct json_object *view_listing_json(const struct listing *);
+struct json_object *view_listing_json(const struct listings *,
+	    const struct listing *);
 
 #endif

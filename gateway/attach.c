@@ -1,0 +1,248 @@
+/*
+ * attach.c — one attach, start to end: the permission, the session, the
+ * caps, the recording, the terminal, the relay, and the cleanup, which
+ * happens on every path out.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+#include <sodium.h>
+
+#include "gateway/attach.h"
+#include "gateway/cmd.h"
+#include "gateway/exitcode.h"
+#include "gateway/log.h"
+#include "gateway/record.h"
+#include "gateway/relay.h"
+#include "gateway/session.h"
+#include "gateway/slots.h"
+#include "gateway/spawn.h"
+#include "gateway/xmalloc.h"
+
+struct attach {
+	struct gw			*gw;
+	const struct policy_host	*host;
+	struct target			 t;
+	bool				 readonly;
+	char				 id[17];
+	struct slot			 slot;
+	struct recorder			*rec;
+	struct winsize			 ws;
+};
+
+/* The session must exist where the identity may look: else exit 4. */
+static int
+find_session(struct attach *a)
+{
+	struct listing	l;
+	int		code = MG_OK;
+
+	session_list(a->host, a->t.user, &l);
+	if (l.status != HOST_OK)
+		code = cmd_error(MG_FAIL, "%s@%s: %s (%s)", a->t.user, a->t.host,
+		    host_status_name(l.status), l.error != NULL ? l.error : "");
+	else if (tmux_sessions_find(&l.sessions, a->t.session) == NULL)
+		code = cmd_error(MG_NOSESSION, "no session %s@%s:%s", a->t.user,
+		    a->t.host, a->t.session);
+	free(l.error);
+	tmux_sessions_free(&l.sessions);
+	return code;
+}
+
+static int
+take_slot(struct attach *a)
+{
+	const struct policy_gateway	*g = policy_gateway(a->gw->policy);
+	struct slot_info		 info;
+	char				 err[256];
+
+	memset(&info, 0, sizeof(info));
+	info.attach_id = a->id;
+	info.identity = policy_identity_name(a->gw->id);
+	info.mode = a->readonly ? "watch" : "attach";
+	info.host = a->t.host;
+	info.user = a->t.user;
+	info.session = a->t.session;
+	info.since = (long long)time(NULL);
+	switch (slots_acquire(g->state, g->attaches_per_identity,
+	    g->attaches_total, &info, &a->slot, err, sizeof(err))) {
+	case SLOTS_OK:
+		return MG_OK;
+	case SLOTS_FULL:
+		return cmd_error(MG_FAIL, "attach refused: %s", err);
+	default:
+		return cmd_error(MG_FAIL, "attach refused: %s", err);
+	}
+}
+
+static int
+open_recording(struct attach *a)
+{
+	const struct policy_gateway	*g = policy_gateway(a->gw->policy);
+	struct record_meta		 m;
+	char				 err[512];
+	const char			*term = getenv("TERM");
+
+	if (record_space_ok(g->recordings, g->recording_min_free, err,
+	    sizeof(err)) == -1)
+		return cmd_error(MG_FAIL, "attach refused: %s", err);
+	memset(&m, 0, sizeof(m));
+	m.attach_id = a->id;
+	m.identity = policy_identity_name(a->gw->id);
+	m.key = a->gw->have_key ? a->gw->key_fp : NULL;
+	m.host = a->t.host;
+	m.tmux_user = a->t.user;
+	m.session = a->t.session;
+	m.mode = a->readonly ? "watch" : "attach";
+	m.client = a->gw->client[0] != '\0' ? a->gw->client : NULL;
+	m.term = term != NULL ? term : "xterm";
+	m.cols = a->ws.ws_col;
+	m.rows = a->ws.ws_row;
+	m.timestamp = (long long)time(NULL);
+	a->rec = record_open(g->recordings, &m, g->recording_max, err,
+	    sizeof(err));
+	if (a->rec != NULL)
+		return MG_OK;
+	if (g->recording_required)
+		return cmd_error(MG_FAIL, "attach refused: recording: %s", err);
+	error_msg("warning: attaching without a recording: %s", err);
+	return MG_OK;
+}
+
+/* Raw mode on the user's terminal for the relay; restored by the caller. */
+static int
+raw_mode(struct termios *saved)
+{
+	struct termios	raw;
+
+	if (tcgetattr(STDIN_FILENO, saved) == -1)
+		return -1;
+	raw = *saved;
+	cfmakeraw(&raw);
+	return tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw);
+}
+
+static void
+report_end(struct attach *a, const struct relay_stats *st)
+{
+	switch (st->end) {
+	case RELAY_DETACH:
+		break;	/* tmux said "[detached]" itself */
+	case RELAY_ESCAPE:
+		error_msg("attach to %s@%s:%s ended (escape key)", a->t.user,
+		    a->t.host, a->t.session);
+		break;
+	default:
+		error_msg("attach to %s@%s:%s ended: %s", a->t.user, a->t.host,
+		    a->t.session, st->detail);
+	}
+}
+
+static int
+relay(struct attach *a)
+{
+	const struct policy_gateway	*g = policy_gateway(a->gw->policy);
+	struct transport_result		 r;
+	struct argv			 args = { 0 }, full = { 0 };
+	struct relay_opts		 o;
+	struct relay_stats		 st;
+	struct termios			 saved;
+	char				 err[256];
+	pid_t				 pid;
+	int				 master, code = MG_OK;
+
+	tmux_args_attach(&args, a->t.session, a->readonly);
+	if (transport_for(a->host)->command(a->host, a->t.user, &args, &full,
+	    &r) == -1) {
+		code = cmd_error(MG_FAIL, "%s@%s: %s", a->t.user, a->t.host,
+		    r.message != NULL ? r.message : "cannot attach");
+		transport_result_free(&r);
+		goto out;
+	}
+	if (spawn_pty(&full, &a->ws, &pid, &master, err, sizeof(err)) == -1) {
+		code = cmd_error(MG_FAIL, "attach: %s", err);
+		goto out;
+	}
+	if (raw_mode(&saved) == -1) {
+		(void)spawn_end(pid, master);
+		code = cmd_error(MG_FAIL, "attach: cannot set the terminal mode");
+		goto out;
+	}
+	memset(&o, 0, sizeof(o));
+	o.in = STDIN_FILENO;
+	o.out = STDOUT_FILENO;
+	o.master = master;
+	o.child = pid;
+	o.readonly = a->readonly;
+	o.escape = g->escape_key;
+	o.lifetime = g->attach_lifetime;
+	o.idle = g->idle_timeout;
+	o.rec = a->rec;
+	o.rec_required = g->recording_required;
+	relay_run(&o, &st);
+	(void)spawn_end(pid, master);
+	(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+	report_end(a, &st);
+	if (st.end != RELAY_DETACH && st.end != RELAY_ESCAPE)
+		code = MG_FAIL;
+	if (st.end == RELAY_SIGNAL || st.end == RELAY_HANGUP)
+		a->gw->gone = true;
+out:
+	argv_free(&args);
+	argv_free(&full);
+	return code;
+}
+
+static int
+run(struct attach *a)
+{
+	unsigned char	raw[8];
+	int		code;
+
+	if ((code = find_session(a)) != MG_OK)
+		return code;
+	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &a->ws) == -1 || a->ws.ws_col == 0) {
+		a->ws.ws_col = 80;
+		a->ws.ws_row = 24;
+	}
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2hex(a->id, sizeof(a->id), raw, sizeof(raw));
+	if ((code = take_slot(a)) != MG_OK)
+		return code;
+	if ((code = open_recording(a)) == MG_OK)
+		code = relay(a);
+	if (a->rec != NULL && record_close(a->rec) == -1 && code == MG_OK)
+		code = cmd_error(MG_FAIL, "the recording could not be completed");
+	a->rec = NULL;
+	slots_release(&a->slot);
+	return code;
+}
+
+int
+attach_target(struct gw *gw, const char *arg, bool readonly)
+{
+	struct attach	a;
+	int		code;
+
+	memset(&a, 0, sizeof(a));
+	a.gw = gw;
+	a.readonly = readonly;
+	a.slot.fd_total = a.slot.fd_ident = -1;
+	if ((code = cmd_target(gw, arg, TARGET_SESSION, readonly ?
+	    POLICY_WATCH : POLICY_ATTACH, &a.t)) != MG_OK)
+		return code;
+	if (!gw->tty)
+		code = cmd_error(MG_USAGE, "%s needs a terminal (use ssh -t)",
+		    readonly ? "watch" : "attach");
+	else {
+		gw->attached = true;
+		a.host = policy_host_find(gw->policy, a.t.host);
+		code = run(&a);
+	}
+	target_free(&a.t);
+	return code;
+}

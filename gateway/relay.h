@@ -1,0 +1,49 @@
+/*
+ * relay.h — sit between the user's terminal and a tmux client on a
+ * pseudo-terminal, as script(1) and sshd do, copying and recording bytes
+ * both ways.  One poll loop, bounded buffers, no queue grows without end.
+ */
+#ifndef MUXGATE_RELAY_H
+#define MUXGATE_RELAY_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct recorder;
+
+enum relay_end {
+	RELAY_DETACH,		/* the tmux client exited: detach, session gone */
+	RELAY_ESCAPE,		/* the user typed the escape key */
+	RELAY_LIFETIME,		/* attach_lifetime reached */
+	RELAY_IDLE,		/* idle_timeout reached */
+	RELAY_RECORDING,	/* the recording could not be written */
+	RELAY_HANGUP,		/* the user's side went away */
+	RELAY_SIGNAL,		/* muxgate was told to stop */
+	RELAY_ERROR,
+};
+
+struct relay_opts {
+	int		 in;		/* the user's terminal */
+	int		 out;
+	int		 master;	/* the tmux client's terminal */
+	pid_t		 child;
+	bool		 readonly;	/* drop every input byte */
+	int		 escape;	/* escape byte, or -1 for none */
+	unsigned	 lifetime;	/* seconds, 0 = off */
+	unsigned	 idle;		/* seconds, 0 = off */
+	struct recorder	*rec;		/* NULL: not recording */
+	bool		 rec_required;
+};
+
+struct relay_stats {
+	enum relay_end		 end;
+	unsigned long long	 bytes_in;	/* to the session */
+	unsigned long long	 bytes_out;	/* to the user */
+	double			 seconds;
+	char			 detail[256];
+};
+
+void		 relay_run(const struct relay_opts *, struct relay_stats *);
+const char	*relay_end_name(enum relay_end);
+
+#endif
