@@ -43,7 +43,8 @@ GATEWAY_OBJS := $(GATEWAY_SRCS:.c=.o)
 
 UNIT_TESTS := tests/unit/test_policy tests/unit/test_decide tests/unit/test_key \
               tests/unit/test_tokenize tests/unit/test_target tests/unit/test_tmux \
-              tests/unit/test_output tests/unit/test_safepath tests/unit/test_identity
+              tests/unit/test_output tests/unit/test_safepath tests/unit/test_identity \
+              tests/unit/test_record tests/unit/test_slots
 
 .PHONY: all check unit e2e install clean deps bench demo valgrind
 all: muxgate
@@ -74,6 +75,9 @@ valgrind: $(UNIT_TESTS)
 e2e: muxgate
 	@tests/run-e2e
 
+bench: muxgate
+	@tests/bench/run
+
 install: muxgate
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
 	    $(DESTDIR)$(DOCDIR)/contrib/sshd_config.d $(DESTDIR)$(DOCDIR)/contrib/sudoers.d
@@ -83,6 +87,8 @@ install: muxgate
 	install -m 0644 gateway.yaml.example docs/threat-model.md $(DESTDIR)$(DOCDIR)/
 	install -m 0644 contrib/sshd_config.d/muxgate.conf $(DESTDIR)$(DOCDIR)/contrib/sshd_config.d/
 	install -m 0644 contrib/sudoers.d/muxgate $(DESTDIR)$(DOCDIR)/contrib/sudoers.d/
+	install -d $(DESTDIR)$(DOCDIR)/contrib/tmpfiles.d
+	install -m 0644 contrib/tmpfiles.d/muxgate.conf $(DESTDIR)$(DOCDIR)/contrib/tmpfiles.d/
 	install -m 0755 contrib/install-deps $(DESTDIR)$(DOCDIR)/contrib/
 
 clean:

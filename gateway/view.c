@@ -1,4 +1,5 @@
 /* view.c — text and JSON renderings shared by ls and the menu. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -37,8 +38,9 @@ view_details(struct buf *b, const struct listings *ls, const struct listing *l,
 	struct tm	tm;
 	time_t		t = (time_t)s->created;
 
-	localtime_r(&t, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
+	if (localtime_r(&t, &tm) == NULL ||
+	    strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm) == 0)
+		snprintf(when, sizeof(when), "@%lld", s->created);
 	buf_printf(b, "(%u window%s, created %s, %u attached", s->windows,
 	    s->windows == 1 ? "" : "s", when, s->attached);
 	if (s->owner != NULL)
@@ -48,8 +50,9 @@ view_details(struct buf *b, const struct listings *ls, const struct listing *l,
 		if (!viewer_of(v, l, s))
 			continue;
 		t = (time_t)v->since;
-		localtime_r(&t, &tm);
-		strftime(when, sizeof(when), "%H:%M", &tm);
+		if (localtime_r(&t, &tm) == NULL ||
+		    strftime(when, sizeof(when), "%H:%M", &tm) == 0)
+			snprintf(when, sizeof(when), "@%lld", v->since);
 		who = out_escape(v->identity);
 		buf_printf(b, "%s%s %s since %s", n++ == 0 ? "; " : ", ", who,
 		    strcmp(v->mode, "watch") == 0 ? "watching" : "attached",

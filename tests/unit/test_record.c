@@ -1,0 +1,274 @@
+/* test_record.c — the asciicast writer: escaping, split UTF-8, limits. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <json-c/json.h>
+
+#include "gateway/record.h"
+#include "gateway/str.h"
+
+static char *
+escape(const char *s, size_t len, bool final, size_t *carry)
+{
+	struct buf	b = { 0 };
+
+	record_json_escape(&b, (const unsigned char *)s, len, final, carry);
+	return buf_take(&b);
+}
+
+static void
+test_escape_ascii_and_controls(void **state)
+{
+	size_t	 carry;
+	char	*s = escape("a\"b\\c\n\r\t\x1b[0m\x7f", 13, true, &carry);
+
+	assert_string_equal(s, "a\\\"b\\\\c\\n\\r\\t\\u001b[0m\\u007f");
+	assert_int_equal(carry, 0);
+	free(s);
+}
+
+static void
+test_escape_utf8_kept(void **state)
+{
+	size_t	 carry;
+	char	*s = escape("\xc3\xa9\xe6\x97\xa5\xf0\x9f\x98\x80", 9, true,
+		    &carry);
+
+	assert_string_equal(s, "\xc3\xa9\xe6\x97\xa5\xf0\x9f\x98\x80");
+	free(s);
+}
+
+static void
+test_escape_invalid_becomes_replacement(void **state)
+{
+	size_t	 carry;
+	/* a lone continuation byte, an overlong, a surrogate, 0xff */
+	char	*s = escape("a\x80" "b\xc0\xaf" "c\xed\xa0\x80" "d\xff", 11, true,
+		    &carry);
+
+	assert_non_null(strstr(s, "a\xef\xbf\xbd" "b"));
+	assert_null(strchr(s, '\x80'));
+	assert_null(strchr(s, '\xff'));
+	assert_int_equal(carry, 0);
+	free(s);
+}
+
+static void
+test_escape_split_sequence_carried(void **state)
+{
+	size_t	 carry;
+	char	*s = escape("x\xe6\x97", 3, false, &carry);
+
+	assert_string_equal(s, "x");
+	assert_int_equal(carry, 2);
+	free(s);
+	/* At the very end nothing is carried: the stub is replaced. */
+	s = escape("x\xe6\x97", 3, true, &carry);
+	assert_int_equal(carry, 0);
+	assert_non_null(strstr(s, "\xef\xbf\xbd"));
+	free(s);
+}
+
+static char	tmpdir[64];
+
+static int
+setup(void **state)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/mgt-rec-XXXXXX");
+	assert_non_null(mkdtemp(tmpdir));
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char	cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void
+meta(struct record_meta *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->attach_id = "0123456789abcdef";
+	m->identity = "alice";
+	m->key = "SHA256:abc";
+	m->host = "bastion";
+	m->tmux_user = "deploy";
+	m->session = "we\"ird name";
+	m->mode = "attach";
+	m->client = "192.0.2.1 5555";
+	m->term = "xterm";
+	m->cols = 80;
+	m->rows = 24;
+	m->timestamp = 1732300000;
+}
+
+/* Every line of the file parses as JSON; returns the number of lines. */
+static int
+check_file(const char *path, struct json_object **header)
+{
+	FILE		*fp = fopen(path, "r");
+	char		 line[65536];
+	int		 n = 0;
+	struct json_object *o;
+
+	assert_non_null(fp);
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		o = json_tokener_parse(line);
+		assert_non_null(o);
+		if (n == 0 && header != NULL)
+			*header = o;
+		else
+			json_object_put(o);
+		n++;
+	}
+	fclose(fp);
+	return n;
+}
+
+static void
+test_recorder_writes_valid_asciicast(void **state)
+{
+	struct record_meta	 m;
+	struct recorder		*r;
+	struct json_object	*h = NULL, *mg, *v;
+	char			 err[256], path[512], root[128];
+	struct stat		 st;
+
+	meta(&m);
+	snprintf(root, sizeof(root), "%s/rec", tmpdir);
+	r = record_open(root, &m, 1 << 20, err, sizeof(err));
+	assert_non_null(r);
+	snprintf(path, sizeof(path), "%s", record_path(r));
+	assert_non_null(strstr(path, "/rec/alice/20241122-182640-"
+	    "0123456789abcdef.cast"));
+	assert_int_equal(record_event(r, 0.5, 'o', "hello\r\n\xe6\x97", 9), 0);
+	assert_int_equal(record_event(r, 0.6, 'o', "\xa5!", 2), 0);
+	assert_int_equal(record_event(r, 0.7, 'i', "ls\r", 3), 0);
+	assert_int_equal(record_event(r, 0.8, 'r', "100x30", 6), 0);
+	assert_int_equal(record_close(r), 0);
+	assert_int_equal(check_file(path, &h), 5);
+	assert_true(json_object_object_get_ex(h, "version", &v));
+	assert_int_equal(json_object_get_int(v), 2);
+	assert_true(json_object_object_get_ex(h, "title", &v));
+	assert_string_equal(json_object_get_string(v),
+	    "deploy@bastion:we\"ird name");
+	assert_true(json_object_object_get_ex(h, "muxgate", &mg));
+	assert_true(json_object_object_get_ex(mg, "client", &v));
+	assert_string_equal(json_object_get_string(v), "192.0.2.1 5555");
+	json_object_put(h);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(stat(root, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+}
+
+static void
+test_recorder_split_utf8_joined(void **state)
+{
+	struct record_meta	 m;
+	struct recorder		*r;
+	char			 err[256], path[512], line[256], root[128];
+	FILE			*fp;
+	bool			 found = false;
+
+	meta(&m);
+	m.attach_id = "1111111111111111";
+	snprintf(root, sizeof(root), "%s/rec", tmpdir);
+	r = record_open(root, &m, 1 << 20, err, sizeof(err));
+	assert_non_null(r);
+	snprintf(path, sizeof(path), "%s", record_path(r));
+	assert_int_equal(record_event(r, 0.1, 'o', "\xe6", 1), 0);
+	assert_int_equal(record_event(r, 0.2, 'o', "\x97\xa5", 2), 0);
+	assert_int_equal(record_close(r), 0);
+	fp = fopen(path, "r");
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (strstr(line, "\xe6\x97\xa5") != NULL)
+			found = true;
+	fclose(fp);
+	assert_true(found);
+}
+
+static void
+test_recorder_size_limit(void **state)
+{
+	struct record_meta	 m;
+	struct recorder		*r;
+	char			 err[256], root[128], big[4096];
+	int			 i, rc = 0;
+
+	meta(&m);
+	m.attach_id = "2222222222222222";
+	snprintf(root, sizeof(root), "%s/rec", tmpdir);
+	r = record_open(root, &m, 16384, err, sizeof(err));
+	assert_non_null(r);
+	memset(big, 'x', sizeof(big));
+	for (i = 0; i < 10 && rc == 0; i++)
+		rc = record_event(r, 0.1 * i, 'o', big, sizeof(big));
+	assert_int_equal(rc, -1);
+	assert_true(i <= 5);
+	assert_non_null(strstr(record_error(r), "size limit"));
+	/* Once failed, it stays failed. */
+	assert_int_equal(record_event(r, 2.0, 'o', "y", 1), -1);
+	(void)record_close(r);
+}
+
+static void
+test_recorder_refuses_open_directory(void **state)
+{
+	struct record_meta	 m;
+	char			 err[256], root[128];
+
+	meta(&m);
+	snprintf(root, sizeof(root), "%s/open", tmpdir);
+	assert_int_equal(mkdir(root, 0777), 0);
+	assert_int_equal(chmod(root, 0777), 0);
+	assert_null(record_open(root, &m, 1 << 20, err, sizeof(err)));
+	assert_non_null(strstr(err, "refusing"));
+}
+
+static void
+test_space_check(void **state)
+{
+	char	err[256];
+
+	assert_int_equal(record_space_ok(tmpdir, 0, err, sizeof(err)), 0);
+	assert_int_equal(record_space_ok(tmpdir, 1, err, sizeof(err)), 0);
+	/* Nothing has 99% free... unless it is empty; /proc reports 0 blocks. */
+	assert_int_equal(record_space_ok("/nonexistent-mgt", 5, err,
+	    sizeof(err)), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_escape_ascii_and_controls),
+		cmocka_unit_test(test_escape_utf8_kept),
+		cmocka_unit_test(test_escape_invalid_becomes_replacement),
+		cmocka_unit_test(test_escape_split_sequence_carried),
+		cmocka_unit_test_setup_teardown(test_recorder_writes_valid_asciicast,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recorder_split_utf8_joined,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recorder_size_limit, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_recorder_refuses_open_directory, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_space_check, setup,
+		    teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
