@@ -7,7 +7,7 @@ DOCDIR   ?= $(PREFIX)/share/doc/muxgate
 PKG_CONFIG ?= pkg-config
 VERSION  := 0.1.0
 
-PKGS := yaml-0.1 libsodium json-c libedit
+PKGS := yaml-0.1 libsodium json-c libedit audit
 TEST_PKGS := cmocka
 
 CC       ?= cc
@@ -28,7 +28,8 @@ POLICY_SRCS := policy/load.c policy/schema.c policy/decide.c policy/match.c \
 GATEWAY_LIB_SRCS := gateway/log.c gateway/xmalloc.c gateway/str.c \
                gateway/tokenize.c gateway/target.c gateway/tmux.c \
                gateway/output.c gateway/identity.c gateway/spawn.c \
-               gateway/record.c gateway/slots.c gateway/relay.c
+               gateway/record.c gateway/slots.c gateway/relay.c \
+               gateway/audit.c
 GATEWAY_SRCS := gateway/main.c gateway/shell.c gateway/cmd.c \
                gateway/cmd-ls.c gateway/cmd-hosts.c gateway/cmd-new.c \
                gateway/cmd-attach.c gateway/cmd-kill.c gateway/cmd-whoami.c \

@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "gateway/attach.h"
+#include "gateway/audit.h"
 #include "gateway/cmd.h"
 #include "gateway/exitcode.h"
 #include "gateway/log.h"
@@ -143,6 +144,31 @@ report_end(struct attach *a, const struct relay_stats *st)
 }
 
 static int
+audit_attach(struct attach *a, enum audit_kind kind, bool ok,
+    const struct relay_stats *st)
+{
+	struct audit_rec	r;
+
+	audit_rec_init(&r, kind, kind == AUDIT_KIND_START ?
+	    "muxgate-attach-start" : "muxgate-attach-end", ok);
+	r.identity = policy_identity_name(a->gw->id);
+	r.key = a->gw->have_key ? a->gw->key_fp : NULL;
+	r.host = a->t.host;
+	r.tmux_user = a->t.user;
+	r.session = a->t.session;
+	r.attach = a->id;
+	r.mode = a->readonly ? "watch" : "attach";
+	r.recording = a->rec != NULL ? record_path(a->rec) : "none";
+	if (st != NULL) {
+		r.bytes_in = (long long)st->bytes_in;
+		r.bytes_out = (long long)st->bytes_out;
+		r.duration = (long long)st->seconds;
+		r.reason = relay_end_name(st->end);
+	}
+	return audit_emit(&r);
+}
+
+static int
 relay(struct attach *a)
 {
 	const struct policy_gateway	*g = policy_gateway(a->gw->policy);
@@ -161,6 +187,10 @@ relay(struct attach *a)
 		code = cmd_error(MG_FAIL, "%s@%s: %s", a->t.user, a->t.host,
 		    r.message != NULL ? r.message : "cannot attach");
 		transport_result_free(&r);
+		goto out;
+	}
+	if (audit_attach(a, AUDIT_KIND_START, true, NULL) == -1) {
+		code = MG_FAIL;
 		goto out;
 	}
 	if (spawn_pty(&full, &a->ws, &pid, &master, err, sizeof(err)) == -1) {
@@ -187,6 +217,8 @@ relay(struct attach *a)
 	(void)spawn_end(pid, master);
 	(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
 	report_end(a, &st);
+	(void)audit_attach(a, AUDIT_KIND_END, st.end == RELAY_DETACH ||
+	    st.end == RELAY_ESCAPE, &st);
 	if (st.end != RELAY_DETACH && st.end != RELAY_ESCAPE)
 		code = MG_FAIL;
 	if (st.end == RELAY_SIGNAL || st.end == RELAY_HANGUP)

@@ -52,8 +52,10 @@ cmd_hosts_exec(struct gw *gw, struct cmd_args *a)
 	const char		*u;
 	unsigned		 set;
 	size_t			 i, j;
-	int			 code = MG_OK;
+	int			 code;
 
+	if ((code = cmd_audit(gw, NULL, true, NULL)) != MG_OK)
+		return code;
 	root = json_object_new_object();
 	hosts = json_object_new_array();
 	for (i = 0; i < policy_host_count(gw->policy); i++) {

@@ -66,21 +66,31 @@ cmd_kill_exec(struct gw *gw, struct cmd_args *a)
 	bool		any, owned = false;
 	int		code;
 
-	if (!a->yes && gw->mode != GW_INTERACTIVE)
+	if (!a->yes && gw->mode != GW_INTERACTIVE) {
+		(void)cmd_audit(gw, NULL, false, "usage");
 		return cmd_error(MG_USAGE, "kill needs --yes when not "
 		    "interactive");
-	if ((code = cmd_target(gw, a->argv[0], TARGET_SESSION, POLICY_KILL_OWN,
-	    &t)) != MG_OK)
+	}
+	if ((code = cmd_target_noaudit(gw, a->argv[0], TARGET_SESSION,
+	    POLICY_KILL_OWN, &t)) != MG_OK)
 		return code;
 	any = cmd_allowed(gw, POLICY_KILL, &t);
-	if ((code = lookup(gw, &t, &owned)) != MG_OK)
+	if ((code = lookup(gw, &t, &owned)) != MG_OK) {
+		(void)cmd_audit(gw, &t, false, code == MG_NOSESSION ?
+		    "no-such-session" : "host-error");
 		goto out;
+	}
 	if (!any && !owned) {
+		(void)cmd_audit(gw, &t, false, "not-owner");
 		code = cmd_error(MG_DENIED, "permission denied: kill on %s "
 		    "(you may kill only sessions you created)", a->argv[0]);
 		goto out;
 	}
-	if (!a->yes && (code = confirm(gw, &t)) != MG_OK)
+	if (!a->yes && (code = confirm(gw, &t)) != MG_OK) {
+		(void)cmd_audit(gw, &t, false, "not-confirmed");
+		goto out;
+	}
+	if ((code = cmd_audit(gw, &t, true, NULL)) != MG_OK)
 		goto out;
 	code = session_kill(policy_host_find(gw->policy, t.host), t.user,
 	    t.session);

@@ -99,6 +99,8 @@ cmd_ls_exec(struct gw *gw, struct cmd_args *a)
 	if (a->argc == 1 && (code = cmd_target(gw, a->argv[0], TARGET_HOST |
 	    TARGET_USER_HOST | TARGET_SESSION, POLICY_LIST, &t)) != MG_OK)
 		return code;
+	if (a->argc == 0 && (code = cmd_audit(gw, NULL, true, NULL)) != MG_OK)
+		return code;
 	session_list_scope(gw, t.host, t.user, &ls);
 	if (t.kind == TARGET_USER_HOST || t.kind == TARGET_SESSION) {
 		/* One pair asked for by name: its failure is the command's. */

@@ -22,8 +22,10 @@ cmd_whoami_exec(struct gw *gw, struct cmd_args *a)
 {
 	struct json_object	*o, *roles;
 	size_t			 i, n = policy_identity_role_count(gw->id);
-	int			 code = MG_OK;
+	int			 code;
 
+	if ((code = cmd_audit(gw, NULL, true, NULL)) != MG_OK)
+		return code;
 	if (!a->json) {
 		printf("identity %s\nkey      %s\nroles   ",
 		    policy_identity_name(gw->id),

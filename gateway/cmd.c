@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gateway/audit.h"
 #include "gateway/cmd.h"
 #include "gateway/exitcode.h"
 #include "gateway/log.h"
@@ -129,12 +130,19 @@ cmd_run(struct gw *gw, int argc, char **argv, bool *leave)
 	*leave = false;
 	if (argc == 0)
 		return MG_OK;
-	if (is_transfer(argv[0]))
+	gw->cmd = "invalid";
+	if (is_transfer(argv[0])) {
+		(void)cmd_audit(gw, NULL, false, "file-transfer");
 		return cmd_error(MG_USAGE, "file transfer is not available "
 		    "through this gateway");
-	if ((e = cmd_find(argv[0], err, sizeof(err))) == NULL)
+	}
+	if ((e = cmd_find(argv[0], err, sizeof(err))) == NULL) {
+		(void)cmd_audit(gw, NULL, false, "unknown-command");
 		return cmd_error(MG_USAGE, "%s", err);
+	}
+	gw->cmd = e->name;
 	if ((code = parse_args(e, argc, argv, &a)) != MG_OK) {
+		(void)cmd_audit(gw, NULL, false, "usage");
 		free(a.argv);
 		return code;
 	}
@@ -153,8 +161,11 @@ cmd_run_line(struct gw *gw, const char *line, bool *leave)
 	int		code;
 
 	*leave = false;
-	if (tokenize(line, &words, err, sizeof(err)) == -1)
+	if (tokenize(line, &words, err, sizeof(err)) == -1) {
+		gw->cmd = "invalid";
+		(void)cmd_audit(gw, NULL, false, "malformed");
 		return cmd_error(MG_USAGE, "%s", err);
+	}
 	code = cmd_run(gw, words.n, words.v, leave);
 	argv_free(&words);
 	return code;
@@ -170,13 +181,51 @@ cmd_allowed(struct gw *gw, enum policy_action action, const struct target *t)
 }
 
 int
+cmd_audit(struct gw *gw, const struct target *t, bool allowed,
+    const char *reason)
+{
+	struct audit_rec	 r;
+	char			 op[64];
+
+	snprintf(op, sizeof(op), "muxgate-%s", gw->cmd != NULL ? gw->cmd :
+	    "invalid");
+	audit_rec_init(&r, AUDIT_KIND_COMMAND, op, allowed);
+	r.identity = gw->id != NULL ? policy_identity_name(gw->id) : NULL;
+	r.key = gw->have_key ? gw->key_fp : NULL;
+	if (t != NULL) {
+		r.host = t->host;
+		r.tmux_user = t->user;
+		r.session = t->session;
+	}
+	r.reason = reason;
+	if (audit_emit(&r) == -1 && allowed)
+		return MG_FAIL;
+	return MG_OK;
+}
+
+int
 cmd_target(struct gw *gw, const char *arg, unsigned kinds,
+    enum policy_action action, struct target *t)
+{
+	int	code;
+
+	if ((code = cmd_target_noaudit(gw, arg, kinds, action, t)) != MG_OK)
+		return code;
+	if ((code = cmd_audit(gw, t, true, NULL)) != MG_OK)
+		target_free(t);
+	return code;
+}
+
+int
+cmd_target_noaudit(struct gw *gw, const char *arg, unsigned kinds,
     enum policy_action action, struct target *t)
 {
 	char	err[256];
 
-	if (target_parse(arg, kinds, t, err, sizeof(err)) == -1)
+	if (target_parse(arg, kinds, t, err, sizeof(err)) == -1) {
+		(void)cmd_audit(gw, NULL, false, "bad-target");
 		return cmd_error(MG_USAGE, "%s", err);
+	}
 	if (t->kind == TARGET_HOST) {
 		/* A host alone: allowed if any of its users is. */
 		const struct policy_host *h;
@@ -192,8 +241,10 @@ cmd_target(struct gw *gw, const char *arg, unsigned kinds,
 		}
 	} else if (cmd_allowed(gw, action, t))
 		return MG_OK;
-	error_msg("permission denied: %s on %s", policy_action_name(action),
-	    arg);
+	(void)cmd_audit(gw, t, false, "permission-denied");
+	error_msg("permission denied: %s on %s", gw->cmd != NULL &&
+	    strcmp(gw->cmd, "invalid") != 0 ? gw->cmd :
+	    policy_action_name(action), arg);
 	target_free(t);
 	return MG_DENIED;
 }

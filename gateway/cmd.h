@@ -67,6 +67,16 @@ int	cmd_error(int code, const char *, ...)
  */
 int	cmd_target(struct gw *, const char *arg, unsigned kinds,
 	    enum policy_action, struct target *);
+/* The same, leaving the audit record of an allowed request to the caller. */
+int	cmd_target_noaudit(struct gw *, const char *arg, unsigned kinds,
+	    enum policy_action, struct target *);
+/*
+ * The audit record of this command attempt (T may be NULL).  Returns
+ * MG_OK, or MG_FAIL when an allowed attempt must be refused because its
+ * record could not be written (already reported).
+ */
+int	cmd_audit(struct gw *, const struct target *, bool allowed,
+	    const char *reason);
 /* Is ACTION allowed on the target's host and user? */
 bool	cmd_allowed(struct gw *, enum policy_action, const struct target *);
 

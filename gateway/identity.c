@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gateway/audit.h"
 #include "gateway/exitcode.h"
 #include "gateway/identity.h"
 #include "gateway/log.h"
@@ -22,6 +23,20 @@
 
 /* A refusal: one line, and the exit code for "permission denied". */
 #define refuse(...) (error_msg(__VA_ARGS__), MG_DENIED)
+
+/* The login's audit record; -1 if it had to be written and was not. */
+static int
+audit_login(struct gw *gw, enum audit_kind kind, bool ok, const char *fp,
+    const char *reason)
+{
+	struct audit_rec	r;
+
+	audit_rec_init(&r, kind, "muxgate-login", ok);
+	r.identity = gw->id != NULL ? policy_identity_name(gw->id) : NULL;
+	r.key = fp != NULL ? fp : (gw->have_key ? gw->key_fp : NULL);
+	r.reason = reason;
+	return audit_emit(&r);
+}
 
 int
 identity_parse_auth(const char *text, struct auth_keys *k, char *err,
@@ -137,17 +152,26 @@ match_keys(struct gw *gw, const struct auth_keys *k)
 	char				 fp[POLICY_FP_LEN];
 	size_t				 i;
 
-	if (k->n == 0)
+	if (k->n == 0) {
+		(void)audit_login(gw, AUDIT_KIND_LOGIN, false, NULL,
+		    "no-public-key");
 		return refuse("no identity: this connection was not "
 		    "authenticated by a public key");
+	}
 	for (i = 0; i < k->n; i++) {
 		policy_key_fingerprint(k->blob[i], k->len[i], fp);
 		id = policy_identity_by_key(gw->policy, k->blob[i], k->len[i]);
-		if (id == NULL)
+		if (id == NULL) {
+			(void)audit_login(gw, AUDIT_KIND_LOGIN, false, fp,
+			    "unknown-key");
 			return refuse("unknown key %s", fp);
-		if (found != NULL && found != id)
+		}
+		if (found != NULL && found != id) {
+			(void)audit_login(gw, AUDIT_KIND_LOGIN, false, fp,
+			    "ambiguous-keys");
 			return refuse("keys of more than one identity "
 			    "authenticated this connection");
+		}
 		found = id;
 		if (!gw->have_key) {
 			memcpy(gw->key_fp, fp, sizeof(fp));
@@ -156,6 +180,18 @@ match_keys(struct gw *gw, const struct auth_keys *k)
 	}
 	gw->id = found;
 	return MG_OK;
+}
+
+/* Why policy_identity_usable() refused, as one audit keyword. */
+static const char *
+account_reason(const struct policy_identity *id)
+{
+	if (policy_identity_disabled(id))
+		return "disabled";
+	if (policy_identity_expires(id) != 0 &&
+	    time(NULL) >= policy_identity_expires(id))
+		return "expired";
+	return "source-address";
 }
 
 int
@@ -167,29 +203,40 @@ identity_resolve(struct gw *gw, const char *forced)
 	char			*addr;
 	int			 code;
 
-	if (auth_keys(&k, &told, err, sizeof(err)) == -1)
+	if (auth_keys(&k, &told, err, sizeof(err)) == -1) {
+		(void)audit_login(gw, AUDIT_KIND_LOGIN, false, NULL,
+		    "auth-info-unreadable");
 		return refuse("no identity: %s", err);
+	}
 	if (forced != NULL) {
 		if (k.n > 0) {
 			policy_key_fingerprint(k.blob[0], k.len[0], gw->key_fp);
 			gw->have_key = true;
 		}
-		if ((gw->id = policy_identity_find(gw->policy, forced)) == NULL)
+		if ((gw->id = policy_identity_find(gw->policy, forced)) == NULL) {
+			(void)audit_login(gw, AUDIT_KIND_LOGIN, false, NULL,
+			    "unknown-identity");
 			code = refuse("unknown identity %s", forced);
-		else
+		} else
 			code = MG_OK;
-	} else if (!told)
+	} else if (!told) {
+		(void)audit_login(gw, AUDIT_KIND_LOGIN, false, NULL,
+		    "no-auth-info");
 		code = refuse("no identity: SSH_USER_AUTH is not set (sshd "
 		    "needs ExposeAuthInfo yes, or use --identity)");
-	else
+	} else
 		code = match_keys(gw, &k);
 	identity_keys_free(&k);
 	if (code != MG_OK)
 		return code;
 	addr = identity_client_addr(getenv("SSH_CONNECTION"));
 	if (policy_identity_usable(gw->id, time(NULL), addr, why,
-	    sizeof(why)) == -1)
+	    sizeof(why)) == -1) {
+		(void)audit_login(gw, AUDIT_KIND_ACCOUNT, false, NULL,
+		    account_reason(gw->id));
 		code = refuse("%s", why);
+	} else if (audit_login(gw, AUDIT_KIND_LOGIN, true, NULL, NULL) == -1)
+		code = MG_FAIL;
 	free(addr);
 	return code;
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gateway/audit.h"
 #include "gateway/cmd.h"
 #include "gateway/exitcode.h"
 #include "gateway/identity.h"
@@ -11,6 +12,17 @@
 #include "gateway/menu.h"
 #include "gateway/shell.h"
 #include "gateway/tokenize.h"
+
+/* Without a policy nothing is required, but the failure is recorded. */
+static void
+audit_policy_failure(const char *reason)
+{
+	struct audit_rec	r;
+
+	audit_rec_init(&r, AUDIT_KIND_POLICY, "muxgate-policy", false);
+	r.reason = reason;
+	(void)audit_emit(&r);
+}
 
 struct policy *
 shell_load_policy(const char *config)
@@ -20,10 +32,12 @@ shell_load_policy(const char *config)
 	char			 err[512];
 
 	if (policy_check_path(config, geteuid(), err, sizeof(err)) == -1) {
+		audit_policy_failure(err);
 		error_msg("refusing policy %s: %s", config, err);
 		return NULL;
 	}
 	if ((p = policy_load(config, &errs)) == NULL) {
+		audit_policy_failure(errs.n > 0 ? errs.msgs[0] : config);
 		if (errs.n > 1)
 			error_msg("invalid policy: %s (and %zu more: run "
 			    "muxgate check)", errs.msgs[0], errs.n - 1);
@@ -32,6 +46,9 @@ shell_load_policy(const char *config)
 			    errs.msgs[0] : config);
 	}
 	policy_errors_free(&errs);
+	if (p != NULL)
+		audit_configure(policy_gateway(p)->audit,
+		    policy_gateway(p)->audit_required);
 	return p;
 }
 

@@ -1,0 +1,59 @@
+/*
+ * audit.h — one trail for every muxgate decision: the Linux audit log
+ * (libaudit), or syslog with the same fields, or nothing where the policy
+ * says so.  Every value from a user, a key or tmux is encoded by libaudit
+ * (audit_encode_nv_string), so no session name can forge a field.
+ */
+#ifndef MUXGATE_AUDIT_H
+#define MUXGATE_AUDIT_H
+
+#include <stdbool.h>
+#include "policy/policy.h"
+
+enum audit_kind {
+	AUDIT_KIND_LOGIN,	/* USER_AUTH: key -> identity */
+	AUDIT_KIND_ACCOUNT,	/* USER_ACCT: disabled, expired, from: */
+	AUDIT_KIND_COMMAND,	/* USER_CMD: one per command attempt */
+	AUDIT_KIND_START,	/* USER_START: an attach began */
+	AUDIT_KIND_END,		/* USER_END: an attach ended */
+	AUDIT_KIND_POLICY,	/* USER_ERR: the policy could not be used */
+};
+
+struct audit_rec {
+	enum audit_kind	 kind;
+	const char	*op;		/* "muxgate-..." */
+	bool		 success;
+	const char	*identity;
+	const char	*key;
+	const char	*host;
+	const char	*tmux_user;
+	const char	*session;
+	const char	*attach;
+	const char	*mode;
+	const char	*reason;
+	const char	*recording;
+	long long	 bytes_in;	/* -1: not part of the record */
+	long long	 bytes_out;
+	long long	 duration;
+};
+
+/* Fill R with "nothing set": numbers -1, strings NULL. */
+void	audit_rec_init(struct audit_rec *r, enum audit_kind, const char *op,
+	    bool success);
+/*
+ * Choose where records go.  Before a policy is loaded the default is the
+ * audit log if it can be written, else syslog, and nothing is required.
+ */
+void	audit_configure(enum policy_audit, bool required);
+/*
+ * Write one record.  Returns 0, or -1 when it could not be written and
+ * records are required; the caller must then refuse the action (the
+ * reason was reported on stderr; records of refusals may ignore it).
+ * With records not required, a record
+ * that cannot reach the audit log goes to syslog instead.
+ */
+int	audit_emit(const struct audit_rec *);
+/* The text of the fields of R, as sent (caller frees); for tests. */
+char	*audit_format(const struct audit_rec *);
+
+#endif
