@@ -83,6 +83,12 @@ install: muxgate
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
 	    $(DESTDIR)$(DOCDIR)/contrib/sshd_config.d $(DESTDIR)$(DOCDIR)/contrib/sudoers.d
 	install -m 0755 muxgate $(DESTDIR)$(BINDIR)/muxgate
+	@# CAP_AUDIT_WRITE only, so a non-root gateway account can write audit
+	@# records; children get no capability (see docs/audit-events.md).
+	@if command -v setcap >/dev/null 2>&1; then \
+	    setcap cap_audit_write+ep $(DESTDIR)$(BINDIR)/muxgate || \
+	    echo "muxgate: warning: setcap cap_audit_write+ep failed" >&2; \
+	else echo "muxgate: warning: setcap not found (package libcap2-bin)" >&2; fi
 	install -m 0644 docs/muxgate.8 $(DESTDIR)$(MANDIR)/man8/muxgate.8
 	install -m 0644 docs/gateway.yaml.5 $(DESTDIR)$(MANDIR)/man5/gateway.yaml.5
 	install -m 0644 gateway.yaml.example docs/threat-model.md $(DESTDIR)$(DOCDIR)/
@@ -91,6 +97,8 @@ install: muxgate
 	install -d $(DESTDIR)$(DOCDIR)/contrib/tmpfiles.d
 	install -m 0644 contrib/tmpfiles.d/muxgate.conf $(DESTDIR)$(DOCDIR)/contrib/tmpfiles.d/
 	install -m 0755 contrib/install-deps $(DESTDIR)$(DOCDIR)/contrib/
+	install -d $(DESTDIR)$(DOCDIR)/contrib/audit
+	install -m 0644 contrib/audit/muxgate.rules contrib/audit/search-recipes.md $(DESTDIR)$(DOCDIR)/contrib/audit/
 
 clean:
 	rm -f muxgate $(UNIT_TESTS) */*.o */*.d tests/unit/*.o tests/unit/*.d

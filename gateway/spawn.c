@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -52,6 +53,13 @@ child_exec(const struct argv *argv, char **envp, int in, int out, int errfd)
 	sigset_t	 set;
 	int		 sig;
 
+	/*
+	 * CAP_AUDIT_WRITE (from `make install`) is for muxgate alone: no
+	 * ambient capability may follow into a child.
+	 */
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1 &&
+	    errno != EINVAL)
+		_exit(127);
 	for (sig = 1; sig < NSIG; sig++)
 		(void)signal(sig, SIG_DFL);
 	sigemptyset(&set);
