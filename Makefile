@@ -29,12 +29,13 @@ GATEWAY_LIB_SRCS := gateway/log.c gateway/xmalloc.c gateway/str.c \
                gateway/tokenize.c gateway/target.c gateway/tmux.c \
                gateway/output.c gateway/identity.c gateway/spawn.c \
                gateway/record.c gateway/slots.c gateway/relay.c \
-               gateway/audit.c
+               gateway/audit.c gateway/quote.c gateway/dirs.c
 GATEWAY_SRCS := gateway/main.c gateway/shell.c gateway/cmd.c \
                gateway/cmd-ls.c gateway/cmd-hosts.c gateway/cmd-new.c \
                gateway/cmd-attach.c gateway/cmd-kill.c gateway/cmd-whoami.c \
                gateway/cmd-help.c gateway/cmd-exit.c gateway/cmd-watch.c \
                gateway/check.c gateway/transport.c gateway/transport-local.c \
+               gateway/transport-ssh.c \
                gateway/session.c gateway/view.c gateway/menu.c gateway/attach.c \
                gateway/replay.c
 

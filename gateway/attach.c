@@ -179,11 +179,11 @@ relay(struct attach *a)
 	struct termios			 saved;
 	char				 err[256];
 	pid_t				 pid;
-	int				 master, code = MG_OK;
+	int				 master, timeout, code = MG_OK;
 
 	tmux_args_attach(&args, a->t.session, a->readonly);
-	if (transport_for(a->host)->command(a->host, a->t.user, &args, &full,
-	    &r) == -1) {
+	if (transport_for(a->host)->command(a->host, a->t.user, &args, true,
+	    &full, &timeout, &r) == -1) {
 		code = cmd_error(MG_FAIL, "%s@%s: %s", a->t.user, a->t.host,
 		    r.message != NULL ? r.message : "cannot attach");
 		transport_result_free(&r);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <json-c/json.h>
 
+#include "gateway/dirs.h"
 #include "gateway/output.h"
 #include "gateway/record.h"
 #include "gateway/str.h"
@@ -116,30 +117,6 @@ record_json_escape(struct buf *b, const unsigned char *s, size_t len,
 		buf_add(b, s + i - run, run);
 }
 
-/* Make DIR (0700) if missing; refuse it if others could write to it. */
-static int
-private_dir(const char *dir, char *err, size_t errlen)
-{
-	struct stat	st;
-
-	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
-		snprintf(err, errlen, "cannot create %s: %s", dir,
-		    strerror(errno));
-		return -1;
-	}
-	if (lstat(dir, &st) == -1) {
-		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
-		return -1;
-	}
-	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
-	    (st.st_mode & 022) != 0) {
-		snprintf(err, errlen, "refusing %s: not a directory of uid %u "
-		    "closed to others", dir, (unsigned)geteuid());
-		return -1;
-	}
-	return 0;
-}
-
 static char *
 header_json(const struct record_meta *m)
 {
@@ -184,10 +161,10 @@ record_open(const char *root, const struct record_meta *m,
 	struct tm	 tm;
 	int		 fd;
 
-	if (private_dir(root, err, errlen) == -1)
+	if (dirs_private(root, err, errlen) == -1)
 		return NULL;
 	xasprintf(&dir, "%s/%s", root, m->identity);
-	if (private_dir(dir, err, errlen) == -1) {
+	if (dirs_private(dir, err, errlen) == -1) {
 		free(dir);
 		return NULL;
 	}

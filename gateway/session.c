@@ -8,35 +8,63 @@
 #include "gateway/session.h"
 #include "gateway/xmalloc.h"
 
-void
-session_list(const struct policy_host *h, const char *user, struct listing *l)
+/* What a list-sessions run says about one pair. */
+static void
+listing_from(struct listing *l, struct transport_result *r)
 {
-	struct argv		 args = { 0 };
-	struct transport_result	 r;
-	char			 err[128];
+	char	err[128];
 
 	memset(&l->sessions, 0, sizeof(l->sessions));
 	l->error = NULL;
-	tmux_args_list(&args);
-	transport_for(h)->run(h, user, &args, &r);
-	argv_free(&args);
-	l->status = r.status;
-	if (r.status != HOST_OK) {
-		l->error = r.message;
-		r.message = NULL;
-	} else if (r.tmux_code != 0) {
+	l->status = r->status;
+	if (r->status != HOST_OK) {
+		l->error = r->message;
+		r->message = NULL;
+	} else if (r->tmux_code != 0) {
 		/* No server running is a fact (no sessions), not an error. */
-		if (tmux_classify(r.err) != TMUX_NO_SERVER) {
+		if (tmux_classify(r->err) != TMUX_NO_SERVER) {
 			l->status = HOST_ERROR;
-			l->error = xstrdup(r.err[0] != '\0' ? r.err :
+			l->error = xstrdup(r->err[0] != '\0' ? r->err :
 			    "tmux failed");
 		}
-	} else if (tmux_parse_sessions(r.out, &l->sessions, err,
+	} else if (tmux_parse_sessions(r->out, &l->sessions, err,
 	    sizeof(err)) == -1) {
 		l->status = HOST_ERROR;
 		l->error = xstrdup(err);
 	}
-	transport_result_free(&r);
+	transport_result_free(r);
+}
+
+/* List every pair of L at once: one slow host does not hold up the rest. */
+static void
+list_many(const struct policy *p, struct listing *l, size_t n)
+{
+	struct transport_job	*jobs = xcalloc(n, sizeof(*jobs));
+	size_t			 i;
+
+	for (i = 0; i < n; i++) {
+		jobs[i].host = policy_host_find(p, l[i].host);
+		jobs[i].user = l[i].user;
+		tmux_args_list(&jobs[i].args);
+	}
+	transport_run_many(jobs, n);
+	for (i = 0; i < n; i++) {
+		listing_from(&l[i], &jobs[i].r);
+		argv_free(&jobs[i].args);
+	}
+	free(jobs);
+}
+
+void
+session_list(const struct policy_host *h, const char *user, struct listing *l)
+{
+	struct argv		args = { 0 };
+	struct transport_result	r;
+
+	tmux_args_list(&args);
+	transport_run(h, user, &args, &r);
+	argv_free(&args);
+	listing_from(l, &r);
 }
 
 void
@@ -66,12 +94,14 @@ session_list_scope(struct gw *gw, const char *host, const char *user,
 			out->v = xreallocarray(out->v, out->n + 1,
 			    sizeof(*out->v));
 			l = &out->v[out->n++];
+			memset(l, 0, sizeof(*l));
 			l->host = policy_host_name(h);
 			l->user = u;
 			l->actions = acts;
-			session_list(h, u, l);
 		}
 	}
+	if (out->n > 0)
+		list_many(gw->policy, out->v, out->n);
 }
 
 void
@@ -113,7 +143,7 @@ session_create(const struct policy_host *h, const char *user,
 	tmux_args_new(&args, name, home, owner, (long long)time(NULL), cmdc,
 	    cmdv);
 	free(home);
-	t->run(h, user, &args, &r);
+	transport_run(h, user, &args, &r);
 	argv_free(&args);
 	if (r.status != HOST_OK)
 		code = report(h, user, &r);
@@ -138,7 +168,7 @@ session_kill(const struct policy_host *h, const char *user, const char *name)
 	int			 code = MG_OK;
 
 	tmux_args_kill(&args, name);
-	transport_for(h)->run(h, user, &args, &r);
+	transport_run(h, user, &args, &r);
 	argv_free(&args);
 	if (r.status != HOST_OK)
 		code = report(h, user, &r);

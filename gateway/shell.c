@@ -12,6 +12,7 @@
 #include "gateway/menu.h"
 #include "gateway/shell.h"
 #include "gateway/tokenize.h"
+#include "gateway/transport.h"
 
 /* Without a policy nothing is required, but the failure is recorded. */
 static void
@@ -46,6 +47,8 @@ shell_load_policy(const char *config)
 			    errs.msgs[0] : config);
 	}
 	policy_errors_free(&errs);
+	if (p != NULL)
+		transport_setup(p);
 	if (p != NULL)
 		audit_configure(policy_gateway(p)->audit,
 		    policy_gateway(p)->audit_required);

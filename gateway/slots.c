@@ -10,29 +10,10 @@
 #include <unistd.h>
 #include <json-c/json.h>
 
+#include "gateway/dirs.h"
 #include "gateway/log.h"
 #include "gateway/slots.h"
 #include "gateway/xmalloc.h"
-
-static int
-ensure_dir(const char *dir, char *err, size_t errlen)
-{
-	struct stat	st;
-
-	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
-		snprintf(err, errlen, "cannot create %s: %s", dir,
-		    strerror(errno));
-		return -1;
-	}
-	if (lstat(dir, &st) == -1 || !S_ISDIR(st.st_mode) ||
-	    st.st_uid != geteuid() || (st.st_mode & 022) != 0) {
-		snprintf(err, errlen, "refusing state directory %s: not a "
-		    "directory of uid %u closed to others", dir,
-		    (unsigned)geteuid());
-		return -1;
-	}
-	return 0;
-}
 
 /* Lock the first free PREFIX.N for N < MAX; -1 if none, -2 on error. */
 static int
@@ -95,10 +76,10 @@ slots_acquire(const char *state, unsigned per_id, unsigned total,
 	int	 fd;
 
 	s->fd_total = s->fd_ident = -1;
-	if (ensure_dir(state, err, errlen) == -1)
+	if (dirs_private(state, err, errlen) == -1)
 		return SLOTS_ERROR;
 	xasprintf(&dir, "%s/attach", state);
-	if (ensure_dir(dir, err, errlen) == -1) {
+	if (dirs_private(dir, err, errlen) == -1) {
 		free(dir);
 		return SLOTS_ERROR;
 	}

@@ -103,8 +103,8 @@ now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Drain FD into B; returns false at EOF or error (the fd is then closed). */
-static bool
+/* Drain FD into B; at EOF or error the fd is closed and set to -1. */
+static void
 drain(int *fd, struct buf *b)
 {
 	char	tmp[8192];
@@ -112,100 +112,166 @@ drain(int *fd, struct buf *b)
 
 	n = read(*fd, tmp, sizeof(tmp));
 	if (n == -1 && (errno == EINTR || errno == EAGAIN))
-		return true;
+		return;
 	if (n <= 0) {
 		close(*fd);
 		*fd = -1;
-		return false;
+		return;
 	}
 	/* Past the cap, keep reading (so the child is not stuck) but drop. */
 	if (b->len < SPAWN_MAX_OUTPUT)
 		buf_add(b, tmp, (size_t)n);
-	return true;
 }
 
-static void
-collect(pid_t pid, int *outfd, int *errfd, int timeout_ms,
-    struct spawn_result *r)
+/* Start JOB's child with its output on pipes; -1 with JOB->err set. */
+static int
+start(struct spawn_job *job, char **envp, int nullfd)
 {
-	struct pollfd	pfd[2];
-	long long	deadline = now_ms() + timeout_ms, left;
-	int		n;
+	int	outp[2] = { -1, -1 }, errp[2] = { -1, -1 };
 
-	while (*outfd != -1 || *errfd != -1) {
-		left = deadline - now_ms();
-		if (left <= 0) {
-			r->timed_out = true;
-			(void)kill(-pid, SIGKILL);
-			break;
-		}
-		pfd[0].fd = *outfd;
-		pfd[0].events = POLLIN;
-		pfd[1].fd = *errfd;
-		pfd[1].events = POLLIN;
-		n = poll(pfd, 2, (int)left);
-		if (n == -1 && errno != EINTR)
-			break;
-		if (n <= 0)
-			continue;
-		if (*outfd != -1 && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
-			(void)drain(outfd, &r->out);
-		if (*errfd != -1 && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)))
-			(void)drain(errfd, &r->err);
+	if (pipe2(outp, O_CLOEXEC) == -1 || pipe2(errp, O_CLOEXEC) == -1) {
+		snprintf(job->err, sizeof(job->err), "pipe: %s", strerror(errno));
+		goto fail;
 	}
+	if ((job->pid = fork()) == -1) {
+		snprintf(job->err, sizeof(job->err), "fork: %s", strerror(errno));
+		goto fail;
+	}
+	if (job->pid == 0) {
+		(void)setpgid(0, 0);
+		child_exec(job->argv, envp, nullfd, outp[1], errp[1]);
+	}
+	(void)setpgid(job->pid, job->pid);
+	close(outp[1]);
+	close(errp[1]);
+	job->outfd = outp[0];
+	job->errfd = errp[0];
+	(void)fcntl(job->outfd, F_SETFL, O_NONBLOCK);
+	(void)fcntl(job->errfd, F_SETFL, O_NONBLOCK);
+	return 0;
+fail:
+	if (outp[0] != -1) { close(outp[0]); close(outp[1]); }
+	if (errp[0] != -1) { close(errp[0]); close(errp[1]); }
+	job->pid = -1;
+	return -1;
+}
+
+/* The job is over: reap it and everything left in its group. */
+static void
+end_job(struct spawn_job *job, bool kill_it)
+{
+	int	status = 0;
+
+	if (kill_it)
+		(void)kill(-job->pid, SIGKILL);
+	if (job->outfd != -1) { close(job->outfd); job->outfd = -1; }
+	if (job->errfd != -1) { close(job->errfd); job->errfd = -1; }
+	if (reap(job->pid, &status) == 0)
+		set_status(&job->r, status);
+	(void)kill(-job->pid, SIGKILL);
+	job->pid = -1;
+	job->done = true;
+}
+
+/* Drain every running job once; the ones whose output ended finish. */
+static size_t
+poll_jobs(struct spawn_job *jobs, size_t n, struct pollfd *p, long long now)
+{
+	size_t		i, k = 0, running = 0;
+	long long	next = now + 60000;
+	int		timeout;
+
+	for (i = 0; i < n; i++) {
+		if (jobs[i].done)
+			continue;
+		running++;
+		if (jobs[i].deadline < next)
+			next = jobs[i].deadline;
+		p[k].fd = jobs[i].outfd;
+		p[k++].events = POLLIN;
+		p[k].fd = jobs[i].errfd;
+		p[k++].events = POLLIN;
+	}
+	if (running == 0)
+		return 0;
+	timeout = next > now ? (int)(next - now) : 0;
+	if (poll(p, k, timeout) == -1 && errno != EINTR)
+		return running;
+	for (i = 0, k = 0; i < n; i++) {
+		if (jobs[i].done)
+			continue;
+		if (jobs[i].outfd != -1 && p[k].revents != 0)
+			drain(&jobs[i].outfd, &jobs[i].r.out);
+		if (jobs[i].errfd != -1 && p[k + 1].revents != 0)
+			drain(&jobs[i].errfd, &jobs[i].r.err);
+		k += 2;
+		if (jobs[i].outfd == -1 && jobs[i].errfd == -1)
+			end_job(&jobs[i], false);
+		else if (now_ms() >= jobs[i].deadline) {
+			jobs[i].r.timed_out = true;
+			end_job(&jobs[i], true);
+		}
+	}
+	return running;
+}
+
+void
+spawn_many(struct spawn_job *jobs, size_t n)
+{
+	struct argv	 env = { 0 };
+	struct pollfd	*p;
+	int		 nullfd;
+	size_t		 i;
+
+	build_env(&env);
+	nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	p = xcalloc(n * 2, sizeof(*p));
+	for (i = 0; i < n; i++) {
+		memset(&jobs[i].r, 0, sizeof(jobs[i].r));
+		jobs[i].outfd = jobs[i].errfd = -1;
+		jobs[i].done = false;
+		jobs[i].err[0] = '\0';
+		if (nullfd == -1) {
+			snprintf(jobs[i].err, sizeof(jobs[i].err),
+			    "/dev/null: %s", strerror(errno));
+			jobs[i].done = true;
+		} else if (start(&jobs[i], env.v, nullfd) == -1)
+			jobs[i].done = true;
+		else
+			jobs[i].deadline = now_ms() + jobs[i].timeout_ms;
+	}
+	while (poll_jobs(jobs, n, p, now_ms()) > 0)
+		;
+	for (i = 0; i < n; i++) {
+		if (jobs[i].err[0] == '\0' && jobs[i].r.exited &&
+		    jobs[i].r.code == 127 && jobs[i].r.out.len == 0 &&
+		    jobs[i].r.err.len == 0)
+			snprintf(jobs[i].err, sizeof(jobs[i].err),
+			    "cannot execute %s", jobs[i].argv->v[0]);
+	}
+	free(p);
+	if (nullfd != -1)
+		close(nullfd);
+	argv_free(&env);
 }
 
 int
 spawn_capture(const struct argv *argv, int timeout_ms, struct spawn_result *r,
     char *err, size_t errlen)
 {
-	struct argv	 env = { 0 };
-	int		 outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, nullfd = -1;
-	int		 status = 0, ret = -1;
-	pid_t		 pid;
+	struct spawn_job	job;
 
-	memset(r, 0, sizeof(*r));
-	build_env(&env);
-	if ((nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1 ||
-	    pipe2(outp, O_CLOEXEC) == -1 || pipe2(errp, O_CLOEXEC) == -1) {
-		snprintf(err, errlen, "pipe: %s", strerror(errno));
-		goto out;
-	}
-	if ((pid = fork()) == -1) {
-		snprintf(err, errlen, "fork: %s", strerror(errno));
-		goto out;
-	}
-	if (pid == 0) {
-		(void)setpgid(0, 0);
-		child_exec(argv, env.v, nullfd, outp[1], errp[1]);
-	}
-	(void)setpgid(pid, pid);
-	close(outp[1]);
-	close(errp[1]);
-	outp[1] = errp[1] = -1;
-	collect(pid, &outp[0], &errp[0], timeout_ms, r);
-	if (reap(pid, &status) == -1) {
-		snprintf(err, errlen, "waitpid: %s", strerror(errno));
-		goto out;
-	}
-	/* Anything the child left in its group goes with it. */
-	(void)kill(-pid, SIGKILL);
-	set_status(r, status);
-	if (r->exited && r->code == 127 && r->out.len == 0 && r->err.len == 0) {
-		snprintf(err, errlen, "cannot execute %s", argv->v[0]);
-		goto out;
-	}
-	ret = 0;
-out:
-	if (outp[0] != -1) close(outp[0]);
-	if (outp[1] != -1) close(outp[1]);
-	if (errp[0] != -1) close(errp[0]);
-	if (errp[1] != -1) close(errp[1]);
-	if (nullfd != -1) close(nullfd);
-	argv_free(&env);
-	if (ret == -1)
+	memset(&job, 0, sizeof(job));
+	job.argv = argv;
+	job.timeout_ms = timeout_ms;
+	spawn_many(&job, 1);
+	*r = job.r;
+	if (job.err[0] != '\0') {
+		snprintf(err, errlen, "%s", job.err);
 		spawn_result_free(r);
-	return ret;
+		return -1;
+	}
+	return 0;
 }
 
 void

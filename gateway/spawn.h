@@ -32,6 +32,25 @@ int	spawn_capture(const struct argv *, int timeout_ms,
 void	spawn_result_free(struct spawn_result *);
 
 /*
+ * Many at once: each job's child runs with its own deadline, all are
+ * collected in one poll loop, and the whole takes as long as the slowest
+ * deadline at most.  A job that could not start has ERR set.
+ */
+struct spawn_job {
+	const struct argv	*argv;		/* in */
+	int			 timeout_ms;	/* in */
+	struct spawn_result	 r;		/* out */
+	char			 err[256];	/* out: not started */
+	/* private */
+	pid_t			 pid;
+	int			 outfd;
+	int			 errfd;
+	long long		 deadline;
+	bool			 done;
+};
+void	spawn_many(struct spawn_job *, size_t);
+
+/*
  * Start ARGV on a new pseudo-terminal of size WS, as the leader of a new
  * session (so the whole tree can be signalled as one group).  Returns 0
  * with *PID and the non-blocking, close-on-exec master in *MASTER.

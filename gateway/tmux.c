@@ -47,6 +47,11 @@ add_target(struct argv *a, const char *name, bool window)
 void
 tmux_args_list(struct argv *a)
 {
+	/*
+	 * -u: without a UTF-8 locale (sshd sets none, sudo drops LANG) tmux
+	 * prints a tab in a format as "_", which would merge the fields.
+	 */
+	argv_add(a, "-u");
 	argv_add(a, "list-sessions");
 	argv_add(a, "-F");
 	argv_add(a, LIST_FORMAT);

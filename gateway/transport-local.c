@@ -18,6 +18,7 @@
 #include "gateway/xmalloc.h"
 
 #define SUDO_PATH "/usr/bin/sudo"
+#define TMUX_TIMEOUT_MS 10000
 
 /* tmux is looked up once, on a fixed PATH, never the caller's. */
 static const char *
@@ -62,32 +63,10 @@ check_socket_dir(uid_t uid, char *err, size_t errlen)
 	return 0;
 }
 
-/* sudo's own refusals, as opposed to tmux failing under sudo. */
-static bool
-sudo_refused(const struct spawn_result *sr)
-{
-	const char	*e = sr->err.data != NULL ? sr->err.data : "";
-
-	if (!sr->exited || sr->code != 1)
-		return false;
-	return strncmp(e, "sudo:", 5) == 0 || strstr(e, "Sorry, user") != NULL ||
-	    strstr(e, "is not in the sudoers file") != NULL;
-}
-
-static char *
-first_line(const char *s)
-{
-	size_t	n;
-
-	if (s == NULL)
-		return xstrdup("");
-	n = strcspn(s, "\n");
-	return xstrndup(s, n);
-}
-
 static int
 local_command(const struct policy_host *h, const char *user,
-    const struct argv *args, struct argv *full, struct transport_result *r)
+    const struct argv *args, bool tty, struct argv *full, int *timeout_ms,
+    struct transport_result *r)
 {
 	const char	*tmux;
 	struct passwd	*pw;
@@ -109,6 +88,7 @@ local_command(const struct policy_host *h, const char *user,
 		r->message = xstrdup(err);
 		return -1;
 	}
+	*timeout_ms = TMUX_TIMEOUT_MS;
 	if (pw->pw_uid != geteuid()) {
 		argv_add(full, SUDO_PATH);
 		argv_add(full, "-n");
@@ -123,15 +103,18 @@ local_command(const struct policy_host *h, const char *user,
 }
 
 static void
-finish(const struct spawn_result *sr, bool via_sudo,
-    struct transport_result *r)
+local_outcome(const struct policy_host *h, const char *user,
+    const struct spawn_result *sr, struct transport_result *r)
 {
+	struct passwd	*pw = getpwnam(user);
+	bool		 via_sudo = pw == NULL || pw->pw_uid != geteuid();
+
 	if (sr->timed_out) {
 		r->status = HOST_TIMEOUT;
 		r->message = xstrdup("tmux did not answer in time");
-	} else if (via_sudo && sudo_refused(sr)) {
+	} else if (via_sudo && transport_sudo_refused(sr)) {
 		r->status = HOST_FORBIDDEN;
-		r->message = first_line(sr->err.data);
+		r->message = transport_first_line(sr->err.data);
 	} else if (!sr->exited) {
 		r->status = HOST_ERROR;
 		xasprintf(&r->message, "tmux killed by signal %d", sr->signo);
@@ -139,32 +122,8 @@ finish(const struct spawn_result *sr, bool via_sudo,
 		r->status = HOST_OK;
 		r->tmux_code = sr->code;
 		r->out = xstrdup(sr->out.data != NULL ? sr->out.data : "");
-		r->err = first_line(sr->err.data);
+		r->err = transport_first_line(sr->err.data);
 	}
-}
-
-static void
-local_run(const struct policy_host *h, const char *user,
-    const struct argv *args, struct transport_result *r)
-{
-	struct argv		full = { 0 };
-	struct spawn_result	sr;
-	char			err[256];
-
-	memset(r, 0, sizeof(*r));
-	if (local_command(h, user, args, &full, r) == -1)
-		goto out;
-	debug("running %s as %s", full.v[0], user);
-	if (spawn_capture(&full, TRANSPORT_TIMEOUT_MS, &sr, err,
-	    sizeof(err)) == -1) {
-		r->status = HOST_ERROR;
-		r->message = xstrdup(err);
-		goto out;
-	}
-	finish(&sr, strcmp(full.v[0], SUDO_PATH) == 0, r);
-	spawn_result_free(&sr);
-out:
-	argv_free(&full);
 }
 
 static char *
@@ -180,7 +139,7 @@ local_home(const struct policy_host *h, const char *user)
 
 const struct transport transport_local = {
 	.name = "local",
-	.run = local_run,
 	.command = local_command,
+	.outcome = local_outcome,
 	.home = local_home,
 };

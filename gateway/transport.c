@@ -1,7 +1,8 @@
-/* transport.c — pick the transport of a host; shared result helpers. */
+/* transport.c — pick a host's transport; run one or many tmux commands. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "gateway/log.h"
 #include "gateway/transport.h"
 #include "gateway/xmalloc.h"
 
@@ -27,43 +28,84 @@ transport_result_free(struct transport_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/*
- * Remote hosts are part of the policy already, but this version has no
- * SSH transport: every request to one is answered with an honest error.
- */
-static void
-remote_run(const struct policy_host *h, const char *user,
-    const struct argv *args, struct transport_result *r)
-{
-	memset(r, 0, sizeof(*r));
-	r->status = HOST_ERROR;
-	r->message = xstrdup("remote hosts are not supported by this version "
-	    "of muxgate");
-}
-
-static int
-remote_command(const struct policy_host *h, const char *user,
-    const struct argv *args, struct argv *full, struct transport_result *r)
-{
-	remote_run(h, user, args, r);
-	return -1;
-}
-
-static char *
-remote_home(const struct policy_host *h, const char *user)
-{
-	return NULL;
-}
-
-static const struct transport transport_remote = {
-	.name = "remote",
-	.run = remote_run,
-	.command = remote_command,
-	.home = remote_home,
-};
-
 const struct transport *
 transport_for(const struct policy_host *h)
 {
-	return policy_host_local(h) ? &transport_local : &transport_remote;
+	return policy_host_local(h) ? &transport_local : &transport_ssh;
+}
+
+char *
+transport_first_line(const char *s)
+{
+	if (s == NULL)
+		return xstrdup("");
+	return xstrndup(s, strcspn(s, "\r\n"));
+}
+
+bool
+transport_sudo_refused(const struct spawn_result *sr)
+{
+	const char	*e = sr->err.data != NULL ? sr->err.data : "";
+
+	if (!sr->exited || sr->code != 1)
+		return false;
+	return strncmp(e, "sudo:", 5) == 0 || strstr(e, "Sorry, user") != NULL ||
+	    strstr(e, "is not in the sudoers file") != NULL;
+}
+
+void
+transport_run_many(struct transport_job *jobs, size_t n)
+{
+	struct spawn_job	*sj;
+	struct argv		*full;
+	const struct transport	*t;
+	size_t			 i, k = 0, *map;
+
+	sj = xcalloc(n, sizeof(*sj));
+	full = xcalloc(n, sizeof(*full));
+	map = xcalloc(n, sizeof(*map));
+	for (i = 0; i < n; i++) {
+		memset(&jobs[i].r, 0, sizeof(jobs[i].r));
+		t = transport_for(jobs[i].host);
+		if (t->command(jobs[i].host, jobs[i].user, &jobs[i].args, false,
+		    &full[i], &sj[k].timeout_ms, &jobs[i].r) == -1)
+			continue;
+		debug("%s: %s as %s", policy_host_name(jobs[i].host),
+		    full[i].v[0], jobs[i].user);
+		sj[k].argv = &full[i];
+		map[k++] = i;
+	}
+	spawn_many(sj, k);
+	for (i = 0; i < k; i++) {
+		struct transport_job *j = &jobs[map[i]];
+		if (sj[i].err[0] != '\0') {
+			j->r.status = HOST_ERROR;
+			j->r.message = xstrdup(sj[i].err);
+		} else
+			transport_for(j->host)->outcome(j->host, j->user,
+			    &sj[i].r, &j->r);
+		spawn_result_free(&sj[i].r);
+	}
+	for (i = 0; i < n; i++)
+		argv_free(&full[i]);
+	free(full);
+	free(sj);
+	free(map);
+}
+
+void
+transport_run(const struct policy_host *h, const char *user,
+    const struct argv *args, struct transport_result *r)
+{
+	struct transport_job	job;
+	int			i;
+
+	memset(&job, 0, sizeof(job));
+	job.host = h;
+	job.user = user;
+	for (i = 0; i < args->n; i++)
+		argv_add(&job.args, args->v[i]);
+	transport_run_many(&job, 1);
+	argv_free(&job.args);
+	*r = job.r;
 }

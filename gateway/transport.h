@@ -1,18 +1,22 @@
 /*
- * transport.h — how tmux is reached on a host.  One interface: the local
- * transport (tmux directly, or through sudo for other users) today; the
- * SSH transport slots in behind the same two calls.
+ * transport.h — how tmux is reached on a host.  One interface with two
+ * implementations: local (tmux directly, or `sudo -n -u USER --` for
+ * other users) and ssh (the same argv on a remote host through the
+ * OpenSSH client).  Listing one host is the n = 1 case of listing many:
+ * both go through transport_run_many().
  */
 #ifndef MUXGATE_TRANSPORT_H
 #define MUXGATE_TRANSPORT_H
 
+#include <stdbool.h>
+#include "gateway/spawn.h"
 #include "gateway/str.h"
 #include "policy/policy.h"
 
 enum host_status {
 	HOST_OK,		/* tmux ran: see tmux_code */
 	HOST_FORBIDDEN,		/* sudo refused */
-	HOST_UNREACHABLE,
+	HOST_UNREACHABLE,	/* connection refused, DNS, host key: see message */
 	HOST_TIMEOUT,
 	HOST_ERROR,
 };
@@ -27,25 +31,45 @@ struct transport_result {
 };
 void	transport_result_free(struct transport_result *);
 
-#define TRANSPORT_TIMEOUT_MS 10000
-
 struct transport {
 	const char	*name;
-	/* Run tmux ARGS as USER on HOST and collect its output. */
-	void		(*run)(const struct policy_host *, const char *user,
-			    const struct argv *args, struct transport_result *);
 	/*
-	 * The full argv that runs tmux ARGS as USER on HOST, for the relay
-	 * to start on its terminal.  -1 with R's status and message set.
+	 * The argv that runs tmux ARGS as USER on HOST (on a terminal when
+	 * TTY, for attaching) and how long it may take.  -1 with R's status
+	 * and message set when it cannot be run.
 	 */
 	int		(*command)(const struct policy_host *, const char *user,
-			    const struct argv *args, struct argv *full,
-			    struct transport_result *r);
+			    const struct argv *args, bool tty, struct argv *full,
+			    int *timeout_ms, struct transport_result *r);
+	/* What the command's outcome means for the host. */
+	void		(*outcome)(const struct policy_host *, const char *user,
+			    const struct spawn_result *, struct transport_result *r);
 	/* USER's home directory on HOST for new sessions, or NULL. */
 	char		*(*home)(const struct policy_host *, const char *user);
 };
 
+/* Tell the transports about the policy (the ssh settings, jump hosts). */
+void	transport_setup(const struct policy *);
 const struct transport *transport_for(const struct policy_host *);
 extern const struct transport transport_local;
+extern const struct transport transport_ssh;
+
+/* Run tmux ARGS as USER on HOST and collect what it printed. */
+void	transport_run(const struct policy_host *, const char *user,
+	    const struct argv *args, struct transport_result *);
+
+struct transport_job {
+	const struct policy_host *host;		/* in */
+	const char		*user;		/* in */
+	struct argv		 args;		/* in: tmux arguments */
+	struct transport_result	 r;		/* out */
+};
+/* Run every job at once; each has its own deadline. */
+void	transport_run_many(struct transport_job *, size_t);
+
+/* Shared by the transports: the first line of S (caller frees). */
+char	*transport_first_line(const char *);
+/* Did sudo itself refuse (as opposed to tmux failing under sudo)? */
+bool	transport_sudo_refused(const struct spawn_result *);
 
 #endif

@@ -39,6 +39,7 @@ bool policy_host_local(const struct policy_host *h) { return h->local; }
 const char *policy_host_address(const struct policy_host *h) { return h->address; }
 unsigned policy_host_port(const struct policy_host *h) { return h->port; }
 const char *policy_host_ssh_user(const struct policy_host *h) { return h->ssh_user; }
+const char *policy_host_jump(const struct policy_host *h) { return h->jump; }
 size_t policy_host_user_count(const struct policy_host *h) { return h->users.n; }
 
 const char *

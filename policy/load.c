@@ -35,6 +35,9 @@ policy_defaults(struct policy *p)
 	p->gw.recording_min_free = 5;
 	p->gw.recording_required = true;
 	p->gw.escape_key = 0x1d;	/* ^] */
+	p->gw.ssh_identity_file = "/etc/muxgate/ssh/id_ed25519";
+	p->gw.ssh_known_hosts = "/etc/muxgate/ssh/known_hosts";
+	p->gw.ssh_connect_timeout = 5;
 }
 
 /* Load every YAML document of FP; exactly one is expected. */
@@ -191,6 +194,8 @@ policy_free(struct policy *p)
 	free(p->idents);
 	free(p->recordings);
 	free(p->state);
+	free(p->ssh_identity_file);
+	free(p->ssh_known_hosts);
 	free(p->path);
 	free(p);
 }

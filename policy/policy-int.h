@@ -78,6 +78,8 @@ struct policy {
 	struct policy_gateway	 gw;
 	char			*recordings;
 	char			*state;
+	char			*ssh_identity_file;
+	char			*ssh_known_hosts;
 	struct policy_host	*hosts;
 	size_t			 nhosts;
 	struct role		*roles;

@@ -60,6 +60,9 @@ struct policy_gateway {
 	unsigned	 recording_min_free;	/* percent of the file system */
 	bool		 recording_required;
 	unsigned char	 escape_key;
+	const char	*ssh_identity_file;	/* the gateway's own key */
+	const char	*ssh_known_hosts;	/* strict host key checking */
+	unsigned	 ssh_connect_timeout;	/* seconds */
 };
 const struct policy_gateway *policy_gateway(const struct policy *);
 
@@ -86,6 +89,7 @@ bool		 policy_host_local(const struct policy_host *);
 const char	*policy_host_address(const struct policy_host *);	/* NULL when local */
 unsigned	 policy_host_port(const struct policy_host *);
 const char	*policy_host_ssh_user(const struct policy_host *);	/* may be NULL */
+const char	*policy_host_jump(const struct policy_host *);	/* may be NULL */
 size_t		 policy_host_user_count(const struct policy_host *);
 const char	*policy_host_user_at(const struct policy_host *, size_t);
 bool		 policy_host_has_user(const struct policy_host *, const char *);

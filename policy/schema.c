@@ -372,8 +372,38 @@ bad:
 	return -1;
 }
 
+static const char *const ssh_keys[] = { "identity_file", "known_hosts",
+    "connect_timeout", NULL };
+
+static void
+ssh_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
+    void *arg)
+{
+	struct policy	*p = c->p;
+	unsigned	 t;
+
+	if (strcmp(key, "identity_file") == 0) {
+		if (get_abspath(c, v, "gateway.ssh.identity_file",
+		    &p->ssh_identity_file) == 0)
+			p->gw.ssh_identity_file = p->ssh_identity_file;
+	} else if (strcmp(key, "known_hosts") == 0) {
+		if (get_abspath(c, v, "gateway.ssh.known_hosts",
+		    &p->ssh_known_hosts) == 0)
+			p->gw.ssh_known_hosts = p->ssh_known_hosts;
+	} else if (strcmp(key, "connect_timeout") == 0) {
+		if (get_duration(c, v, "gateway.ssh.connect_timeout", &t) == -1)
+			return;
+		if (t == 0 || t > 300)
+			NODE_ERR(c, v, "gateway.ssh.connect_timeout: expected 1s "
+			    "to 5m");
+		else
+			p->gw.ssh_connect_timeout = t;
+	}
+}
+
 static const char *const gateway_keys[] = { "recordings", "state", "audit",
-    "audit_required", "recording_required", "limits", "escape_key", NULL };
+    "audit_required", "recording_required", "limits", "escape_key", "ssh",
+    NULL };
 
 static void
 gateway_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
@@ -411,6 +441,8 @@ gateway_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 		    NULL);
 	else if (strcmp(key, "escape_key") == 0)
 		(void)get_escape_key(c, v, &p->gw.escape_key);
+	else if (strcmp(key, "ssh") == 0)
+		(void)walk_map(c, v, "gateway.ssh", ssh_keys, ssh_cb, NULL);
 }
 
 /* ---- hosts: ---- */
@@ -526,7 +558,7 @@ check_jumps(struct ctx *c, yaml_node_t *hosts)
 {
 	struct policy		*p = c->p;
 	const struct policy_host *j;
-	size_t			 i;
+	size_t			 i, hops;
 	yaml_node_t		*hn;
 
 	for (i = 0; i < p->nhosts; i++) {
@@ -534,10 +566,19 @@ check_jumps(struct ctx *c, yaml_node_t *hosts)
 			continue;
 		hn = map_get(c, hosts, p->hosts[i].name);
 		j = policy_host_find(p, p->hosts[i].jump);
-		if (j == NULL || j->local || j == &p->hosts[i])
+		if (j == NULL || j->local || j == &p->hosts[i]) {
 			NODE_ERR(c, hn, "host %s: jump '%s' is not another "
 			    "remote host of the policy", p->hosts[i].name,
 			    p->hosts[i].jump);
+			continue;
+		}
+		/* Follow the chain: it must end within nhosts hops. */
+		for (hops = 0; j != NULL && j->jump != NULL &&
+		    hops <= p->nhosts; hops++)
+			j = policy_host_find(p, j->jump);
+		if (hops > p->nhosts)
+			NODE_ERR(c, hn, "host %s: jump hosts form a loop",
+			    p->hosts[i].name);
 	}
 }
 

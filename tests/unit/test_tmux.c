@@ -87,16 +87,18 @@ test_args_list(void **state)
 
 	(void)state;
 	tmux_args_list(&a);
-	assert_int_equal(a.n, 3);
-	assert_string_equal(a.v[0], "list-sessions");
-	assert_string_equal(a.v[1], "-F");
+	assert_int_equal(a.n, 4);
+	/* UTF-8 forced so that tmux keeps the tabs between fields. */
+	assert_string_equal(a.v[0], "-u");
+	assert_string_equal(a.v[1], "list-sessions");
+	assert_string_equal(a.v[2], "-F");
 	/* Numbers first, the owner filtered, the name last. */
-	assert_non_null(strstr(a.v[2], "#{session_created}\t"));
-	assert_non_null(strstr(a.v[2], "@muxgate-owner"));
-	assert_non_null(strstr(a.v[2], "[^A-Za-z0-9_.-]"));
-	assert_int_equal(strlen(a.v[2]) - strlen("#{session_name}"),
-	    (size_t)(strstr(a.v[2], "#{session_name}") - a.v[2]));
-	assert_null(a.v[3]);
+	assert_non_null(strstr(a.v[3], "#{session_created}\t"));
+	assert_non_null(strstr(a.v[3], "@muxgate-owner"));
+	assert_non_null(strstr(a.v[3], "[^A-Za-z0-9_.-]"));
+	assert_int_equal(strlen(a.v[3]) - strlen("#{session_name}"),
+	    (size_t)(strstr(a.v[3], "#{session_name}") - a.v[3]));
+	assert_null(a.v[4]);
 	argv_free(&a);
 }
 

@@ -1,0 +1,255 @@
+/*
+ * transport-ssh.c — tmux on a remote host, through the OpenSSH client
+ * with the gateway's own key and known-hosts file.  Strict host key
+ * checking (a new or changed key is never accepted), BatchMode, no
+ * forwarding, and connection sharing: the first command to a host opens
+ * a master connection that later ones reuse for ControlPersist.
+ *
+ * The options live in a generated ssh_config under gateway.state rather
+ * than on the command line, so that a ProxyJump hop gets the same ones.
+ * The remote command is one string for the remote user's shell: every
+ * word of it goes through quote.c.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gateway/dirs.h"
+#include "gateway/quote.h"
+#include "gateway/transport.h"
+#include "gateway/xmalloc.h"
+
+#define SSH_PATH	"/usr/bin/ssh"
+#define CONTROL_PERSIST	"10m"
+
+static const struct policy	*policy;
+static char			*config_path;	/* written once per process */
+
+void
+transport_setup(const struct policy *p)
+{
+	policy = p;
+	free(config_path);
+	config_path = NULL;
+}
+
+/* A value for ssh_config: double-quoted, which the policy checks allow. */
+static void
+conf(struct buf *b, const char *key, const char *value)
+{
+	buf_printf(b, "\t%s \"%s\"\n", key, value);
+}
+
+static void
+host_block(struct buf *b, const struct policy_host *h)
+{
+	char	port[16];
+
+	buf_printf(b, "Host muxgate.%s\n", policy_host_name(h));
+	conf(b, "HostName", policy_host_address(h));
+	snprintf(port, sizeof(port), "%u", policy_host_port(h));
+	conf(b, "Port", port);
+	conf(b, "User", policy_host_ssh_user(h));
+	if (policy_host_jump(h) != NULL)
+		buf_printf(b, "\tProxyJump \"muxgate.%s\"\n",
+		    policy_host_jump(h));
+}
+
+static char *
+config_text(const char *dir)
+{
+	const struct policy_gateway	*g = policy_gateway(policy);
+	struct buf			 b = { 0 };
+	char				 v[4096];
+	size_t				 i;
+
+	buf_adds(&b, "# Written by muxgate from its policy; do not edit.\n");
+	for (i = 0; i < policy_host_count(policy); i++)
+		if (!policy_host_local(policy_host_at(policy, i)))
+			host_block(&b, policy_host_at(policy, i));
+	buf_adds(&b, "Host *\n");
+	conf(&b, "BatchMode", "yes");
+	conf(&b, "StrictHostKeyChecking", "yes");
+	conf(&b, "UpdateHostKeys", "no");
+	conf(&b, "CheckHostIP", "no");
+	conf(&b, "UserKnownHostsFile", g->ssh_known_hosts);
+	conf(&b, "GlobalKnownHostsFile", "/dev/null");
+	conf(&b, "IdentityFile", g->ssh_identity_file);
+	conf(&b, "IdentitiesOnly", "yes");
+	conf(&b, "IdentityAgent", "none");
+	conf(&b, "PasswordAuthentication", "no");
+	conf(&b, "KbdInteractiveAuthentication", "no");
+	snprintf(v, sizeof(v), "%u", g->ssh_connect_timeout);
+	conf(&b, "ConnectTimeout", v);
+	conf(&b, "ServerAliveInterval", "15");
+	conf(&b, "ServerAliveCountMax", "3");
+	conf(&b, "ControlMaster", "auto");
+	snprintf(v, sizeof(v), "%s/cm-%%C", dir);
+	conf(&b, "ControlPath", v);
+	conf(&b, "ControlPersist", CONTROL_PERSIST);
+	conf(&b, "ForwardAgent", "no");
+	conf(&b, "ForwardX11", "no");
+	conf(&b, "ClearAllForwardings", "yes");
+	conf(&b, "PermitLocalCommand", "no");
+	conf(&b, "EscapeChar", "none");
+	conf(&b, "LogLevel", "ERROR");
+	return buf_take(&b);
+}
+
+static int
+write_config(char *err, size_t errlen)
+{
+	char	*dir = NULL, *tmp = NULL, *text = NULL;
+	size_t	 len;
+	int	 fd = -1, ret = -1;
+
+	if (config_path != NULL)
+		return 0;
+	xasprintf(&dir, "%s/ssh", policy_gateway(policy)->state);
+	if (dirs_private(policy_gateway(policy)->state, err, errlen) == -1 ||
+	    dirs_private(dir, err, errlen) == -1)
+		goto out;
+	text = config_text(dir);
+	len = strlen(text);
+	xasprintf(&tmp, "%s/config.%ld", dir, (long)getpid());
+	/* Written aside and renamed: other muxgate processes read it too. */
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+	    O_NOFOLLOW, 0600)) == -1 || write(fd, text, len) != (ssize_t)len ||
+	    close(fd) == -1) {
+		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		fd = -1;
+		(void)unlink(tmp);
+		goto out;
+	}
+	fd = -1;
+	xasprintf(&config_path, "%s/config", dir);
+	if (rename(tmp, config_path) == -1) {
+		snprintf(err, errlen, "%s: %s", config_path, strerror(errno));
+		free(config_path);
+		config_path = NULL;
+		(void)unlink(tmp);
+		goto out;
+	}
+	ret = 0;
+out:
+	if (fd != -1)
+		close(fd);
+	free(dir);
+	free(tmp);
+	free(text);
+	return ret;
+}
+
+static int
+ssh_command(const struct policy_host *h, const char *user,
+    const struct argv *args, bool tty, struct argv *full, int *timeout_ms,
+    struct transport_result *r)
+{
+	struct argv	 remote = { 0 };
+	char		 err[512], *line;
+	int		 i;
+
+	if (policy == NULL || write_config(err, sizeof(err)) == -1) {
+		r->status = HOST_ERROR;
+		r->message = xstrdup(policy == NULL ? "no policy" : err);
+		return -1;
+	}
+	if (strcmp(user, policy_host_ssh_user(h)) != 0) {
+		argv_add(&remote, "sudo");
+		argv_add(&remote, "-n");
+		argv_add(&remote, "-u");
+		argv_add(&remote, user);
+		argv_add(&remote, "--");
+	}
+	argv_add(&remote, "tmux");
+	for (i = 0; i < args->n; i++)
+		argv_add(&remote, args->v[i]);
+	line = quote_argv(&remote);
+	argv_free(&remote);
+	argv_add(full, SSH_PATH);
+	argv_add(full, "-F");
+	argv_add(full, config_path);
+	argv_add(full, tty ? "-tt" : "-T");
+	argv_add(full, "--");
+	argv_addf(full, "muxgate.%s", policy_host_name(h));
+	argv_add(full, line);
+	free(line);
+	/* Our own deadline backs ssh's ConnectTimeout for a host that hangs. */
+	*timeout_ms = (int)policy_gateway(policy)->ssh_connect_timeout * 1000 +
+	    800;
+	return 0;
+}
+
+/* ssh's own failures (exit 255), said the way the status table says them. */
+static void
+ssh_failed(const struct policy_host *h, const char *e,
+    struct transport_result *r)
+{
+	r->status = HOST_UNREACHABLE;
+	if (strstr(e, "REMOTE HOST IDENTIFICATION HAS CHANGED") != NULL ||
+	    strstr(e, "Host key verification failed") != NULL) {
+		if (strstr(e, "No ") != NULL && strstr(e, "host key is known")
+		    != NULL)
+			r->message = xstrdup("unknown host key (not in "
+			    "gateway.ssh.known_hosts)");
+		else
+			r->message = xstrdup("host key mismatch");
+	} else if (strstr(e, "Connection refused") != NULL)
+		r->message = xstrdup("connection refused");
+	else if (strstr(e, "Could not resolve hostname") != NULL)
+		xasprintf(&r->message, "DNS: cannot resolve %s",
+		    policy_host_address(h));
+	else if (strstr(e, "No route to host") != NULL ||
+	    strstr(e, "Network is unreachable") != NULL)
+		r->message = transport_first_line(e);
+	else if (strstr(e, "timed out") != NULL) {
+		r->status = HOST_TIMEOUT;
+		r->message = transport_first_line(e);
+	} else {
+		r->status = HOST_ERROR;
+		r->message = transport_first_line(e);
+	}
+}
+
+static void
+ssh_outcome(const struct policy_host *h, const char *user,
+    const struct spawn_result *sr, struct transport_result *r)
+{
+	const char	*e = sr->err.data != NULL ? sr->err.data : "";
+
+	if (sr->timed_out) {
+		r->status = HOST_TIMEOUT;
+		xasprintf(&r->message, "no answer within %us",
+		    policy_gateway(policy)->ssh_connect_timeout);
+	} else if (!sr->exited) {
+		r->status = HOST_ERROR;
+		xasprintf(&r->message, "ssh killed by signal %d", sr->signo);
+	} else if (sr->code == 255)
+		ssh_failed(h, e, r);
+	else if (strcmp(user, policy_host_ssh_user(h)) != 0 &&
+	    transport_sudo_refused(sr)) {
+		r->status = HOST_FORBIDDEN;
+		r->message = transport_first_line(e);
+	} else {
+		r->status = HOST_OK;
+		r->tmux_code = sr->code;
+		r->out = xstrdup(sr->out.data != NULL ? sr->out.data : "");
+		r->err = transport_first_line(e);
+	}
+}
+
+static char *
+ssh_home(const struct policy_host *h, const char *user)
+{
+	return NULL;	/* tmux starts in the home directory by itself */
+}
+
+const struct transport transport_ssh = {
+	.name = "ssh",
+	.command = ssh_command,
+	.outcome = ssh_outcome,
+	.home = ssh_home,
+};
