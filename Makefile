@@ -7,7 +7,7 @@ DOCDIR   ?= $(PREFIX)/share/doc/muxgate
 PKG_CONFIG ?= pkg-config
 VERSION  := 0.1.0
 
-PKGS := yaml-0.1 libsodium json-c libedit audit
+PKGS := yaml-0.1 libsodium json-c libedit audit libssh
 TEST_PKGS := cmocka
 
 CC       ?= cc
@@ -37,6 +37,7 @@ GATEWAY_SRCS := gateway/main.c gateway/shell.c gateway/cmd.c \
                gateway/check.c gateway/transport.c gateway/transport-local.c \
                gateway/transport-ssh.c \
                gateway/session.c gateway/view.c gateway/menu.c gateway/attach.c \
+               gateway/serve.c \
                gateway/replay.c
 
 POLICY_OBJS := $(POLICY_SRCS:.c=.o)

@@ -144,12 +144,49 @@ auth_keys(struct auth_keys *k, bool *told, char *err, size_t errlen)
 	return r;
 }
 
+/* Why policy_identity_usable() refused, as one audit keyword. */
+static const char *
+account_reason(const struct policy_identity *id)
+{
+	if (policy_identity_disabled(id))
+		return "disabled";
+	if (policy_identity_expires(id) != 0 &&
+	    time(NULL) >= policy_identity_expires(id))
+		return "expired";
+	return "source-address";
+}
+
+const struct policy_identity *
+identity_for_key(const struct policy *p, const unsigned char *blob,
+    size_t len, const char *addr, char *why, size_t whylen,
+    const char **reason, enum audit_kind *kind)
+{
+	const struct policy_identity	*id;
+	char				 fp[POLICY_FP_LEN];
+
+	if ((id = policy_identity_by_key(p, blob, len)) == NULL) {
+		policy_key_fingerprint(blob, len, fp);
+		snprintf(why, whylen, "unknown key %s", fp);
+		*reason = "unknown-key";
+		*kind = AUDIT_KIND_LOGIN;
+		return NULL;
+	}
+	if (policy_identity_usable(id, time(NULL), addr, why, whylen) == -1) {
+		*reason = account_reason(id);
+		*kind = AUDIT_KIND_ACCOUNT;
+		return NULL;
+	}
+	return id;
+}
+
 /* Every key must lead to the same identity, or nobody is logged in. */
 static int
-match_keys(struct gw *gw, const struct auth_keys *k)
+match_keys(struct gw *gw, const struct auth_keys *k, const char *addr)
 {
 	const struct policy_identity	*id, *found = NULL;
-	char				 fp[POLICY_FP_LEN];
+	char				 fp[POLICY_FP_LEN], why[256];
+	const char			*reason;
+	enum audit_kind			 kind;
 	size_t				 i;
 
 	if (k->n == 0) {
@@ -160,11 +197,14 @@ match_keys(struct gw *gw, const struct auth_keys *k)
 	}
 	for (i = 0; i < k->n; i++) {
 		policy_key_fingerprint(k->blob[i], k->len[i], fp);
-		id = policy_identity_by_key(gw->policy, k->blob[i], k->len[i]);
+		id = identity_for_key(gw->policy, k->blob[i], k->len[i], addr,
+		    why, sizeof(why), &reason, &kind);
 		if (id == NULL) {
-			(void)audit_login(gw, AUDIT_KIND_LOGIN, false, fp,
-			    "unknown-key");
-			return refuse("unknown key %s", fp);
+			gw->id = policy_identity_by_key(gw->policy, k->blob[i],
+			    k->len[i]);
+			(void)audit_login(gw, kind, false, fp, reason);
+			gw->id = NULL;
+			return refuse("%s", why);
 		}
 		if (found != NULL && found != id) {
 			(void)audit_login(gw, AUDIT_KIND_LOGIN, false, fp,
@@ -182,18 +222,6 @@ match_keys(struct gw *gw, const struct auth_keys *k)
 	return MG_OK;
 }
 
-/* Why policy_identity_usable() refused, as one audit keyword. */
-static const char *
-account_reason(const struct policy_identity *id)
-{
-	if (policy_identity_disabled(id))
-		return "disabled";
-	if (policy_identity_expires(id) != 0 &&
-	    time(NULL) >= policy_identity_expires(id))
-		return "expired";
-	return "source-address";
-}
-
 int
 identity_resolve(struct gw *gw, const char *forced)
 {
@@ -203,9 +231,11 @@ identity_resolve(struct gw *gw, const char *forced)
 	char			*addr;
 	int			 code;
 
+	addr = identity_client_addr(getenv("SSH_CONNECTION"));
 	if (auth_keys(&k, &told, err, sizeof(err)) == -1) {
 		(void)audit_login(gw, AUDIT_KIND_LOGIN, false, NULL,
 		    "auth-info-unreadable");
+		free(addr);
 		return refuse("no identity: %s", err);
 	}
 	if (forced != NULL) {
@@ -217,6 +247,11 @@ identity_resolve(struct gw *gw, const char *forced)
 			(void)audit_login(gw, AUDIT_KIND_LOGIN, false, NULL,
 			    "unknown-identity");
 			code = refuse("unknown identity %s", forced);
+		} else if (policy_identity_usable(gw->id, time(NULL), addr, why,
+		    sizeof(why)) == -1) {
+			(void)audit_login(gw, AUDIT_KIND_ACCOUNT, false, NULL,
+			    account_reason(gw->id));
+			code = refuse("%s", why);
 		} else
 			code = MG_OK;
 	} else if (!told) {
@@ -225,18 +260,11 @@ identity_resolve(struct gw *gw, const char *forced)
 		code = refuse("no identity: SSH_USER_AUTH is not set (sshd "
 		    "needs ExposeAuthInfo yes, or use --identity)");
 	} else
-		code = match_keys(gw, &k);
+		code = match_keys(gw, &k, addr);
 	identity_keys_free(&k);
-	if (code != MG_OK)
-		return code;
-	addr = identity_client_addr(getenv("SSH_CONNECTION"));
-	if (policy_identity_usable(gw->id, time(NULL), addr, why,
-	    sizeof(why)) == -1) {
-		(void)audit_login(gw, AUDIT_KIND_ACCOUNT, false, NULL,
-		    account_reason(gw->id));
-		code = refuse("%s", why);
-	} else if (audit_login(gw, AUDIT_KIND_LOGIN, true, NULL, NULL) == -1)
-		code = MG_FAIL;
 	free(addr);
+	if (code == MG_OK &&
+	    audit_login(gw, AUDIT_KIND_LOGIN, true, NULL, NULL) == -1)
+		code = MG_FAIL;
 	return code;
 }

@@ -3,6 +3,7 @@
 #define MUXGATE_IDENTITY_H
 
 #include <stddef.h>
+#include "gateway/audit.h"
 #include "gateway/gw.h"
 
 #define IDENTITY_MAX_KEYS 16
@@ -23,6 +24,15 @@ int	identity_parse_auth(const char *text, struct auth_keys *, char *err,
 void	identity_keys_free(struct auth_keys *);
 /* The client address, the first field of SSH_CONNECTION, or NULL. */
 char	*identity_client_addr(const char *ssh_connection);
+/*
+ * The key check of both ways in (sshd's ForceCommand and muxgate serve):
+ * the identity holding the key BLOB, if it may log in now from ADDR
+ * (NULL if unknown).  NULL with WHY set, *REASON an audit keyword and
+ * *KIND the audit record type when it may not.
+ */
+const struct policy_identity *identity_for_key(const struct policy *,
+	    const unsigned char *blob, size_t len, const char *addr, char *why,
+	    size_t whylen, const char **reason, enum audit_kind *kind);
 /*
  * Set GW->id from FORCED (--identity) or the authenticating key, and check
  * the identity may log in now from here.  Returns an exit code; on

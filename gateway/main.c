@@ -14,6 +14,7 @@
 #include "gateway/exitcode.h"
 #include "gateway/log.h"
 #include "gateway/replay.h"
+#include "gateway/serve.h"
 #include "gateway/shell.h"
 
 static void
@@ -24,6 +25,7 @@ usage(FILE *fp)
 	    "       muxgate -c COMMAND\n"
 	    "       muxgate check [-f CONFIG] [--explain IDENTITY | --can "
 	    "IDENTITY ACTION USER@HOST[:SESSION]]\n"
+	    "       muxgate serve [-f CONFIG] [--listen ADDR:PORT] [--host-key FILE] [--user NAME]\n"
 	    "       muxgate replay [--speed N] [--idle-limit S] FILE | --cat FILE\n"
 	    "       muxgate --version | help\n");
 }
@@ -81,6 +83,8 @@ main(int argc, char **argv)
 		return shell_cmd(argc - 1, argv + 1);
 	if (strcmp(argv[1], "check") == 0)
 		return check_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "serve") == 0)
+		return serve_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "replay") == 0)
 		return replay_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {

@@ -353,3 +353,27 @@ done:
 	(void)kill(-pid, SIGKILL);
 	return status;
 }
+
+int
+spawn_session(const struct argv *argv, const struct argv *env, int slave,
+    int in, int out, int errfd, pid_t *pidp, char *err, size_t errlen)
+{
+	pid_t	pid;
+
+	if ((pid = fork()) == -1) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		if (setsid() == -1)
+			_exit(127);
+		if (slave != -1) {
+			if (ioctl(slave, TIOCSCTTY, 0) == -1)
+				_exit(127);
+			in = out = errfd = slave;
+		}
+		child_exec(argv, env->v, in, out, errfd);
+	}
+	*pidp = pid;
+	return 0;
+}

@@ -60,6 +60,14 @@ int	spawn_pty(const struct argv *, const struct winsize *ws, pid_t *pid,
 	    int *master, char *err, size_t errlen)
 	    __attribute__((warn_unused_result));
 /*
+ * Start ARGV with exactly the environment ENV as the leader of a new
+ * session: on the terminal SLAVE (made its controlling terminal), or,
+ * with SLAVE -1, with IN, OUT and ERRFD as its standard descriptors.
+ */
+int	spawn_session(const struct argv *, const struct argv *env, int slave,
+	    int in, int out, int errfd, pid_t *pid, char *err, size_t errlen)
+	    __attribute__((warn_unused_result));
+/*
  * End a child started by spawn_pty: hang up its group, give it a moment,
  * then kill it; always reaps.  Returns the wait status.
  */

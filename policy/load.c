@@ -7,6 +7,8 @@
 #include <time.h>
 #include <sys/stat.h>
 #include <yaml.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
 
 #include "policy/policy-int.h"
 
@@ -38,6 +40,11 @@ policy_defaults(struct policy *p)
 	p->gw.ssh_identity_file = "/etc/muxgate/ssh/id_ed25519";
 	p->gw.ssh_known_hosts = "/etc/muxgate/ssh/known_hosts";
 	p->gw.ssh_connect_timeout = 5;
+	p->gw.serve_listen = "127.0.0.1:2222";
+	p->gw.serve_host_key = "/etc/muxgate/ssh_host_ed25519_key";
+	p->gw.serve_login_grace = 30;
+	p->gw.serve_max_auth_tries = 6;
+	p->gw.serve_max_startups = 10;
 }
 
 /* Load every YAML document of FP; exactly one is expected. */
@@ -196,6 +203,8 @@ policy_free(struct policy *p)
 	free(p->state);
 	free(p->ssh_identity_file);
 	free(p->ssh_known_hosts);
+	free(p->serve_listen);
+	free(p->serve_host_key);
 	free(p->path);
 	free(p);
 }
@@ -253,6 +262,46 @@ policy_parse_size(const char *s, unsigned long long *out)
 	if (*end != '\0' || v == 0 || v > (1ULL << 50) / mul)
 		return -1;
 	*out = v * mul;
+	return 0;
+}
+
+int
+policy_parse_listen(const char *s, char *addr, size_t addrlen, unsigned *port)
+{
+	const char	*colon, *a = s;
+	size_t		 alen;
+	unsigned long	 v;
+	char		*end, buf[64];
+	unsigned char	 tmp[16];
+
+	if ((colon = strrchr(s, ':')) == NULL || colon == s)
+		return -1;
+	alen = (size_t)(colon - s);
+	if (s[0] == '[') {
+		if (alen < 3 || s[alen - 1] != ']')
+			return -1;
+		a = s + 1;
+		alen -= 2;
+	}
+	if (alen >= sizeof(buf))
+		return -1;
+	memcpy(buf, a, alen);
+	buf[alen] = '\0';
+	if (inet_pton(AF_INET, buf, tmp) != 1 &&
+	    inet_pton(AF_INET6, buf, tmp) != 1)
+		return -1;
+	if (colon[1] < '0' || colon[1] > '9')
+		return -1;
+	v = strtoul(colon + 1, &end, 10);
+	if (*end != '\0' || v == 0 || v > 65535)
+		return -1;
+	if (addr != NULL) {
+		if (alen >= addrlen)
+			return -1;
+		memcpy(addr, buf, alen + 1);
+	}
+	if (port != NULL)
+		*port = (unsigned)v;
 	return 0;
 }
 

@@ -80,6 +80,8 @@ struct policy {
 	char			*state;
 	char			*ssh_identity_file;
 	char			*ssh_known_hosts;
+	char			*serve_listen;
+	char			*serve_host_key;
 	struct policy_host	*hosts;
 	size_t			 nhosts;
 	struct role		*roles;

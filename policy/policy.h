@@ -63,6 +63,13 @@ struct policy_gateway {
 	const char	*ssh_identity_file;	/* the gateway's own key */
 	const char	*ssh_known_hosts;	/* strict host key checking */
 	unsigned	 ssh_connect_timeout;	/* seconds */
+	/* muxgate serve */
+	const char	*serve_listen;		/* "ADDR:PORT" */
+	const char	*serve_host_key;
+	unsigned	 serve_login_grace;	/* seconds */
+	unsigned	 serve_max_auth_tries;
+	unsigned	 serve_max_startups;	/* unauthenticated at once */
+	bool		 serve_syslog;
 };
 const struct policy_gateway *policy_gateway(const struct policy *);
 
@@ -167,6 +174,12 @@ int	policy_key_parse(const char *line, unsigned char **blob, size_t *len,
 int	policy_parse_duration(const char *, unsigned *) POLICY_WUR;
 /* Sizes: "4096", "512K", "100M", "1G" (powers of 1024).  -1 on error. */
 int	policy_parse_size(const char *, unsigned long long *) POLICY_WUR;
+/*
+ * "ADDR:PORT" ("[ADDR]:PORT" for IPv6): the address into ADDR (when not
+ * NULL) and the port into *PORT (when not NULL).  -1 on error.
+ */
+int	policy_parse_listen(const char *, char *addr, size_t addrlen,
+	    unsigned *port) POLICY_WUR;
 /* Names: hosts, identities, roles: [A-Za-z0-9_.-]{1,64}. */
 bool	policy_valid_name(const char *);
 /* Unix user names as tmux users: [A-Za-z0-9_][A-Za-z0-9_.-]{0,31}. */

@@ -401,9 +401,57 @@ ssh_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 	}
 }
 
+static const char *const serve_keys[] = { "listen", "host_key",
+    "login_grace_time", "max_auth_tries", "max_startups", "log", NULL };
+
+static void
+serve_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
+    void *arg)
+{
+	struct policy_gateway	*gw = &c->p->gw;
+	const char		*s;
+
+	if (strcmp(key, "listen") == 0) {
+		if ((s = get_string(c, v, "gateway.serve.listen")) == NULL)
+			return;
+		if (policy_parse_listen(s, NULL, 0, NULL) == -1) {
+			NODE_ERR(c, v, "gateway.serve.listen: expected ADDR:PORT, "
+			    "found '%s'", s);
+			return;
+		}
+		free(c->p->serve_listen);
+		gw->serve_listen = c->p->serve_listen = pstrdup(s);
+	} else if (strcmp(key, "host_key") == 0) {
+		if (get_abspath(c, v, "gateway.serve.host_key",
+		    &c->p->serve_host_key) == 0)
+			gw->serve_host_key = c->p->serve_host_key;
+	} else if (strcmp(key, "login_grace_time") == 0) {
+		if (get_duration(c, v, "gateway.serve.login_grace_time",
+		    &gw->serve_login_grace) == 0 && gw->serve_login_grace == 0)
+			NODE_ERR(c, v, "gateway.serve.login_grace_time: may not "
+			    "be 0");
+	} else if (strcmp(key, "max_auth_tries") == 0)
+		(void)get_uint(c, v, "gateway.serve.max_auth_tries", 1, 100,
+		    &gw->serve_max_auth_tries);
+	else if (strcmp(key, "max_startups") == 0)
+		(void)get_uint(c, v, "gateway.serve.max_startups", 1, 10000,
+		    &gw->serve_max_startups);
+	else if (strcmp(key, "log") == 0) {
+		if ((s = get_string(c, v, "gateway.serve.log")) == NULL)
+			return;
+		if (strcmp(s, "syslog") == 0)
+			gw->serve_syslog = true;
+		else if (strcmp(s, "stderr") == 0)
+			gw->serve_syslog = false;
+		else
+			NODE_ERR(c, v, "gateway.serve.log: expected stderr or "
+			    "syslog, found '%s'", s);
+	}
+}
+
 static const char *const gateway_keys[] = { "recordings", "state", "audit",
     "audit_required", "recording_required", "limits", "escape_key", "ssh",
-    NULL };
+    "serve", NULL };
 
 static void
 gateway_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
@@ -443,6 +491,8 @@ gateway_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 		(void)get_escape_key(c, v, &p->gw.escape_key);
 	else if (strcmp(key, "ssh") == 0)
 		(void)walk_map(c, v, "gateway.ssh", ssh_keys, ssh_cb, NULL);
+	else if (strcmp(key, "serve") == 0)
+		(void)walk_map(c, v, "gateway.serve", serve_keys, serve_cb, NULL);
 }
 
 /* ---- hosts: ---- */
