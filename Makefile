@@ -81,6 +81,10 @@ e2e: muxgate
 bench: muxgate
 	@tests/bench/run
 
+demo: deps
+	$(MAKE) muxgate
+	@contrib/demo
+
 install: muxgate
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
 	    $(DESTDIR)$(DOCDIR)/contrib/sshd_config.d $(DESTDIR)$(DOCDIR)/contrib/sudoers.d
