@@ -46,6 +46,12 @@ explain(const struct policy *p, const char *name)
 	printf("\n");
 	if (policy_identity_disabled(id))
 		printf("  disabled: every login is refused\n");
+	if (policy_identity_from_count(id) > 0) {
+		printf("  from:");
+		for (i = 0; i < policy_identity_from_count(id); i++)
+			printf(" %s", policy_identity_from_at(id, i));
+		printf("\n");
+	}
 	if ((exp = policy_identity_expires(id)) != 0) {
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC",
 		    gmtime(&exp));

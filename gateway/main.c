@@ -96,7 +96,6 @@ main(int argc, char **argv)
 		usage(stdout);
 		return MG_OK;
 	}
-	error_msg("unknown subcommand %s", argv[1]);
-	usage(stderr);
+	error_msg("unknown subcommand %s (try 'muxgate help')", argv[1]);
 	return MG_USAGE;
 }

@@ -40,10 +40,10 @@ shell_load_policy(const char *config)
 	if ((p = policy_load(config, &errs)) == NULL) {
 		audit_policy_failure(errs.n > 0 ? errs.msgs[0] : config);
 		if (errs.n > 1)
-			error_msg("invalid policy: %s (and %zu more: run "
-			    "muxgate check)", errs.msgs[0], errs.n - 1);
+			error_msg("policy %s invalid: %s (and %zu more: run "
+			    "muxgate check)", config, errs.msgs[0], errs.n - 1);
 		else
-			error_msg("invalid policy: %s", errs.n > 0 ?
+			error_msg("policy %s invalid: %s", config, errs.n > 0 ?
 			    errs.msgs[0] : config);
 	}
 	policy_errors_free(&errs);

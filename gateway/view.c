@@ -71,7 +71,10 @@ view_status(struct buf *b, const struct listing *l)
 	    host_status_name(l->status));
 	if (l->status == HOST_OK && l->sessions.n == 0)
 		buf_adds(b, ", no sessions");
-	if (err != NULL)
+	/* sudo's own words ("a password is required") mislead here. */
+	if (l->status == HOST_FORBIDDEN)
+		buf_adds(b, " (sudo refused)");
+	else if (err != NULL)
 		buf_printf(b, " (%s)", err);
 	free(err);
 }

@@ -99,6 +99,13 @@ policy_identity_role_at(const struct policy_identity *id, size_t i)
 
 bool policy_identity_disabled(const struct policy_identity *id) { return id->disabled; }
 time_t policy_identity_expires(const struct policy_identity *id) { return id->expires; }
+size_t policy_identity_from_count(const struct policy_identity *id) { return id->from_text.n; }
+
+const char *
+policy_identity_from_at(const struct policy_identity *id, size_t i)
+{
+	return i < id->from_text.n ? id->from_text.v[i] : NULL;
+}
 
 int
 policy_identity_usable(const struct policy_identity *id, time_t now,

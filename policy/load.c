@@ -197,6 +197,7 @@ policy_free(struct policy *p)
 		strlist_free(&id->roles);
 		free(id->role_ptrs);
 		free(id->from);
+		strlist_free(&id->from_text);
 	}
 	free(p->idents);
 	free(p->recordings);

@@ -68,6 +68,7 @@ struct policy_identity {
 	struct strlist	 roles;
 	struct role	**role_ptrs;	/* resolved roles, same order */
 	struct cidr	*from;
+	struct strlist	 from_text;
 	size_t		 nfrom;
 	time_t		 expires;
 	bool		 disabled;

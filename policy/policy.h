@@ -112,6 +112,9 @@ size_t		 policy_identity_role_count(const struct policy_identity *);
 const char	*policy_identity_role_at(const struct policy_identity *, size_t);
 bool		 policy_identity_disabled(const struct policy_identity *);
 time_t		 policy_identity_expires(const struct policy_identity *); /* 0 = never */
+/* The from: entries as written, or 0 when any address may connect. */
+size_t		 policy_identity_from_count(const struct policy_identity *);
+const char	*policy_identity_from_at(const struct policy_identity *, size_t);
 
 /*
  * Find the identity holding a public key, given its wire blob (the

@@ -858,6 +858,7 @@ ident_from(struct ctx *c, yaml_node_t *v, struct policy_identity *id)
 		id->from = preallocarray(id->from, id->nfrom + 1,
 		    sizeof(*id->from));
 		id->from[id->nfrom++] = cd;
+		strlist_add(&id->from_text, s);
 	}
 	if (v->data.sequence.items.start == v->data.sequence.items.top)
 		NODE_ERR(c, v, "from: the list is empty (leave 'from' out to "

@@ -1,0 +1,219 @@
+"""muxgate run locally (no ssh): check, --explain, --can, --version, help,
+--identity."""
+import os
+import re
+
+import pytest
+
+from helpers import *
+
+ERR_RE = re.compile(r"^(?P<file>/[^:]+):(?P<line>\d+):(?P<col>\d+): \S")
+
+
+def position(text, needle, nth=0):
+    """1-based (line, column) of the NTH occurrence of NEEDLE in TEXT."""
+    i = -1
+    for _ in range(nth + 1):
+        i = text.index(needle, i + 1)
+    line = text.count("\n", 0, i) + 1
+    col = i - (text.rfind("\n", 0, i) + 1) + 1
+    return line, col
+
+
+def test_version(gw):
+    code, out, err = gw.local("--version")
+    assert code == OK, err
+    assert re.match(r"^muxgate \d+\.\d+\.\d+\S*\n?$", out), out
+
+
+def test_help_subcommand(gw):
+    code, out, err = gw.local("help")
+    assert code == OK, err
+    assert "shell" in out and "check" in out
+
+
+def test_unknown_subcommand(gw):
+    code, out, err = gw.local("frobnicate")
+    assert code == USAGE, (out, err)
+    one_error_line(err)
+
+
+def test_check_good_policy(gw):
+    code, out, err = gw.local("check", "-f", gw.policy)
+    assert code == OK, err
+    assert out.startswith("%s: OK" % gw.policy), out
+    assert err == ""
+
+
+def test_check_bad_policy_reports_every_error(gw, workdir):
+    text = gw.policy_text.replace(
+        "actions: [list, watch, attach, create, kill]",
+        "actions: [list, watch, attach, create, dance]")
+    text = text.replace("roles: [observer]", "roles: [nosuchrole]")
+    text += "colour: blue\n"
+    p = os.path.join(workdir, "bad.yaml")
+    write_file(p, text)
+    code, out, err = gw.local("check", "-f", p)
+    assert code == FAIL, (out, err)
+    lines = [l for l in err.split("\n") if l != ""]
+    positions = set()
+    for l in lines:
+        m = ERR_RE.match(l)
+        assert m, "not FILE:LINE:COLUMN: message: %r" % l
+        assert m.group("file") == p
+        positions.add((int(m.group("line")), int(m.group("col"))))
+    assert position(text, "dance") in positions, (lines, position(text, "dance"))
+    assert position(text, "colour") in positions, lines
+    # the undefined role is reported at the identity's roles list
+    assert position(text, "[nosuchrole]") in positions, lines
+    assert len(lines) >= 3
+    assert "dance" in err and "colour" in err and "nosuchrole" in err
+    assert "OK" not in out
+
+
+def test_check_yaml_syntax_error(gw, workdir):
+    p = os.path.join(workdir, "syntax.yaml")
+    write_file(p, "hosts:\n  bastion: [local\nroles: {}\n")
+    code, out, err = gw.local("check", "-f", p)
+    assert code == FAIL, (out, err)
+    lines = [l for l in err.split("\n") if l != ""]
+    assert lines and all(ERR_RE.match(l) for l in lines), lines
+
+
+def test_check_missing_required_keys(gw, workdir):
+    p = os.path.join(workdir, "empty-ish.yaml")
+    write_file(p, "hosts:\n  bastion:\n    local: true\n"
+                  "    tmux_users: [mgt-deploy]\n")
+    code, out, err = gw.local("check", "-f", p)
+    assert code == FAIL, (out, err)
+    lines = [l for l in err.split("\n") if l != ""]
+    assert lines and all(ERR_RE.match(l) for l in lines), lines
+
+
+def test_check_missing_file(gw, workdir):
+    code, out, err = gw.local("check", "-f", os.path.join(workdir, "nope.yaml"))
+    assert code == FAIL, (out, err)
+
+
+# ---- --explain ----
+
+ALL = "list,watch,attach,create,kill,kill-own"
+
+
+def test_explain_alice(gw):
+    code, out, err = gw.local("check", "-f", gw.policy, "--explain", "alice")
+    assert code == OK, err
+    assert "operator" in out
+    for user, acts in (("mgt-deploy", ALL), ("mgt-build", ALL),
+                       ("mgt-gw", "list")):
+        assert re.search(r"^\s+bastion\s+%s\s+%s\s*$" % (user, acts), out,
+                         re.M), out
+
+
+def test_explain_observer_with_deny(gw):
+    code, out, err = gw.local("check", "-f", gw.policy, "--explain", "eve")
+    assert code == OK, err
+    assert "observer" in out
+    assert re.search(r"^\s+bastion\s+mgt-deploy\s+list,watch\s*$", out, re.M), out
+    assert re.search(r"^\s+bastion\s+mgt-build\s+list\s*$", out, re.M), out
+
+
+@pytest.mark.parametrize("ident,word", [("bob", "expire"),
+                                        ("carol", "disabled"),
+                                        ("dave", "192.0.2.0/24")])
+def test_explain_shows_identity_status(gw, ident, word):
+    code, out, err = gw.local("check", "-f", gw.policy, "--explain", ident)
+    assert code == OK, (out, err)
+    assert word in out, out
+
+
+# ---- --can ----
+
+CAN = [
+    ("alice", "attach", "mgt-deploy@bastion", OK, "allow: role operator allow[0]"),
+    ("alice", "kill-own", "mgt-build@bastion:x", OK, "allow: role operator allow[0]"),
+    ("alice", "list", "mgt-gw@bastion", OK, "allow: role operator allow[1]"),
+    ("alice", "attach", "mgt-gw@bastion", DENIED,
+     "deny: no allow rule matches (default deny)"),
+    ("alice", "list", "ops@web1", DENIED,
+     "deny: no allow rule matches (default deny)"),
+    ("alice", "list", "ops@nohost", DENIED, "deny: no host nohost in the policy"),
+    ("alice", "list", "root@bastion", DENIED,
+     "deny: root is not a tmux user of bastion"),
+    ("eve", "watch", "mgt-deploy@bastion:s", OK, "allow: role observer allow[0]"),
+    ("eve", "attach", "mgt-deploy@bastion", DENIED,
+     "deny: no allow rule matches (default deny)"),
+    ("eve", "attach", "mgt-build@bastion", DENIED, "deny: role observer deny[0]"),
+    ("eve", "watch", "mgt-build@bastion", DENIED, "deny: role observer deny[0]"),
+    ("eve", "list", "mgt-build@bastion", OK, "allow: role observer allow[0]"),
+    ("carol", "list", "mgt-deploy@bastion", DENIED,
+     "deny: identity carol is disabled"),
+]
+
+
+@pytest.mark.parametrize("ident,action,target,code,line", CAN,
+                         ids=["%s-%s-%s" % c[:3] for c in CAN])
+def test_can(gw, ident, action, target, code, line):
+    c, out, err = gw.local("check", "-f", gw.policy, "--can", ident, action,
+                           target)
+    assert (c, out) == (code, line + "\n"), (c, out, err)
+
+
+def test_can_expired(gw):
+    c, out, err = gw.local("check", "-f", gw.policy, "--can", "bob", "list",
+                           "mgt-deploy@bastion")
+    assert c == DENIED, (out, err)
+    assert out.startswith("deny: identity bob expired at 2020-01-0"), out
+    assert out.count("\n") == 1
+
+
+def test_can_bad_action_is_usage_error(gw):
+    c, out, err = gw.local("check", "-f", gw.policy, "--can", "alice",
+                           "dance", "mgt-deploy@bastion")
+    assert c == USAGE, (out, err)
+
+
+# ---- --identity (authorized_keys command= form), run as the gateway user ----
+
+def test_identity_option(gw):
+    code, out, err = gw.local(
+        "shell", "-f", gw.policy, "--identity", "alice", user=GW,
+        env={"SSH_ORIGINAL_COMMAND": "whoami --json",
+             "SSH_CONNECTION": "127.0.0.1 50000 127.0.0.1 22"})
+    assert code == OK, err
+    assert parse_json(out) == {"identity": "alice", "key": None,
+                               "roles": ["operator"]}
+
+
+@pytest.mark.parametrize("ident", ["bob", "carol", "nosuchidentity"])
+def test_identity_option_refused(gw, ident):
+    code, out, err = gw.local(
+        "shell", "-f", gw.policy, "--identity", ident, user=GW,
+        env={"SSH_ORIGINAL_COMMAND": "whoami",
+             "SSH_CONNECTION": "127.0.0.1 50000 127.0.0.1 22"})
+    assert code == DENIED, (out, err)
+    one_error_line(err)
+
+
+def test_identity_option_from_mismatch(gw):
+    code, out, err = gw.local(
+        "shell", "-f", gw.policy, "--identity", "dave", user=GW,
+        env={"SSH_ORIGINAL_COMMAND": "whoami",
+             "SSH_CONNECTION": "198.51.100.7 50000 127.0.0.1 22"})
+    assert code == DENIED, (out, err)
+    code, out, err = gw.local(
+        "shell", "-f", gw.policy, "--identity", "dave", user=GW,
+        env={"SSH_ORIGINAL_COMMAND": "whoami --json",
+             "SSH_CONNECTION": "192.0.2.55 50000 127.0.0.1 22"})
+    assert code == OK, (out, err)
+    assert parse_json(out)["identity"] == "dave"
+
+
+def test_no_identity(gw):
+    """No SSH_USER_AUTH and no --identity: refused."""
+    code, out, err = gw.local(
+        "shell", "-f", gw.policy, user=GW,
+        env={"SSH_ORIGINAL_COMMAND": "whoami",
+             "SSH_CONNECTION": "127.0.0.1 50000 127.0.0.1 22"})
+    assert code == DENIED, (out, err)
+    assert one_error_line(err).startswith("muxgate: no identity")
