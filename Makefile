@@ -64,9 +64,12 @@ muxgate: $(GATEWAY_OBJS) $(GWLIB_OBJS) $(POLICY_OBJS)
 tests/unit/test_%: tests/unit/test_%.o $(GWLIB_OBJS) $(POLICY_OBJS)
 	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs $(TEST_PKGS))
 
+# Unit tests run twice: plainly, then under valgrind (errors and leaks
+# fail); then the end-to-end suite.
 check: deps
 	$(MAKE) muxgate $(UNIT_TESTS)
 	@tests/run-unit $(UNIT_TESTS)
+	@VALGRIND=1 tests/run-unit $(UNIT_TESTS)
 	@tests/run-e2e
 
 unit: muxgate $(UNIT_TESTS)
