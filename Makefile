@@ -47,7 +47,7 @@ GATEWAY_OBJS := $(GATEWAY_SRCS:.c=.o)
 UNIT_TESTS := tests/unit/test_policy tests/unit/test_decide tests/unit/test_key \
               tests/unit/test_tokenize tests/unit/test_target tests/unit/test_tmux \
               tests/unit/test_output tests/unit/test_safepath tests/unit/test_identity \
-              tests/unit/test_record tests/unit/test_slots
+              tests/unit/test_record tests/unit/test_slots tests/unit/test_quote
 
 .PHONY: all check unit e2e install clean deps bench demo valgrind
 all: muxgate
