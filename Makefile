@@ -49,7 +49,7 @@ UNIT_TESTS := tests/unit/test_policy tests/unit/test_decide tests/unit/test_key 
               tests/unit/test_output tests/unit/test_safepath tests/unit/test_identity \
               tests/unit/test_record tests/unit/test_slots tests/unit/test_quote
 
-.PHONY: all check unit e2e install clean deps bench demo valgrind
+.PHONY: all check unit e2e install clean deps bench demo valgrind fuzz
 all: muxgate
 
 deps:
@@ -83,6 +83,9 @@ e2e: muxgate
 
 bench: muxgate
 	@tests/bench/run
+
+fuzz:
+	@tests/fuzz/run
 
 demo: deps
 	$(MAKE) muxgate
