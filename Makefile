@@ -61,7 +61,7 @@ muxgate: $(GATEWAY_OBJS) $(GWLIB_OBJS) $(POLICY_OBJS)
 %.o: %.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-tests/unit/test_%: tests/unit/test_%.o $(GWLIB_OBJS) $(POLICY_OBJS)
+tests/unit/test_%: tests/unit/test_%.o tests/unit/unit.o $(GWLIB_OBJS) $(POLICY_OBJS)
 	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs $(TEST_PKGS))
 
 # Unit tests run twice: plainly, then under valgrind (errors and leaks

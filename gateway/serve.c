@@ -189,6 +189,25 @@ host_key(const char *path)
 
 /* ---- authentication ---- */
 
+/* The address and port of SS as text; "unknown" for other families. */
+static void
+sockaddr_text(const struct sockaddr_storage *ss, char *buf, size_t len,
+    unsigned *port)
+{
+	const struct sockaddr_in	*s4 = (const struct sockaddr_in *)ss;
+	const struct sockaddr_in6	*s6 = (const struct sockaddr_in6 *)ss;
+
+	snprintf(buf, len, "unknown");
+	*port = 0;
+	if (ss->ss_family == AF_INET) {
+		inet_ntop(AF_INET, &s4->sin_addr, buf, (socklen_t)len);
+		*port = ntohs(s4->sin_port);
+	} else if (ss->ss_family == AF_INET6) {
+		inet_ntop(AF_INET6, &s6->sin6_addr, buf, (socklen_t)len);
+		*port = ntohs(s6->sin6_port);
+	}
+}
+
 static void
 peer_of(struct conn *c)
 {
@@ -196,34 +215,14 @@ peer_of(struct conn *c)
 	socklen_t		len = sizeof(ss);
 	int			fd = ssh_get_fd(c->session);
 
-	snprintf(c->peer, sizeof(c->peer), "unknown");
-	snprintf(c->local, sizeof(c->local), "unknown");
-	if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0) {
-		if (ss.ss_family == AF_INET) {
-			struct sockaddr_in *s = (struct sockaddr_in *)&ss;
-			inet_ntop(AF_INET, &s->sin_addr, c->peer, sizeof(c->peer));
-			c->peer_port = ntohs(s->sin_port);
-		} else if (ss.ss_family == AF_INET6) {
-			struct sockaddr_in6 *s = (struct sockaddr_in6 *)&ss;
-			inet_ntop(AF_INET6, &s->sin6_addr, c->peer,
-			    sizeof(c->peer));
-			c->peer_port = ntohs(s->sin6_port);
-		}
-	}
+	memset(&ss, 0, sizeof(ss));
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) == -1)
+		ss.ss_family = AF_UNSPEC;
+	sockaddr_text(&ss, c->peer, sizeof(c->peer), &c->peer_port);
 	len = sizeof(ss);
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {
-		if (ss.ss_family == AF_INET) {
-			struct sockaddr_in *s = (struct sockaddr_in *)&ss;
-			inet_ntop(AF_INET, &s->sin_addr, c->local,
-			    sizeof(c->local));
-			c->local_port = ntohs(s->sin_port);
-		} else if (ss.ss_family == AF_INET6) {
-			struct sockaddr_in6 *s = (struct sockaddr_in6 *)&ss;
-			inet_ntop(AF_INET6, &s->sin6_addr, c->local,
-			    sizeof(c->local));
-			c->local_port = ntohs(s->sin6_port);
-		}
-	}
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+		ss.ss_family = AF_UNSPEC;
+	sockaddr_text(&ss, c->local, sizeof(c->local), &c->local_port);
 }
 
 static int

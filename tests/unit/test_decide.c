@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "policy/policy.h"
+#include "tests/unit/unit.h"
 
 /* Distinct fingerprints: "SHA256:" and 43 base64 characters. */
 #define FP(c) "[\"SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" c "\"]"
@@ -113,24 +114,7 @@ static struct policy *P;
 static int
 group_setup(void **state)
 {
-	char			 path[] = "/tmp/mgt-unit-decide-XXXXXX.yaml";
-	struct policy_errors	 errs = { NULL, 0 };
-	size_t			 i, len = strlen(policy_text);
-	int			 fd;
-
-	if ((fd = mkstemps(path, 5)) == -1)
-		return -1;
-	if (write(fd, policy_text, len) != (ssize_t)len) {
-		close(fd);
-		unlink(path);
-		return -1;
-	}
-	close(fd);
-	P = policy_load(path, &errs);
-	unlink(path);
-	for (i = 0; i < errs.n; i++)
-		print_error("%s\n", errs.msgs[i]);
-	policy_errors_free(&errs);
+	P = unit_policy(policy_text);
 	return P == NULL ? -1 : 0;
 }
 

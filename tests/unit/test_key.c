@@ -19,6 +19,7 @@
 #include <sodium.h>
 
 #include "policy/policy.h"
+#include "tests/unit/unit.h"
 
 #define ED_B64 "AAAAC3NzaC1lZDI1NTE5AAAAIFOvKhZR3zQS+irBnskz5oRn6gZSUk261xOMxQe3sizO"
 #define ED_LINE "ssh-ed25519 " ED_B64 " test-ed25519"
@@ -231,24 +232,7 @@ static struct policy *P;
 static int
 group_setup(void **state)
 {
-	char			 path[] = "/tmp/mgt-unit-key-XXXXXX.yaml";
-	struct policy_errors	 errs = { NULL, 0 };
-	size_t			 i, len = strlen(policy_text);
-	int			 fd;
-
-	if ((fd = mkstemps(path, 5)) == -1)
-		return -1;
-	if (write(fd, policy_text, len) != (ssize_t)len) {
-		close(fd);
-		unlink(path);
-		return -1;
-	}
-	close(fd);
-	P = policy_load(path, &errs);
-	unlink(path);
-	for (i = 0; i < errs.n; i++)
-		print_error("%s\n", errs.msgs[i]);
-	policy_errors_free(&errs);
+	P = unit_policy(policy_text);
 	return P == NULL ? -1 : 0;
 }
 
