@@ -1,11 +1,14 @@
 /* cmd-hosts.c — the hosts and tmux users this identity may use. */
 #include <stdio.h>
+#include <string.h>
 #include <json-c/json.h>
 
 #include "gateway/cmd.h"
 #include "gateway/exitcode.h"
 #include "gateway/output.h"
+#include "gateway/session.h"
 #include "gateway/str.h"
+#include "gateway/view.h"
 
 static int	cmd_hosts_exec(struct gw *, struct cmd_args *);
 
@@ -46,46 +49,45 @@ actions_text(struct buf *b, unsigned set)
 static int
 cmd_hosts_exec(struct gw *gw, struct cmd_args *a)
 {
-	const struct policy_host *h;
-	struct json_object	*root, *hosts, *ho, *users, *uo;
+	struct listings		 ls;
+	struct listing		*l;
+	struct json_object	*root, *hosts, *ho = NULL, *users = NULL, *uo;
 	struct buf		 b = { 0 };
-	const char		*u;
-	unsigned		 set;
-	size_t			 i, j;
+	const char		*last = NULL;
+	size_t			 i;
 	int			 code;
 
 	if ((code = cmd_audit(gw, NULL, true, NULL)) != MG_OK)
 		return code;
+	/* Every pair the identity may use, asked at once: is it there? */
+	session_list_scope(gw, NULL, NULL, ~0U, &ls);
 	root = json_object_new_object();
 	hosts = json_object_new_array();
-	for (i = 0; i < policy_host_count(gw->policy); i++) {
-		h = policy_host_at(gw->policy, i);
-		users = json_object_new_array();
-		for (j = 0; j < policy_host_user_count(h); j++) {
-			u = policy_host_user_at(h, j);
-			set = policy_allowed_actions(gw->policy, gw->id,
-			    policy_host_name(h), u);
-			if (set == 0)
-				continue;
-			uo = json_object_new_object();
-			json_object_object_add(uo, "user",
-			    json_object_new_string(u));
-			json_object_object_add(uo, "actions", actions_json(set));
-			json_object_array_add(users, uo);
-			buf_printf(&b, "%-20s %-16s ", policy_host_name(h), u);
-			actions_text(&b, set);
-			buf_addc(&b, '\n');
+	for (i = 0; i < ls.n; i++) {
+		l = &ls.v[i];
+		if (last == NULL || strcmp(last, l->host) != 0) {
+			ho = json_object_new_object();
+			json_object_object_add(ho, "host",
+			    json_object_new_string(l->host));
+			users = json_object_new_array();
+			json_object_object_add(ho, "users", users);
+			json_object_array_add(hosts, ho);
+			last = l->host;
 		}
-		/* Hosts out of scope stay invisible. */
-		if (json_object_array_length(users) == 0) {
-			json_object_put(users);
-			continue;
-		}
-		ho = json_object_new_object();
-		json_object_object_add(ho, "host",
-		    json_object_new_string(policy_host_name(h)));
-		json_object_object_add(ho, "users", users);
-		json_object_array_add(hosts, ho);
+		uo = json_object_new_object();
+		json_object_object_add(uo, "user", json_object_new_string(l->user));
+		json_object_object_add(uo, "actions", actions_json(l->actions));
+		json_object_object_add(uo, "status",
+		    json_object_new_string(host_status_name(l->status)));
+		if (l->error != NULL)
+			json_object_object_add(uo, "error",
+			    out_json_string(l->error));
+		json_object_array_add(users, uo);
+		buf_printf(&b, "%-20s %-16s ", l->host, l->user);
+		actions_text(&b, l->actions);
+		buf_adds(&b, "  ");
+		view_status_word(&b, l);
+		buf_addc(&b, '\n');
 	}
 	json_object_object_add(root, "hosts", hosts);
 	if (a->json) {
@@ -97,5 +99,6 @@ cmd_hosts_exec(struct gw *gw, struct cmd_args *a)
 	}
 	json_object_put(root);
 	buf_free(&b);
+	listings_free(&ls);
 	return code;
 }

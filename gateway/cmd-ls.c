@@ -101,7 +101,7 @@ cmd_ls_exec(struct gw *gw, struct cmd_args *a)
 		return code;
 	if (a->argc == 0 && (code = cmd_audit(gw, NULL, true, NULL)) != MG_OK)
 		return code;
-	session_list_scope(gw, t.host, t.user, &ls);
+	session_list_scope(gw, t.host, t.user, POLICY_LIST, &ls);
 	if (t.kind == TARGET_USER_HOST || t.kind == TARGET_SESSION) {
 		/* One pair asked for by name: its failure is the command's. */
 		if (ls.n == 1 && ls.v[0].status != HOST_OK)

@@ -65,7 +65,7 @@ show_menu(struct gw *gw, struct ui *ui)
 	size_t		 i, j;
 
 	entries_free(ui);
-	session_list_scope(gw, NULL, NULL, &ls);
+	session_list_scope(gw, NULL, NULL, POLICY_LIST, &ls);
 	for (i = 0; i < ls.n; i++) {
 		l = &ls.v[i];
 		if (l->status != HOST_OK || l->sessions.n == 0) {

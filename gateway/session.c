@@ -69,7 +69,7 @@ session_list(const struct policy_host *h, const char *user, struct listing *l)
 
 void
 session_list_scope(struct gw *gw, const char *host, const char *user,
-    struct listings *out)
+    unsigned need, struct listings *out)
 {
 	const struct policy_host	*h;
 	const char			*u;
@@ -89,7 +89,7 @@ session_list_scope(struct gw *gw, const char *host, const char *user,
 				continue;
 			acts = policy_allowed_actions(gw->policy, gw->id,
 			    policy_host_name(h), u);
-			if ((acts & POLICY_LIST) == 0)
+			if ((acts & need) == 0)
 				continue;
 			out->v = xreallocarray(out->v, out->n + 1,
 			    sizeof(*out->v));

@@ -29,11 +29,11 @@ struct listings {
 void	session_list(const struct policy_host *, const char *user,
 	    struct listing *);
 /*
- * List every pair the identity may list, optionally only HOST and USER
- * (NULL for any).
+ * List, all at once, every pair where the identity has one of the actions
+ * in NEED, optionally only HOST and USER (NULL for any).
  */
 void	session_list_scope(struct gw *, const char *host, const char *user,
-	    struct listings *);
+	    unsigned need, struct listings *);
 void	listings_free(struct listings *);
 
 /* Each returns an exit code (exitcode.h) and reports its own errors. */

@@ -214,11 +214,35 @@ ssh_failed(const struct policy_host *h, const char *e,
 	}
 }
 
+/*
+ * ssh's notes about connection sharing ("ControlSocket ... already
+ * exists, disabling multiplexing" when two commands race to be the
+ * master) are not the remote command's errors: drop them.
+ */
+static char *
+remote_stderr(const char *e)
+{
+	struct buf	 b = { 0 };
+	const char	*nl;
+	size_t		 len;
+
+	while (*e != '\0') {
+		nl = strchr(e, '\n');
+		len = nl != NULL ? (size_t)(nl - e) + 1 : strlen(e);
+		if (strncmp(e, "ControlSocket ", 14) != 0 &&
+		    strncmp(e, "mux_client_", 11) != 0 &&
+		    strncmp(e, "muxclient: ", 11) != 0)
+			buf_add(&b, e, len);
+		e += len;
+	}
+	return buf_take(&b);
+}
+
 static void
 ssh_outcome(const struct policy_host *h, const char *user,
     const struct spawn_result *sr, struct transport_result *r)
 {
-	const char	*e = sr->err.data != NULL ? sr->err.data : "";
+	char	*e = remote_stderr(sr->err.data != NULL ? sr->err.data : "");
 
 	if (sr->timed_out) {
 		r->status = HOST_TIMEOUT;
@@ -239,6 +263,7 @@ ssh_outcome(const struct policy_host *h, const char *user,
 		r->out = xstrdup(sr->out.data != NULL ? sr->out.data : "");
 		r->err = transport_first_line(e);
 	}
+	free(e);
 }
 
 static char *

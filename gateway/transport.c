@@ -49,7 +49,9 @@ transport_sudo_refused(const struct spawn_result *sr)
 
 	if (!sr->exited || sr->code != 1)
 		return false;
-	return strncmp(e, "sudo:", 5) == 0 || strstr(e, "Sorry, user") != NULL ||
+	/* Any line: ssh may have said something first. */
+	return strncmp(e, "sudo:", 5) == 0 || strstr(e, "\nsudo:") != NULL ||
+	    strstr(e, "Sorry, user") != NULL ||
 	    strstr(e, "is not in the sudoers file") != NULL;
 }
 

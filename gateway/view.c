@@ -63,20 +63,27 @@ view_details(struct buf *b, const struct listings *ls, const struct listing *l,
 }
 
 void
-view_status(struct buf *b, const struct listing *l)
+view_status_word(struct buf *b, const struct listing *l)
 {
 	char	*err = l->error != NULL ? out_escape(l->error) : NULL;
 
-	buf_printf(b, "%s@%s: %s", l->user, l->host,
-	    host_status_name(l->status));
-	if (l->status == HOST_OK && l->sessions.n == 0)
-		buf_adds(b, ", no sessions");
+	buf_adds(b, host_status_name(l->status));
 	/* sudo's own words ("a password is required") mislead here. */
 	if (l->status == HOST_FORBIDDEN)
 		buf_adds(b, " (sudo refused)");
 	else if (err != NULL)
 		buf_printf(b, " (%s)", err);
 	free(err);
+}
+
+void
+view_status(struct buf *b, const struct listing *l)
+{
+	buf_printf(b, "%s@%s: ", l->user, l->host);
+	if (l->status == HOST_OK && l->sessions.n == 0)
+		buf_adds(b, "ok, no sessions");
+	else
+		view_status_word(b, l);
 }
 
 static struct json_object *

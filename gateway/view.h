@@ -18,6 +18,8 @@ void	view_details(struct buf *, const struct listings *,
 	    const struct listing *, const struct tmux_session *);
 /* "build@bastion: forbidden (sudo: a password is required)" */
 void	view_status(struct buf *, const struct listing *);
+/* "ok", "forbidden (sudo refused)", "unreachable (connection refused)" */
+void	view_status_word(struct buf *, const struct listing *);
 /* The JSON object of one listing, as in `ls --json`. */
 struct json_object *view_listing_json(const struct listings *,
 	    const struct listing *);
