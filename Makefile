@@ -103,7 +103,8 @@ install: muxgate
 	else echo "muxgate: warning: setcap not found (package libcap2-bin)" >&2; fi
 	install -m 0644 docs/muxgate.8 $(DESTDIR)$(MANDIR)/man8/muxgate.8
 	install -m 0644 docs/gateway.yaml.5 $(DESTDIR)$(MANDIR)/man5/gateway.yaml.5
-	install -m 0644 gateway.yaml.example docs/threat-model.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 gateway.yaml.example docs/threat-model.md docs/recordings.md \
+	    docs/audit-events.md $(DESTDIR)$(DOCDIR)/
 	install -m 0644 contrib/sshd_config.d/muxgate.conf $(DESTDIR)$(DOCDIR)/contrib/sshd_config.d/
 	install -m 0644 contrib/sudoers.d/muxgate $(DESTDIR)$(DOCDIR)/contrib/sudoers.d/
 	install -d $(DESTDIR)$(DOCDIR)/contrib/tmpfiles.d

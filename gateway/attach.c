@@ -217,6 +217,9 @@ relay(struct attach *a)
 	(void)spawn_end(pid, master);
 	(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
 	report_end(a, &st);
+	if (st.rec_stopped)
+		error_msg("warning: the attach went on unrecorded: %s",
+		    record_error(a->rec));
 	(void)audit_attach(a, AUDIT_KIND_END, st.end == RELAY_DETACH ||
 	    st.end == RELAY_ESCAPE, &st);
 	if (st.end != RELAY_DETACH && st.end != RELAY_ESCAPE)
@@ -247,7 +250,8 @@ run(struct attach *a)
 		return code;
 	if ((code = open_recording(a)) == MG_OK)
 		code = relay(a);
-	if (a->rec != NULL && record_close(a->rec) == -1 && code == MG_OK)
+	if (a->rec != NULL && record_close(a->rec) == -1 && code == MG_OK &&
+	    policy_gateway(a->gw->policy)->recording_required)
 		code = cmd_error(MG_FAIL, "the recording could not be completed");
 	a->rec = NULL;
 	slots_release(&a->slot);

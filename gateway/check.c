@@ -94,7 +94,7 @@ can(const struct policy *p, const char *name, const char *action,
 	struct policy_verdict		 v;
 	struct target			 t;
 	enum policy_action		 a;
-	char				 err[256], why[256];
+	char				 err[256];
 	int				 code = MG_DENIED;
 
 	if ((id = policy_identity_find(p, name)) == NULL) {
@@ -112,10 +112,17 @@ can(const struct policy *p, const char *name, const char *action,
 		return MG_USAGE;
 	}
 	policy_decide(p, id, a, t.host, t.user, &v);
-	if (v.allow && policy_identity_usable(id, time(NULL), NULL, why,
-	    sizeof(why)) == -1 && (policy_identity_disabled(id) ||
-	    policy_identity_expires(id) != 0))
-		printf("deny: %s\n", why);
+	/* Disabled and expired decide here too; from: needs an address. */
+	if (v.allow && policy_identity_disabled(id))
+		printf("deny: identity %s is disabled\n", name);
+	else if (v.allow && policy_identity_expires(id) != 0 &&
+	    time(NULL) >= policy_identity_expires(id)) {
+		time_t exp = policy_identity_expires(id);
+		char when[32];
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC",
+		    gmtime(&exp));
+		printf("deny: identity %s expired at %s\n", name, when);
+	}
 	else if (v.allow) {
 		printf("allow: role %s allow[%zu]\n", v.role, v.index);
 		code = MG_OK;

@@ -25,7 +25,7 @@ usage(FILE *fp)
 	    "       muxgate -c COMMAND\n"
 	    "       muxgate check [-f CONFIG] [--explain IDENTITY | --can "
 	    "IDENTITY ACTION USER@HOST[:SESSION]]\n"
-	    "       muxgate serve [-f CONFIG] [--listen ADDR:PORT] [--host-key FILE] [--user NAME]\n"
+	    "       muxgate serve [-f CONFIG] [--listen ADDR:PORT] [--host-key FILE] [--user NAME] [--syslog]\n"
 	    "       muxgate replay [--speed N] [--idle-limit S] FILE | --cat FILE\n"
 	    "       muxgate --version | help\n");
 }

@@ -420,7 +420,5 @@ out:
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	st->seconds = now() - r.start;
-	if (r.rec == NULL && o->rec != NULL && st->end != RELAY_RECORDING &&
-	    st->detail[0] == '\0')
-		snprintf(st->detail, sizeof(st->detail), "recording stopped");
+	st->rec_stopped = r.rec == NULL && o->rec != NULL;
 }

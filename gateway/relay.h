@@ -41,6 +41,7 @@ struct relay_stats {
 	unsigned long long	 bytes_out;	/* to the user */
 	double			 seconds;
 	char			 detail[256];
+	bool			 rec_stopped;	/* failed, not required */
 };
 
 void		 relay_run(const struct relay_opts *, struct relay_stats *);

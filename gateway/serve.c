@@ -895,7 +895,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: muxgate serve [-f CONFIG] [--listen ADDR:PORT] "
-	    "[--host-key FILE] [--user NAME]\n");
+	    "[--host-key FILE] [--user NAME] [--syslog]\n");
 }
 
 int
