@@ -218,7 +218,8 @@ def test_kill_own_hosts_json(ssh):
     code, out, err = ssh("frank", "hosts --json")
     assert code == OK, err
     assert parse_json(out) == {"hosts": [{"host": "bastion", "users": [
-        {"user": "mgt-deploy", "actions": ["list", "create", "kill-own"]}]}]}
+        {"user": "mgt-deploy", "actions": ["list", "create", "kill-own"],
+         "status": "ok"}]}]}
 
 
 def test_attach_prefix_is_no_such_session(ssh):

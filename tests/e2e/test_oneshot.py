@@ -71,13 +71,14 @@ def test_help(ssh):
 def test_hosts_json_alice(ssh):
     """Exact document: only what alice may use (web1, which she is granted
     nothing on, is not disclosed), users in policy order, actions in the
-    contract's order with the implied ones (attach->watch, kill->kill-own)."""
+    contract's order with the implied ones (attach->watch, kill->kill-own),
+    and whether each (host, user) answers: mgt-build's sudo refuses."""
     code, out, err = ssh("alice", "hosts --json")
     assert code == OK, err
     assert parse_json(out) == {"hosts": [{"host": "bastion", "users": [
-        {"user": "mgt-gw", "actions": ["list"]},
-        {"user": "mgt-deploy", "actions": ALL},
-        {"user": "mgt-build", "actions": ALL},
+        {"user": "mgt-gw", "actions": ["list"], "status": "ok"},
+        {"user": "mgt-deploy", "actions": ALL, "status": "ok"},
+        {"user": "mgt-build", "actions": ALL, "status": "forbidden", "error": "sudo: a password is required"},
     ]}]}
 
 
@@ -85,8 +86,8 @@ def test_hosts_json_observer_with_deny_rule(ssh):
     code, out, err = ssh("eve", "hosts --json")
     assert code == OK, err
     assert parse_json(out) == {"hosts": [{"host": "bastion", "users": [
-        {"user": "mgt-deploy", "actions": ["list", "watch"]},
-        {"user": "mgt-build", "actions": ["list"]},
+        {"user": "mgt-deploy", "actions": ["list", "watch"], "status": "ok"},
+        {"user": "mgt-build", "actions": ["list"], "status": "forbidden", "error": "sudo: a password is required"},
     ]}]}
 
 
