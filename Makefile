@@ -7,7 +7,10 @@ DOCDIR   ?= $(PREFIX)/share/doc/muxgate
 PKG_CONFIG ?= pkg-config
 VERSION  := 0.1.0
 
-PKGS := yaml-0.1 libsodium json-c libedit audit libssh
+PKGS := yaml-0.1 libsodium json-c libedit audit
+# libssh is loaded with dlopen() by muxgate serve only (gateway/sshlib.h):
+# its headers are needed, its library is not linked.
+DLPKGS := libssh
 TEST_PKGS := cmocka
 
 CC       ?= cc
@@ -19,7 +22,7 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) -MMD -MP -I. \
              -DMUXGATE_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(CFLAGS)
 LDHARDEN := -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
 
-PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) $(DLPKGS) 2>/dev/null)
 PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
 POLICY_SRCS := policy/load.c policy/schema.c policy/decide.c policy/match.c \
@@ -37,7 +40,7 @@ GATEWAY_SRCS := gateway/main.c gateway/shell.c gateway/cmd.c \
                gateway/check.c gateway/transport.c gateway/transport-local.c \
                gateway/transport-ssh.c \
                gateway/session.c gateway/view.c gateway/menu.c gateway/attach.c \
-               gateway/serve.c \
+               gateway/serve.c gateway/sshlib.c \
                gateway/replay.c
 
 POLICY_OBJS := $(POLICY_SRCS:.c=.o)

@@ -16,6 +16,7 @@
 #include "gateway/menu.h"
 #include "gateway/output.h"
 #include "gateway/session.h"
+#include "gateway/shell.h"
 #include "gateway/str.h"
 #include "gateway/view.h"
 #include "gateway/xmalloc.h"
@@ -283,7 +284,7 @@ menu_run(struct gw *gw)
 			code = cmd_run_line(gw, copy, &leave);
 		}
 		free(copy);
-		if (gw->gone)
+		if (gw->gone || shell_stopping())
 			break;
 		if (gw->attached) {
 			gw->attached = false;

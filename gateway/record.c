@@ -16,7 +16,7 @@
 #include "gateway/str.h"
 #include "gateway/xmalloc.h"
 
-#define RECORD_BUFFER (256 * 1024)
+#define RECORD_BUFFER (64 * 1024)
 
 struct recorder {
 	int			 fd;

@@ -114,6 +114,27 @@ compact(struct iobuf *b)
 }
 
 static void
+drain(struct relay *r, int fd, struct iobuf *b, bool to_user)
+{
+	ssize_t	n;
+
+	n = write(fd, b->data + b->off, b->len);
+	if (n == -1 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n == -1) {
+		if (to_user)
+			finish(r, RELAY_HANGUP, "the connection closed");
+		else
+			r->child_eof = true;
+		return;
+	}
+	b->off += (size_t)n;
+	b->len -= (size_t)n;
+	if (b->len == 0)
+		b->off = 0;
+}
+
+static void
 forward(struct relay *r, const char *p, size_t n)
 {
 	if (n == 0 || r->o->readonly)
@@ -123,6 +144,8 @@ forward(struct relay *r, const char *p, size_t n)
 	r->to_child.len += n;
 	r->st->bytes_in += n;
 	record(r, 'i', p, n);
+	/* Non-blocking: write now, wait for POLLOUT only if it would block. */
+	drain(r, r->o->master, &r->to_child, false);
 }
 
 /* Input from the user: the escape key is ours, the rest the session's. */
@@ -178,27 +201,7 @@ child_output(struct relay *r)
 	record(r, 'o', b->data + b->len, (size_t)got);
 	b->len += (size_t)got;
 	r->st->bytes_out += (size_t)got;
-}
-
-static void
-drain(struct relay *r, int fd, struct iobuf *b, bool to_user)
-{
-	ssize_t	n;
-
-	n = write(fd, b->data + b->off, b->len);
-	if (n == -1 && (errno == EINTR || errno == EAGAIN))
-		return;
-	if (n == -1) {
-		if (to_user)
-			finish(r, RELAY_HANGUP, "the connection closed");
-		else
-			r->child_eof = true;
-		return;
-	}
-	b->off += (size_t)n;
-	b->len -= (size_t)n;
-	if (b->len == 0)
-		b->off = 0;
+	drain(r, r->o->out, b, true);
 }
 
 static void
@@ -346,6 +349,18 @@ flush_user(struct relay *r)
 		drain(r, r->o->out, &r->to_user, true);
 }
 
+/* What the user typed before the end still reaches the session. */
+static void
+flush_child(struct relay *r)
+{
+	struct pollfd	p = { r->o->master, POLLOUT, 0 };
+	int		tries = 0;
+
+	while (!r->child_eof && r->to_child.len > 0 && tries++ < 10 &&
+	    poll(&p, 1, 50) > 0)
+		drain(r, r->o->master, &r->to_child, false);
+}
+
 /*
  * Ended by us, not by tmux: ask the client to go (tmux then resets the
  * terminal: alternate screen, cursor, mouse) and pass that through, but
@@ -402,6 +417,7 @@ relay_run(const struct relay_opts *o, struct relay_stats *st)
 	if (o->out != o->in)
 		set_nonblock(o->out, &fl_out);
 	loop(&r, sfd);
+	flush_child(&r);
 	if (st->end == RELAY_DETACH || st->end == RELAY_HANGUP)
 		flush_user(&r);
 	else
@@ -412,10 +428,18 @@ relay_run(const struct relay_opts *o, struct relay_stats *st)
 		(void)fcntl(o->out, F_SETFL, fl_out);
 	close(sfd);
 out:
-	/* Signals that arrived meanwhile are ours, not the caller's. */
+	/*
+	 * Resizes and child exits that arrived meanwhile are ours; a hangup
+	 * or termination stays pending for the caller's handler.
+	 */
 	{
-		struct timespec zero = { 0, 0 };
-		while (sigtimedwait(&set, NULL, &zero) > 0)
+		struct timespec	zero = { 0, 0 };
+		sigset_t	mine;
+
+		sigemptyset(&mine);
+		sigaddset(&mine, SIGWINCH);
+		sigaddset(&mine, SIGCHLD);
+		while (sigtimedwait(&mine, NULL, &zero) > 0)
 			;
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);

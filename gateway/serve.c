@@ -35,9 +35,6 @@
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
-#include <libssh/callbacks.h>
-#include <libssh/libssh.h>
-#include <libssh/server.h>
 
 #include "gateway/dirs.h"
 #include "gateway/exitcode.h"
@@ -47,6 +44,7 @@
 #include "gateway/serve.h"
 #include "gateway/shell.h"
 #include "gateway/spawn.h"
+#include "gateway/sshlib.h"
 #include "gateway/str.h"
 #include "gateway/xmalloc.h"
 
@@ -912,6 +910,7 @@ serve_main(int argc, char **argv)
 	struct policy		*p;
 	ssh_bind		 b = NULL;
 	ssize_t			 len;
+	char			 err[512];
 	int			 ch, code;
 
 	memset(&o, 0, sizeof(o));
@@ -960,6 +959,11 @@ serve_main(int argc, char **argv)
 	use_syslog = o.syslog || policy_gateway(p)->serve_syslog;
 	if (use_syslog)
 		openlog("muxgate-serve", LOG_PID, LOG_AUTH);
+	if (sshlib_load(err, sizeof(err)) == -1) {
+		error_msg("serve: %s", err);
+		policy_free(p);
+		return MG_FAIL;
+	}
 	if (ssh_init() != SSH_OK || host_key(o.host_key) == -1 ||
 	    listen_on(&o, &b) == -1) {
 		policy_free(p);

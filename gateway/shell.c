@@ -1,4 +1,6 @@
 /* shell.c — one command, a batch, or the interactive menu. */
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,7 +67,8 @@ run_batch(struct gw *gw)
 	int	 code = MG_OK;
 	bool	 leave = false;
 
-	while (!leave && !gw->gone && (n = getline(&line, &cap, stdin)) != -1) {
+	while (!leave && !gw->gone && !shell_stopping() &&
+	    (n = getline(&line, &cap, stdin)) != -1) {
 		if (n > 0 && line[n - 1] == '\n')
 			line[--n] = '\0';
 		if (n > TOKENIZE_MAX_LINE) {
@@ -98,6 +101,37 @@ client_address(struct gw *gw)
 		snprintf(gw->client, sizeof(gw->client), "%.*s", (int)n, c);
 }
 
+static volatile sig_atomic_t stop_signal;
+
+static void
+on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
+bool
+shell_stopping(void)
+{
+	return stop_signal != 0;
+}
+
+/*
+ * A hangup (the connection went away) or a termination must not kill us
+ * half-way through closing a recording or writing an audit record: it
+ * only asks the shell to stop at the next command boundary.
+ */
+static void
+stop_handlers(void)
+{
+	struct sigaction	sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
 int
 shell_main(const char *config, const char *identity, const char *command)
 {
@@ -105,6 +139,7 @@ shell_main(const char *config, const char *identity, const char *command)
 	int		 code;
 
 	memset(&gw, 0, sizeof(gw));
+	stop_handlers();
 	if ((gw.policy = shell_load_policy(config)) == NULL)
 		return MG_FAIL;
 	if ((code = identity_resolve(&gw, identity)) != MG_OK)

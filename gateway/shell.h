@@ -2,6 +2,7 @@
 #ifndef MUXGATE_SHELL_H
 #define MUXGATE_SHELL_H
 
+#include <stdbool.h>
 #include "policy/policy.h"
 
 #define MUXGATE_DEFAULT_CONFIG "/etc/muxgate/gateway.yaml"
@@ -18,5 +19,7 @@ struct policy	*shell_load_policy(const char *config);
  */
 int		 shell_main(const char *config, const char *identity,
 		    const char *command);
+/* Was the shell told to stop (SIGHUP, SIGTERM)? */
+bool		 shell_stopping(void);
 
 #endif
