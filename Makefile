@@ -84,8 +84,11 @@ valgrind: $(UNIT_TESTS)
 e2e: muxgate
 	@tests/run-e2e
 
+# The relay (tests/bench/run), the fleet fan-out and the SSH server.
 bench: muxgate
 	@tests/bench/run
+	@/usr/bin/python3 tests/bench/fanout.py
+	@/usr/bin/python3 tests/bench/serve.py
 
 fuzz:
 	@tests/fuzz/run

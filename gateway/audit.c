@@ -109,7 +109,8 @@ audit_format(const struct audit_rec *r)
 	add_field(&b, "tmux_user", r->tmux_user);
 	add_field(&b, "session", r->session);
 	add_field(&b, "attach", r->attach);
-	add_field(&b, "mode", r->mode);
+	/* Not "mode": ausearch -i reads any field of that name as file bits. */
+	add_field(&b, "attach_mode", r->mode);
 	add_field(&b, "recording", r->recording);
 	add_num(&b, "bytes_in", r->bytes_in);
 	add_num(&b, "bytes_out", r->bytes_out);
@@ -192,7 +193,10 @@ audit_emit(const struct audit_rec *r)
 		send_syslog(r, text);
 	else if (send_auditd(r, text, why, sizeof(why)) == -1) {
 		if (st.required && st.configured) {
-			error_msg("refused: audit_required is set and %s", why);
+			/* A refusal's own record: its caller reports the refusal. */
+			if (r->success)
+				error_msg("refused: audit_required is set and %s",
+				    why);
 			ret = -1;
 		} else {
 			if (!st.told_fallback) {

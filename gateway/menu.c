@@ -108,10 +108,14 @@ pick(struct gw *gw, struct ui *ui, const char *line)
 	if (str_tonum(line, 1, (long long)ui->nentries, &n, &errstr) == -1)
 		return cmd_error(MG_USAGE, "no menu entry %s", line);
 	e = &ui->entries[n - 1];
-	if (e->actions & POLICY_ATTACH)
+	if (e->actions & POLICY_ATTACH) {
+		gw->cmd = "attach";
 		return attach_target(gw, e->target, false);
-	if (e->actions & POLICY_WATCH)
+	}
+	if (e->actions & POLICY_WATCH) {
+		gw->cmd = "watch";
 		return attach_target(gw, e->target, true);
+	}
 	return cmd_error(MG_DENIED, "you may only list this session");
 }
 

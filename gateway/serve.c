@@ -93,6 +93,14 @@ struct conn {
 };
 
 static bool	use_syslog;
+/* A connection told to stop (SIGTERM, SIGHUP) ends like a closed one. */
+static volatile sig_atomic_t conn_stop;
+
+static void
+on_conn_stop(int sig)
+{
+	conn_stop = 1;
+}
 
 static void
 slog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -249,9 +257,9 @@ auth_pubkey(ssh_session session, const char *user, struct ssh_key_struct *pubkey
 	id = identity_for_key(c->policy, blob, bloblen, c->peer, why,
 	    sizeof(why), &reason, &kind);
 	if (id == NULL) {
-		if (state == SSH_PUBLICKEY_STATE_VALID)
-			slog("%s port %u: refused key for user %s: %s", c->peer,
-			    c->peer_port, user, why);
+		/* OpenSSH never signs with a key refused at the query. */
+		slog("%s port %u: refused key for user %s: %s", c->peer,
+		    c->peer_port, user, why);
 		goto deny;
 	}
 	if (state == SSH_PUBLICKEY_STATE_NONE) {
@@ -585,6 +593,8 @@ authenticate(struct conn *c, ssh_event event)
 			    c->peer, c->peer_port);
 			return -1;
 		}
+		if (conn_stop)
+			return -1;
 		if (ssh_event_dopoll(event, 1000) == SSH_ERROR ||
 		    (ssh_get_status(c->session) & (SSH_CLOSED |
 		    SSH_CLOSED_ERROR)) != 0) {
@@ -601,7 +611,7 @@ relay_channel(struct conn *c, ssh_event event)
 {
 	bool	added = false;
 
-	while (ssh_channel_is_open(c->channel)) {
+	while (ssh_channel_is_open(c->channel) && !conn_stop) {
 		if (c->pid > 0 && !added) {
 			ssh_event_add_fd(event, c->from_child, POLLIN,
 			    child_readable, c);
@@ -675,6 +685,14 @@ connection(const struct serve_opts *o, const struct policy *p,
 	c.err_child = -1;
 	/* The login grace time: whatever happens before login, it ends. */
 	signal(SIGALRM, SIG_DFL);
+	{
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_conn_stop;
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGHUP, &sa, NULL);
+	}
 	alarm(policy_gateway(p)->serve_login_grace);
 	peer_of(&c);
 	memset(&scb, 0, sizeof(scb));
@@ -692,7 +710,7 @@ connection(const struct serve_opts *o, const struct policy *p,
 	if ((event = ssh_event_new()) == NULL ||
 	    ssh_event_add_session(event, session) != SSH_OK)
 		goto out;
-	if (authenticate(&c, event) == -1)
+	if (authenticate(&c, event) == -1 || conn_stop)
 		goto out;
 	alarm(0);
 	/* Tell the listener this connection no longer counts as a startup. */

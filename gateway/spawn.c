@@ -197,6 +197,7 @@ poll_jobs(struct spawn_job *jobs, size_t n, struct pollfd *p, long long now)
 	timeout = next > now ? (int)(next - now) : 0;
 	if (poll(p, k, timeout) == -1 && errno != EINTR)
 		return running;
+	now = now_ms();
 	for (i = 0, k = 0; i < n; i++) {
 		if (jobs[i].done)
 			continue;
@@ -205,12 +206,20 @@ poll_jobs(struct spawn_job *jobs, size_t n, struct pollfd *p, long long now)
 		if (jobs[i].errfd != -1 && p[k + 1].revents != 0)
 			drain(&jobs[i].errfd, &jobs[i].r.err);
 		k += 2;
-		if (jobs[i].outfd == -1 && jobs[i].errfd == -1)
-			end_job(&jobs[i], false);
-		else if (now_ms() >= jobs[i].deadline) {
-			jobs[i].r.timed_out = true;
-			end_job(&jobs[i], true);
+		/* Kill every late job first, then reap: no one waits for another. */
+		if (jobs[i].outfd != -1 || jobs[i].errfd != -1) {
+			if (now >= jobs[i].deadline) {
+				jobs[i].r.timed_out = true;
+				(void)kill(-jobs[i].pid, SIGKILL);
+			}
 		}
+	}
+	for (i = 0; i < n; i++) {
+		if (jobs[i].done)
+			continue;
+		if ((jobs[i].outfd == -1 && jobs[i].errfd == -1) ||
+		    jobs[i].r.timed_out)
+			end_job(&jobs[i], jobs[i].r.timed_out);
 	}
 	return running;
 }
@@ -220,12 +229,15 @@ spawn_many(struct spawn_job *jobs, size_t n)
 {
 	struct argv	 env = { 0 };
 	struct pollfd	*p;
+	long long	 start_ms;
 	int		 nullfd;
 	size_t		 i;
 
 	build_env(&env);
 	nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	p = xcalloc(n * 2, sizeof(*p));
+	/* One clock for all: starting 50 children takes a while itself. */
+	start_ms = now_ms();
 	for (i = 0; i < n; i++) {
 		memset(&jobs[i].r, 0, sizeof(jobs[i].r));
 		jobs[i].outfd = jobs[i].errfd = -1;
@@ -238,7 +250,7 @@ spawn_many(struct spawn_job *jobs, size_t n)
 		} else if (start(&jobs[i], env.v, nullfd) == -1)
 			jobs[i].done = true;
 		else
-			jobs[i].deadline = now_ms() + jobs[i].timeout_ms;
+			jobs[i].deadline = start_ms + jobs[i].timeout_ms;
 	}
 	while (poll_jobs(jobs, n, p, now_ms()) > 0)
 		;

@@ -464,8 +464,15 @@ gateway_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 		if (get_abspath(c, v, "gateway.recordings", &p->recordings) == 0)
 			p->gw.recordings = p->recordings;
 	} else if (strcmp(key, "state") == 0) {
-		if (get_abspath(c, v, "gateway.state", &p->state) == 0)
-			p->gw.state = p->state;
+		/* STATE/ssh/cm-<40 hex> must fit a socket path (108 bytes). */
+		if (get_abspath(c, v, "gateway.state", &p->state) == 0) {
+			if (strlen(p->state) > 60)
+				NODE_ERR(c, v, "gateway.state: at most 60 "
+				    "characters (ssh's control sockets live "
+				    "there and socket paths are short)");
+			else
+				p->gw.state = p->state;
+		}
 	} else if (strcmp(key, "audit") == 0) {
 		if ((s = get_string(c, v, "gateway.audit")) == NULL)
 			return;

@@ -1,0 +1,943 @@
+"""The audit trail (docs/audit-events.md): one record per event, through
+the real auditd (read back with ausearch), syslog, or nothing.
+
+The test policy says `gateway.audit: none`; these tests switch it with
+policy_edit.  Writing audit records needs CAP_AUDIT_WRITE, which the
+gateway account mgt-gw does not have: the module gives the suite's copy of
+muxgate `cap_audit_write+ep` (what `make install` does) and takes it away
+again at the end.
+
+The audit daemon: one already registered with the kernel is used as it is
+and never stopped; if none runs, the module starts /sbin/auditd and stops
+it at the end.  Tests that need "no daemon" stop that daemon when it is
+the module's own and restart it afterwards; when the daemon belongs to
+somebody else they hide it from muxgate instead, the way muxgate looks for
+it without CAP_AUDIT_CONTROL: muxgate runs (as mgt-gw, with --identity) in
+a private mount namespace where /run/auditd.pid is empty.
+
+Every test uses its own session names, and the keys are generated per
+run, so records of other muxgate instances writing to the same log never
+match.
+"""
+import os
+import re
+import secrets
+import shutil
+import signal
+import time
+
+import pexpect
+import pytest
+
+from helpers import *
+from audit_util import *
+
+FP_RE = re.compile(r"SHA256:[A-Za-z0-9+/]{43}")
+PROMPT = "muxgate> "
+
+
+def tag(prefix):
+    """A session name of its own for every test: [A-Za-z0-9_-]."""
+    return "%s-%s" % (prefix, secrets.token_hex(4))
+
+
+def policy_with(gw, mode, required=None, extra=""):
+    """The test policy with gateway.audit MODE (and audit_required, and
+    EXTRA lines of the gateway section)."""
+    text = gw.policy_text
+    assert "  audit: none\n" in text
+    new = "  audit: %s\n" % mode
+    if required is not None:
+        new += "  audit_required: %s\n" % ("true" if required else "false")
+    return text.replace("  audit: none\n", new + extra)
+
+
+# ---- fixtures ----
+
+class Daemon:
+    def __init__(self, pid, ours):
+        self.pid = pid
+        self.ours = ours
+
+    def stop(self):
+        assert self.ours, "never stop an audit daemon this module did not start"
+        stop_auditd(self.pid)
+        self.pid = 0
+
+    def start(self):
+        assert self.ours
+        self.pid = start_auditd()
+        assert probe("restart-" + secrets.token_hex(4)), \
+            "the restarted auditd writes no records"
+
+
+@pytest.fixture(scope="module")
+def auditd(gw):
+    for tool in ("auditctl", "ausearch"):
+        if shutil.which(tool, path=SYS_PATH) is None:
+            pytest.skip("%s not found (Debian package auditd)" % tool)
+    st, why = audit_status()
+    if st is None:
+        pytest.skip("the kernel refuses audit here (%s): no audit records "
+                    "can be tested" % why)
+    if st["enabled"] == 0:
+        pytest.skip("kernel auditing is disabled (auditctl -e 0): the kernel "
+                    "drops user records")
+    pid = daemon_pid()
+    d = Daemon(pid, ours=False)
+    if not pid:
+        if not os.access(AUDITD, os.X_OK):
+            pytest.skip("no audit daemon runs and %s is not installed"
+                        % AUDITD)
+        try:
+            d = Daemon(start_auditd(), ours=True)
+        except RuntimeError as e:
+            pytest.skip("cannot start the audit daemon: %s" % e)
+    try:
+        if not probe("start-" + secrets.token_hex(4)):
+            pytest.skip("auditd (pid %d) runs but a record sent with "
+                        "auditctl -m never reached what ausearch reads" % d.pid)
+        yield d
+    finally:
+        if d.ours and d.pid:
+            stop_auditd(d.pid)
+
+
+@pytest.fixture(scope="module")
+def audit_cap(gw):
+    """cap_audit_write+ep on the suite's copy of muxgate, as make install."""
+    if shutil.which("setcap", path=SYS_PATH) is None:
+        pytest.skip("setcap not found (package libcap2-bin)")
+    setcap(gw.bin, "cap_audit_write+ep")
+    assert "cap_audit_write" in getcap(gw.bin), getcap(gw.bin)
+    try:
+        yield
+    finally:
+        setcap(gw.bin, None)
+
+
+@pytest.fixture
+def no_cap(gw, audit_cap):
+    """The copy without any capability, for one test."""
+    setcap(gw.bin, None)
+    assert getcap(gw.bin) == ""
+    try:
+        yield
+    finally:
+        setcap(gw.bin, "cap_audit_write+ep")
+
+
+@pytest.fixture
+def since():
+    return time.time()
+
+
+@pytest.fixture
+def trail(gw, policy_edit, auditd, audit_cap, since):
+    """audit: auditd and audit_required: true (so that a record that cannot
+    be written is a refusal, not a silent loss); the test's start time."""
+    policy_edit.write(policy_with(gw, "auditd", required=True))
+    return since
+
+
+class NoDaemon:
+    """Run muxgate while no audit daemon is (visibly) running."""
+
+    def __init__(self, gw, real, workdir=None):
+        self.gw = gw
+        self.real = real
+        self.workdir = workdir
+
+    def run(self, key, command=None, input=None):
+        """KEY: the ssh key, and the identity of the same name."""
+        if self.real:
+            args = (command,) if command is not None else ()
+            return self.gw.ssh(key, *args, input=input)
+        empty = os.path.join(self.workdir, "no-auditd.pid")
+        open(empty, "w").close()
+        os.chmod(empty, 0o644)
+        env = ["PATH=" + SYS_PATH, "LANG=C.UTF-8", "TERM=xterm",
+               "HOME=/home/" + GW, "USER=" + GW, "LOGNAME=" + GW]
+        if command is not None:
+            env.append("SSH_ORIGINAL_COMMAND=" + command)
+        script = ('if [ -e /run/auditd.pid ]; then '
+                  'mount --bind "$1" /run/auditd.pid || exit 99; fi; '
+                  'shift; exec "$@"')
+        cmd = ["unshare", "--mount", "--propagation", "private", "--",
+               "/bin/sh", "-c", script, "sh", empty,
+               "runuser", "-u", GW, "--", "env", "-i"] + env + \
+            [self.gw.bin, "shell", "-f", self.gw.policy, "--identity", key]
+        kw = {"input": input.encode()} if input is not None else {}
+        p = run(cmd, check=False, **kw)
+        assert p.returncode != 99, "cannot hide /run/auditd.pid: %s" % \
+            p.stderr
+        return p.returncode, p.stdout.decode(), p.stderr.decode()
+
+
+@pytest.fixture
+def no_daemon(gw, auditd, workdir):
+    if auditd.ours:
+        auditd.stop()
+        try:
+            yield NoDaemon(gw, real=True)
+        finally:
+            auditd.start()
+        return
+    p = run(["unshare", "--mount", "--propagation", "private", "--",
+             "/bin/true"], check=False)
+    if p.returncode != 0:
+        pytest.skip("the audit daemon (pid %d) is not this module's to stop, "
+                    "and no mount namespace can hide it: %s"
+                    % (auditd.pid, p.stderr.decode().strip()))
+    yield NoDaemon(gw, real=False, workdir=workdir)
+
+
+@pytest.fixture
+def syslog():
+    """Something that sees muxgate's syslog messages."""
+    try:
+        listener = SyslogListener().start()
+    except FileExistsError:
+        daemon = syslog_daemon_running()
+        if daemon and os.path.exists("/var/log/auth.log"):
+            listener = AuthLogReader()
+        else:
+            pytest.skip("/dev/log exists but no readable syslog output was "
+                        "found (daemon: %s); it is not replaced" % daemon)
+    except OSError as e:
+        pytest.skip("cannot bind %s: %s" % (DEV_LOG, e))
+    try:
+        yield listener
+    finally:
+        listener.stop()
+
+
+@pytest.fixture
+def auditd_if_any(request):
+    try:
+        return request.getfixturevalue("auditd")
+    except pytest.skip.Exception:
+        return None
+
+
+# ---- shared checks ----
+
+def check_login(r, gw, key, identity=None):
+    """A successful login record of KEY's connection."""
+    assert r.type == "USER_AUTH" and r.op == "muxgate-login", r
+    assert r.res == "success", r
+    assert r["identity"] == (identity or key)
+    assert r["key"] == gw.fingerprints[key]
+    assert r.get("reason") is None, r
+    assert r.uid == uid_of(GW), r
+    check_encoding(r)
+    check_interp(r, 'identity="%s"' % (identity or key),
+                 "key=" + gw.fingerprints[key])
+
+
+def check_interp(r, *snippets):
+    """What `ausearch -i` prints for R."""
+    assert r.interp is not None, "ausearch -i did not show %r" % r
+    for s in ("type=" + r.type, "op=" + r.op, "res=" + r.res) + snippets:
+        assert s in r.interp, "%r not in %r" % (s, r.interp)
+
+
+def login_of(since, gw, key):
+    return expect_one(since, type="USER_AUTH", op="muxgate-login",
+                      key=gw.fingerprints[key])
+
+
+def connection(since, gw, key, count):
+    """The records of the one connection KEY made since SINCE: its login
+    first, COUNT records in all."""
+    login = login_of(since, gw, key)
+    recs = wait_records(since, count=count, pid=login.pid)
+    assert recs[0].serial == login.serial, recs
+    assert len(recs) == count, "expected %d records of pid %d, got:\n%s" % (
+        count, login.pid, "\n".join(map(repr, recs)))
+    for r in recs:
+        check_encoding(r)
+    return recs
+
+
+# ---- logins ----
+
+def test_login_success_has_identity_and_key(gw, trail, ssh):
+    name = tag("login")
+    tmux_new(DEPLOY, name, "/bin/cat")
+    code, out, err = ssh("alice", "ls mgt-deploy@bastion:" + name)
+    assert code == OK, err
+    login, cmd = connection(trail, gw, "alice", 2)
+    check_login(login, gw, "alice")
+    assert FP_RE.fullmatch(login["key"]), login
+    assert cmd.type == "USER_CMD" and cmd.op == "muxgate-ls", cmd
+    assert cmd["session"] == name
+
+
+def test_login_unknown_key(gw, trail, ssh):
+    code, out, err = ssh("unknown", "whoami")
+    assert code == DENIED
+    assert gw.fingerprints["unknown"] in one_error_line(err)
+    r = expect_one(trail, type="USER_AUTH", key=gw.fingerprints["unknown"])
+    assert r.op == "muxgate-login" and r.res == "failed", r
+    assert r["reason"] == "unknown-key"
+    assert r.get("identity") is None, r
+    check_encoding(r)
+    check_interp(r, "key=" + gw.fingerprints["unknown"],
+                 'reason="unknown-key"')
+    assert [x.serial for x in of_process(trail, r.pid)] == [r.serial]
+
+
+@pytest.mark.parametrize("key,reason", [("bob", "expired"),
+                                        ("carol", "disabled"),
+                                        ("dave", "source-address")])
+def test_login_refused_account(gw, trail, ssh, key, reason):
+    code, out, err = ssh(key, "whoami")
+    assert code == DENIED, (code, out, err)
+    one_error_line(err)
+    assert out == ""
+    r = expect_one(trail, key=gw.fingerprints[key])
+    assert r.type == "USER_ACCT", r
+    assert r.op == "muxgate-login" and r.res == "failed", r
+    assert r["identity"] == key
+    assert r["reason"] == reason
+    check_encoding(r)
+    check_interp(r, 'identity="%s"' % key, "key=" + gw.fingerprints[key],
+                 'reason="%s"' % reason)
+    # nothing else from that connection: no login, no command
+    assert [x.serial for x in of_process(trail, r.pid)] == [r.serial]
+
+
+@pytest.mark.parametrize("reason", ["no-auth-info", "auth-info-unreadable",
+                                    "no-public-key", "ambiguous-keys",
+                                    "unknown-identity"])
+def test_login_failures_without_sshd(gw, trail, workdir, reason):
+    """What only a broken or unusual set-up produces, run as the gateway
+    account the way sshd would (SSH_USER_AUTH is sshd's ExposeAuthInfo)."""
+    auth = os.path.join(workdir, "auth-info")
+    pub = lambda k: " ".join(gw.keys[k].split()[:2])
+    env, args = {}, []
+    if reason == "auth-info-unreadable":
+        env["SSH_USER_AUTH"] = os.path.join(workdir, "missing")
+    elif reason == "no-public-key":
+        write_file(auth, "keyboard-interactive\n")
+        env["SSH_USER_AUTH"] = auth
+    elif reason == "ambiguous-keys":
+        write_file(auth, "publickey %s\npublickey %s\n" % (pub("alice"),
+                                                          pub("frank")))
+        env["SSH_USER_AUTH"] = auth
+    elif reason == "unknown-identity":
+        args = ["--identity", "nobody"]
+    env["SSH_ORIGINAL_COMMAND"] = "whoami"
+    code, out, err = gw.local("shell", "-f", gw.policy, *args, env=env,
+                              user=GW)
+    assert code == DENIED, (code, out, err)
+    one_error_line(err)
+    r = expect_one(trail, type="USER_AUTH", exe=gw.bin, reason=reason)
+    assert r.op == "muxgate-login" and r.res == "failed", r
+    assert r.get("identity") is None, r
+    if reason == "ambiguous-keys":
+        assert r["key"] == gw.fingerprints["frank"]
+    else:
+        assert r.get("key") is None, r
+    check_encoding(r)
+    check_interp(r, 'reason="%s"' % reason)
+    assert [x.serial for x in of_process(trail, r.pid)] == [r.serial]
+
+
+# ---- commands ----
+
+def test_allowed_command_and_denial(gw, trail, ssh):
+    name = tag("cmd")
+    tmux_new(DEPLOY, name, "/bin/cat")
+    code, out, err = ssh("alice", "ls mgt-deploy@bastion:" + name)
+    assert code == OK, err
+    assert name in out
+    ok = expect_one(trail, type="USER_CMD", session=name)
+    assert ok.op == "muxgate-ls" and ok.res == "success", ok
+    assert ok["identity"] == "alice"
+    assert ok["key"] == gw.fingerprints["alice"]
+    assert ok["host"] == "bastion" and ok["tmux_user"] == DEPLOY
+    assert ok.get("reason") is None, ok
+    check_encoding(ok)
+    check_interp(ok, 'identity="alice"', 'host="bastion"',
+                 'tmux_user="mgt-deploy"', 'session="%s"' % name)
+
+    code, out, err = ssh("alice", "ls ops@web1:" + name)
+    assert code == DENIED
+    assert "permission denied" in one_error_line(err)
+    denied = expect_one(trail, type="USER_CMD", session=name, host="web1")
+    assert denied.op == "muxgate-ls" and denied.res == "failed", denied
+    assert denied["reason"] == "permission-denied"
+    assert denied["identity"] == "alice" and denied["tmux_user"] == "ops"
+    assert denied.pid != ok.pid
+    check_encoding(denied)
+    check_interp(denied, 'host="web1"', 'reason="permission-denied"')
+    # one login each, nothing else
+    for r in (ok, denied):
+        recs = of_process(trail, r.pid)
+        assert [x.type for x in recs] == ["USER_AUTH", "USER_CMD"], recs
+        check_login(recs[0], gw, "alice")
+
+
+def test_new_and_kill(gw, trail, ssh):
+    name = tag("nk")
+    target = "mgt-deploy@bastion:" + name
+    code, out, err = ssh("alice", "new " + target)
+    assert code == OK, err
+    assert tmux_has(DEPLOY, name)
+    new = expect_one(trail, type="USER_CMD", op="muxgate-new", session=name)
+    assert new.res == "success" and new["identity"] == "alice", new
+    assert new.get("reason") is None
+    check_interp(new, 'session="%s"' % name)
+
+    # frank may kill only his own sessions
+    code, out, err = ssh("frank", "kill %s --yes" % target)
+    assert code == DENIED, err
+    assert tmux_has(DEPLOY, name)
+    r = expect_one(trail, type="USER_CMD", op="muxgate-kill", session=name,
+                   identity="frank")
+    assert r.res == "failed" and r["reason"] == "not-owner", r
+
+    # not interactive and no --yes: refused before anything is looked up
+    code, out, err = ssh("alice", "kill " + target)
+    assert code == USAGE, err
+    assert tmux_has(DEPLOY, name)
+
+    code, out, err = ssh("alice", "kill %s --yes" % target)
+    assert code == OK, err
+    assert not tmux_has(DEPLOY, name)
+    ok = wait_records(trail, count=1, type="USER_CMD", op="muxgate-kill",
+                      session=name, identity="alice")
+    assert len(ok) == 1, ok
+    assert ok[0].res == "success" and ok[0].get("reason") is None, ok
+    check_interp(ok[0], 'identity="alice"', 'session="%s"' % name)
+
+    code, out, err = ssh("alice", "kill %s --yes" % target)
+    assert code == NOSESSION, err
+    gone = expect_one(trail, type="USER_CMD", op="muxgate-kill", session=name,
+                      reason="no-such-session")
+    assert gone.res == "failed" and gone.pid != ok[0].pid
+
+    usage = expect_one(trail, type="USER_CMD", op="muxgate-kill",
+                       reason="usage", key=gw.fingerprints["alice"])
+    assert usage.res == "failed" and usage.get("session") is None, usage
+    kills = wait_records(trail, count=4, type="USER_CMD", op="muxgate-kill",
+                         key=lambda k: k in (gw.fingerprints["alice"],
+                                             gw.fingerprints["frank"]))
+    assert len(kills) == 4, kills
+    for r in [new] + kills:
+        check_encoding(r)
+
+
+@pytest.mark.parametrize("command,code,op,res,reason", [
+    ("whoami", OK, "muxgate-whoami", "success", None),
+    ("hosts --json", OK, "muxgate-hosts", "success", None),
+    ("frobnicate", USAGE, "muxgate-invalid", "failed", "unknown-command"),
+    ("ls; id", USAGE, "muxgate-invalid", "failed", "malformed"),
+    ("scp -f /etc/shadow", USAGE, "muxgate-invalid", "failed",
+     "file-transfer"),
+    ("ls --bogus", USAGE, "muxgate-ls", "failed", "usage"),
+    ("attach nohost", USAGE, "muxgate-attach", "failed", "bad-target"),
+    ("watch mgt-build@bastion:x", DENIED, "muxgate-watch", "failed",
+     "permission-denied"),
+], ids=["whoami", "hosts", "unknown-command", "malformed", "file-transfer",
+        "usage", "bad-target", "deny-rule"])
+def test_command_records(gw, trail, ssh, command, code, op, res, reason):
+    key = "eve" if command.startswith("watch") else "alice"
+    got, out, err = ssh(key, command)
+    assert got == code, (got, out, err)
+    login, cmd = connection(trail, gw, key, 2)
+    check_login(login, gw, key)
+    assert cmd.type == "USER_CMD", cmd
+    assert (cmd.op, cmd.res, cmd.get("reason")) == (op, res, reason), cmd
+    assert cmd["identity"] == key and cmd["key"] == gw.fingerprints[key]
+    check_interp(cmd, 'identity="%s"' % key)
+    if reason is not None:
+        check_interp(cmd, 'reason="%s"' % reason)
+
+
+def test_audit_none_writes_nothing(gw, auditd, audit_cap, ssh, since):
+    """The suite's own policy: gateway.audit: none."""
+    name = tag("none")
+    code, out, err = ssh("alice", "new mgt-deploy@bastion:" + name)
+    assert code == OK, err
+    code, out, err = ssh("unknown", "whoami")
+    assert code == DENIED
+    time.sleep(1.5)
+    assert find(since, session=name) == []
+    assert find(since, key=gw.fingerprints["alice"]) == []
+    assert find(since, key=gw.fingerprints["unknown"]) == []
+
+
+# ---- encoding ----
+
+HOSTILE = 'q%s "b" = c identity=mallory res=success'
+
+
+def test_hostile_session_name_stays_one_field(gw, trail, ssh):
+    name = HOSTILE % secrets.token_hex(4)
+    tmux_new(DEPLOY, name, "/bin/cat")
+    assert tmux_has(DEPLOY, name), tmux_sessions(DEPLOY)
+    code, out, err = ssh("alice", "ls 'mgt-deploy@bastion:%s'" % name)
+    assert code == OK, (out, err)
+    r = expect_one(trail, type="USER_CMD", session=name)
+    assert r.op == "muxgate-ls" and r.res == "success", r
+    # One session= field, hex: exactly the name's bytes.
+    raw = r.raw("session")
+    assert re.fullmatch(r"[0-9A-F]+", raw), r.msg
+    assert bytes.fromhex(raw) == name.encode()
+    # Nothing forged: one identity (alice), one res, no "mallory".
+    assert r.names().count("identity") == 1 and r["identity"] == "alice"
+    assert r.names().count("res") == 1, r.msg
+    assert "mallory" not in r.msg and "mallory" not in r.line
+    assert r.line.split("\x1d")[0].count(" res=") == 1, r.line
+    assert r.line.count(" identity=") == 1, r.line
+    check_encoding(r)
+    # ausearch -i shows it as hex too: it does not know the field.
+    check_interp(r, "session=" + raw, 'identity="alice"')
+    assert "mallory" not in r.interp
+
+
+def needs_hex(value):
+    """libaudit's rule (audit_value_needs_encoding): a double quote, a
+    space or control byte, DEL or any non-ASCII byte."""
+    return any(b == 0x22 or b < 0x21 or b >= 0x7f for b in value.encode())
+
+
+@pytest.mark.parametrize("name", ["\u00e9t\u00e9", "a=b=c", "it's", "tab\tx"],
+                         ids=["non-ascii", "equals", "single-quote", "tab"])
+def test_value_encoding(gw, trail, ssh, name):
+    name = "%s-%s" % (name, secrets.token_hex(4))
+    code, out, err = ssh("alice", 'ls "ops@web1:%s"' % name)
+    assert code == DENIED, err
+    r = expect_one(trail, type="USER_CMD", session=name)
+    assert r.res == "failed" and r["reason"] == "permission-denied", r
+    raw = r.raw("session")
+    if needs_hex(name):
+        assert re.fullmatch(r"[0-9A-F]+", raw), r.msg
+        assert bytes.fromhex(raw).decode() == name
+        check_interp(r, "session=" + raw)
+    else:
+        assert raw == '"%s"' % name, r.msg
+        check_interp(r, 'session="%s"' % name)
+    assert all(0x20 <= ord(c) < 0x7f for c in r.msg), r.msg
+    assert r.names().count("res") == 1 and r.names()[-1] == "res"
+    check_encoding(r)
+
+
+# ---- attach and watch ----
+
+def read_menu(child):
+    child.expect_exact(PROMPT)
+    return child.before
+
+
+def menu_number(menu, target):
+    m = re.search(r"(?m)^\s*(\d+)\) %s(?![\w-])" % re.escape(target), menu)
+    assert m, "no menu entry for %s in %r" % (target, menu)
+    return m.group(1)
+
+
+def detach(child):
+    child.send("\x02")
+    time.sleep(0.2)
+    child.send("d")
+
+
+def finish(child, timeout=10):
+    child.expect(pexpect.EOF, timeout=timeout)
+    child.close()
+    return child.exitstatus
+
+
+def check_attach_pair(gw, since, name, identity, mode, reason):
+    start = expect_one(since, type="USER_START", session=name)
+    end = expect_one(since, type="USER_END", session=name)
+    for r, op in ((start, "muxgate-attach-start"),
+                  (end, "muxgate-attach-end")):
+        assert r.op == op, r
+        assert r["identity"] == identity
+        assert r["key"] == gw.fingerprints[identity]
+        assert r["host"] == "bastion" and r["tmux_user"] == DEPLOY
+        assert r["attach_mode"] == mode
+        check_encoding(r)
+        check_interp(r, 'identity="%s"' % identity, 'session="%s"' % name,
+                     'attach="%s"' % r["attach"])
+    assert start.pid == end.pid
+    assert int(start.serial) < int(end.serial)
+    assert re.fullmatch(r"[0-9a-f]{16}", start["attach"]), start
+    assert end["attach"] == start["attach"]
+    assert end["recording"] == start["recording"]
+    rec = start["recording"]
+    assert rec.startswith(os.path.join(gw.base, "recordings") + "/"), rec
+    assert rec.endswith("-%s.cast" % start["attach"]), rec
+    assert os.path.isfile(rec), rec
+    assert start.res == "success"
+    for f in NUMBER_FIELDS + ("reason",):
+        assert start.get(f) is None, start
+    assert end["reason"] == reason
+    assert end.res == "success", end
+    assert end["duration"] < 60
+    check_interp(end, 'reason="%s"' % reason, "bytes_in=", "bytes_out=",
+                 "duration=")
+    return start, end
+
+
+def test_attach_start_and_end(gw, trail, spawn):
+    name = tag("att")
+    tmux_new(DEPLOY, name, "/bin/cat")
+    c = spawn("alice", "attach mgt-deploy@bastion:" + name)
+    assert wait_for(lambda: tmux_clients(DEPLOY, name), 10)
+    # The gateway process: CAP_AUDIT_WRITE only, nothing to hand down.
+    pids = processes_of(uid_of(GW), gw.bin)
+    assert pids, "no muxgate process of %s" % GW
+    for pid in pids:
+        caps = proc_caps(pid)
+        assert caps["CapPrm"] == caps["CapEff"] == 1 << CAP_AUDIT_WRITE, caps
+        assert caps["CapInh"] == 0 and caps.get("CapAmb", 0) == 0, caps
+    typed = "typed-%s\r" % name
+    c.send(typed)
+    assert wait_for(lambda: "typed-" + name in tmux_capture(DEPLOY, name), 5)
+    time.sleep(1.2)
+    detach(c)
+    assert finish(c) == OK
+    cmd = expect_one(trail, type="USER_CMD", session=name)
+    assert cmd.op == "muxgate-attach" and cmd.res == "success", cmd
+    start, end = check_attach_pair(gw, trail, name, "alice", "attach",
+                                   "detach")
+    assert cmd.pid == start.pid and int(cmd.serial) < int(start.serial)
+    assert end["bytes_in"] >= len(typed) + 2, end
+    assert end["bytes_out"] > len(typed), end
+    assert end["duration"] >= 1, end
+    recs = of_process(trail, cmd.pid)
+    assert [r.type for r in recs] == ["USER_AUTH", "USER_CMD", "USER_START",
+                                     "USER_END"], recs
+
+
+def test_watch_start_and_end_by_escape_key(gw, trail, spawn):
+    name = tag("wat")
+    tmux_new(DEPLOY, name, "/bin/cat")
+    c = spawn("eve", "watch mgt-deploy@bastion:" + name)
+    assert wait_for(lambda: tmux_clients(DEPLOY, name), 10)
+    tmux(DEPLOY, "send-keys", "-t", "=%s:" % name, "SHOWN-" + name, "Enter",
+         check=True)
+    c.expect_exact("SHOWN-" + name, timeout=10)
+    c.send("\x1d")              # ^]: the policy's default escape key
+    assert finish(c) == OK
+    cmd = expect_one(trail, type="USER_CMD", session=name)
+    assert cmd.op == "muxgate-watch" and cmd.res == "success", cmd
+    start, end = check_attach_pair(gw, trail, name, "eve", "watch", "escape")
+    assert end["bytes_out"] > 0
+
+
+@pytest.mark.parametrize("how", ["idle", "lifetime", "hangup", "signal"])
+def test_attach_end_reasons(gw, policy_edit, auditd, audit_cap, since, spawn,
+                            how):
+    """An attach that does not end by the user's choice: USER_END
+    res=failed with the reason.  A hangup (the ssh client dies) is tried a
+    few times: whether its record is written has been a race."""
+    limit = {"idle": "idle_timeout", "lifetime": "attach_lifetime"}.get(how)
+    extra = "  limits:\n    %s: 2s\n" % limit if limit else ""
+    policy_edit.write(policy_with(gw, "auditd", required=True, extra=extra))
+    names = []
+    for _ in range(6 if how == "hangup" else 1):
+        name = tag(how)
+        names.append(name)
+        tmux_new(DEPLOY, name, "/bin/cat")
+        c = spawn("alice", "attach mgt-deploy@bastion:" + name)
+        assert wait_for(lambda: tmux_clients(DEPLOY, name), 10)
+        if how == "hangup":
+            c.terminate(force=True)         # the ssh client, by its pid
+            assert wait_for(lambda: not processes_of(uid_of(GW), gw.bin), 10)
+        elif how == "signal":
+            pids = processes_of(uid_of(GW), gw.bin)
+            assert len(pids) == 1, pids     # the gateway of this connection
+            os.kill(pids[0], signal.SIGTERM)
+        if how in ("idle", "lifetime", "signal"):
+            assert finish(c, timeout=15) == FAIL
+    lost = []
+    for name in names:
+        start = expect_one(since, type="USER_START", session=name)
+        ends = wait_records(since, count=1, timeout=5, type="USER_END",
+                            session=name)
+        if not ends:
+            lost.append(start)
+            continue
+        assert len(ends) == 1, ends
+        end = ends[0]
+        assert end["attach"] == start["attach"]
+        assert end["reason"] == how, end
+        assert end.res == "failed", end
+        if limit:
+            assert 2 <= end["duration"] <= 6, end
+        check_encoding(end)
+        check_interp(end, 'reason="%s"' % how)
+        assert tmux_has(DEPLOY, name)
+    assert not lost, "%d of %d attaches have a USER_START and no USER_END:" \
+        "\n%s" % (len(lost), len(names), "\n".join(map(repr, lost)))
+
+
+def test_attach_mode_readable_with_ausearch_i(gw, trail, spawn):
+    """`ausearch -i` must tell an attach from a watch.  (auparse interprets
+    any field called mode= as a file mode.)"""
+    name = tag("mode")
+    tmux_new(DEPLOY, name, "/bin/cat")
+    c = spawn("alice", "attach mgt-deploy@bastion:" + name)
+    assert wait_for(lambda: tmux_clients(DEPLOY, name), 10)
+    detach(c)
+    assert finish(c) == OK
+    start = expect_one(trail, type="USER_START", session=name)
+    assert start["attach_mode"] == "attach"
+    assert "attach" in re.search(r" attach_mode=(\S+)", start.interp).group(1), \
+        start.interp
+
+
+def test_menu_number_attach_is_recorded_as_attach(gw, trail, spawn):
+    """The interactive menu: a number attaches; its USER_CMD must say
+    op=muxgate-attach, whatever command was typed before."""
+    name = tag("menu")
+    target = "mgt-deploy@bastion:" + name
+    tmux_new(DEPLOY, name, "/bin/cat")
+    c = spawn("alice")
+    menu = read_menu(c)
+    c.send("whoami\r")
+    read_menu(c)
+    c.send(menu_number(menu, target) + "\r")
+    assert wait_for(lambda: tmux_clients(DEPLOY, name), 10)
+    detach(c)
+    read_menu(c)
+    c.send("exit\r")
+    assert finish(c) == OK
+    check_attach_pair(gw, trail, name, "alice", "attach", "detach")
+    cmd = expect_one(trail, type="USER_CMD", session=name)
+    assert cmd.res == "success", cmd
+    assert cmd.op == "muxgate-attach", \
+        "the menu attach was recorded as %s: %r" % (cmd.op, cmd)
+
+
+def test_interactive_kill_not_confirmed(gw, trail, spawn):
+    name = tag("conf")
+    target = "mgt-deploy@bastion:" + name
+    tmux_new(DEPLOY, name, "/bin/cat")
+    c = spawn("alice")
+    read_menu(c)
+    c.send("kill %s\r" % target)
+    c.expect_exact("Type the session name to confirm: ")
+    c.send("not-%s\r" % name)
+    read_menu(c)
+    assert tmux_has(DEPLOY, name)
+    c.send("kill %s\r" % target)
+    c.expect_exact("Type the session name to confirm: ")
+    c.send(name + "\r")
+    read_menu(c)
+    c.send("exit\r")
+    assert finish(c) == OK
+    assert not tmux_has(DEPLOY, name)
+    recs = wait_records(trail, count=2, type="USER_CMD", session=name)
+    assert [(r.op, r.res, r.get("reason")) for r in recs] == [
+        ("muxgate-kill", "failed", "not-confirmed"),
+        ("muxgate-kill", "success", None)], recs
+    assert recs[0].pid == recs[1].pid
+    for r in recs:
+        check_encoding(r)
+
+
+# ---- the policy ----
+
+@pytest.mark.parametrize("how", ["invalid", "writable"])
+def test_policy_failure(gw, auditd, audit_cap, policy_edit, ssh, since, how):
+    if how == "invalid":
+        marker = "bogus_" + secrets.token_hex(4)
+        policy_edit.write(gw.policy_text.replace(
+            "  audit: none\n", "  audit: auditd\n  %s: 1\n" % marker))
+    else:
+        marker = gw.policy
+        policy_edit.chmod(0o666)
+    code, out, err = ssh("alice", "whoami")
+    assert code == FAIL, (code, out, err)
+    assert "policy" in one_error_line(err)
+    r = expect_one(since, type="USER_ERR", reason=lambda v: v is not None
+                   and marker in v)
+    assert r.op == "muxgate-policy" and r.res == "failed", r
+    assert r.names() == ["op", "reason"] + list(LIBAUDIT_FIELDS), r.msg
+    assert re.fullmatch(r"[0-9A-F]+", r.raw("reason")), r.msg
+    if how == "writable":
+        assert "writable" in r["reason"], r["reason"]
+    assert r.uid == uid_of(GW)
+    check_encoding(r)
+    check_interp(r, "reason=" + r.raw("reason"))
+    # no login record, nothing else from that process
+    assert [x.serial for x in of_process(since, r.pid)] == [r.serial]
+
+
+# ---- audit_required ----
+
+def test_required_refuses_without_daemon(gw, policy_edit, audit_cap,
+                                         no_daemon):
+    policy_edit.write(policy_with(gw, "auditd", required=True))
+    code, out, err = no_daemon.run("alice", "ls")
+    assert code == FAIL, (code, out, err)
+    line = one_error_line(err)
+    assert "audit" in line and "no audit daemon is running" in line, line
+    assert out == ""
+    name = tag("nod")
+    code, out, err = no_daemon.run("alice", "new mgt-deploy@bastion:" + name)
+    assert code == FAIL, (code, out, err)
+    assert "audit" in one_error_line(err)
+    assert not tmux_has(DEPLOY, name)
+
+
+def test_required_refused_login_without_daemon_is_one_error(
+        gw, policy_edit, audit_cap, no_daemon):
+    """A refused login stays refused, with its own reason as the one error
+    line: the record of a refusal is not required (audit.h), so its loss
+    must not add a second, misleading "refused: audit_required" line."""
+    policy_edit.write(policy_with(gw, "auditd", required=True))
+    code, out, err = no_daemon.run("bob", "whoami")
+    assert code == DENIED, (code, out, err)
+    line = one_error_line(err)
+    assert "expired" in line, line
+    assert out == ""
+
+
+def test_required_refuses_without_capability(gw, policy_edit, auditd, no_cap,
+                                             ssh, since):
+    policy_edit.write(policy_with(gw, "auditd", required=True))
+    code, out, err = ssh("alice", "ls")
+    assert code == FAIL, (code, out, err)
+    line = one_error_line(err)
+    assert "audit" in line and "not accepted" in line, line
+    assert out == ""
+    name = tag("nocap")
+    code, out, err = ssh("alice", "new mgt-deploy@bastion:" + name)
+    assert code == FAIL, (code, out, err)
+    assert "audit" in one_error_line(err)
+    assert not tmux_has(DEPLOY, name)
+    time.sleep(1)
+    assert find(since, key=gw.fingerprints["alice"]) == []
+
+
+def test_required_refused_login_without_capability_is_one_error(
+        gw, policy_edit, auditd, no_cap, ssh):
+    """As above, through sshd: an unknown key is refused with one line."""
+    policy_edit.write(policy_with(gw, "auditd", required=True))
+    code, out, err = ssh("unknown", "whoami")
+    assert code == DENIED, (code, out, err)
+    line = one_error_line(err)
+    assert "unknown key " + gw.fingerprints["unknown"] in line, line
+
+
+def test_not_required_without_capability_is_allowed(gw, policy_edit, auditd,
+                                                    no_cap, ssh):
+    policy_edit.write(policy_with(gw, "auditd", required=False))
+    name = tag("nocap")
+    code, out, err = ssh("alice", "new mgt-deploy@bastion:" + name)
+    assert code == OK, (code, out, err)
+    assert tmux_has(DEPLOY, name)
+
+
+# ---- syslog ----
+
+def record_text(type_, op, fields, res):
+    return "type=%s op=%s%s res=%s" % (type_, op, "".join(
+        ' %s="%s"' % kv for kv in fields), res)
+
+
+def syslog_of(syslog, pid):
+    return [m for m in syslog.messages() if m.ident == "muxgate"
+            and m.pid == pid]
+
+
+def check_priority(m, severity):
+    assert m.facility in (None, LOG_AUTHPRIV), m
+    assert m.severity in (None, severity), m
+
+
+def test_syslog_mode(gw, policy_edit, syslog, ssh, auditd_if_any):
+    since = time.time()
+    policy_edit.write(policy_with(gw, "syslog"))
+    name = tag("sys")
+    tmux_new(DEPLOY, name, "/bin/cat")
+    code, out, err = ssh("alice", "ls mgt-deploy@bastion:" + name)
+    assert code == OK, err
+    fp = gw.fingerprints["alice"]
+    want = record_text("USER_CMD", "muxgate-ls", [
+        ("identity", "alice"), ("key", fp), ("host", "bastion"),
+        ("tmux_user", DEPLOY), ("session", name)], "success")
+    got = syslog.wait(lambda m: m.text == want)
+    assert len(got) == 1, (want, syslog.messages())
+    mine = syslog_of(syslog, got[0].pid)
+    assert [m.text for m in mine] == [
+        record_text("USER_AUTH", "muxgate-login",
+                    [("identity", "alice"), ("key", fp)], "success"),
+        want], mine
+    for m in mine:
+        check_priority(m, LOG_NOTICE)
+    if auditd_if_any is not None:
+        time.sleep(0.5)
+        assert find(since, session=name) == []
+        assert find(since, key=fp) == []
+
+
+def test_fallback_without_daemon_goes_to_syslog(gw, policy_edit, audit_cap,
+                                                no_daemon, syslog):
+    policy_edit.write(policy_with(gw, "auditd", required=False))
+    name = tag("fb")
+    tmux_new(DEPLOY, name, "/bin/cat")
+    code, out, err = no_daemon.run(
+        "alice", input="ls mgt-deploy@bastion:%s\nwhoami\n" % name)
+    assert code == OK, (code, out, err)
+    assert err == "", err
+    key = [("key", gw.fingerprints["alice"])] if no_daemon.real else []
+    ls = record_text("USER_CMD", "muxgate-ls", [("identity", "alice")] + key +
+                     [("host", "bastion"), ("tmux_user", DEPLOY),
+                      ("session", name)], "success")
+    got = syslog.wait(lambda m: m.text == ls)
+    assert len(got) == 1, (ls, syslog.messages())
+    mine = syslog_of(syslog, got[0].pid)
+    assert [m.text for m in mine] == [
+        "audit log unavailable (no audit daemon is running): writing "
+        "records to syslog",
+        record_text("USER_AUTH", "muxgate-login",
+                    [("identity", "alice")] + key, "success"),
+        ls,
+        record_text("USER_CMD", "muxgate-whoami",
+                    [("identity", "alice")] + key, "success"),
+    ], mine
+    check_priority(mine[0], LOG_WARNING)
+    for m in mine[1:]:
+        check_priority(m, LOG_NOTICE)
+
+
+def test_fallback_without_capability_goes_to_syslog(gw, policy_edit, auditd,
+                                                    no_cap, syslog, ssh,
+                                                    since):
+    policy_edit.write(policy_with(gw, "auditd", required=False))
+    name = tag("fbc")
+    tmux_new(DEPLOY, name, "/bin/cat")
+    code, out, err = ssh("alice", input="ls mgt-deploy@bastion:%s\nhosts\n"
+                         % name)
+    assert code == OK, (code, out, err)
+    fp = gw.fingerprints["alice"]
+    ls = record_text("USER_CMD", "muxgate-ls", [
+        ("identity", "alice"), ("key", fp), ("host", "bastion"),
+        ("tmux_user", DEPLOY), ("session", name)], "success")
+    got = syslog.wait(lambda m: m.text == ls)
+    assert len(got) == 1, (ls, syslog.messages())
+    mine = syslog_of(syslog, got[0].pid)
+    warn = [m for m in mine if m.text.startswith("audit log unavailable")]
+    assert len(warn) == 1, mine
+    assert re.fullmatch(r"audit log unavailable \(the audit record was not "
+                        r"accepted: [^()]+\): writing records to syslog",
+                        warn[0].text), warn[0].text
+    check_priority(warn[0], LOG_WARNING)
+    assert [m.text for m in mine if m is not warn[0]] == [
+        record_text("USER_AUTH", "muxgate-login",
+                    [("identity", "alice"), ("key", fp)], "success"),
+        ls,
+        record_text("USER_CMD", "muxgate-hosts",
+                    [("identity", "alice"), ("key", fp)], "success"),
+    ], mine
+    assert mine[0] is warn[0], mine
+    assert find(since, key=fp) == []
