@@ -250,11 +250,11 @@ test_client_addr(void **state)
 	expect_addr(" 192.0.2.1 5555 127.0.0.1 22", NULL);
 	/* At most 64 characters of address. */
 	memset(long_addr, '1', 64);
-	strcpy(long_addr + 64, " 1 2 3");
+	memcpy(long_addr + 64, " 1 2 3", sizeof(" 1 2 3"));
 	expect_addr(long_addr, "1111111111111111111111111111111111111111111111"
 	    "111111111111111111");
 	memset(long_addr, '1', 65);
-	strcpy(long_addr + 65, " 1 2 3");
+	memcpy(long_addr + 65, " 1 2 3", sizeof(" 1 2 3"));
 	expect_addr(long_addr, NULL);
 }
 

@@ -322,7 +322,7 @@ expect_usable(const char *name, time_t now, const char *addr, bool usable,
 	char	why[256];
 	int	r;
 
-	strcpy(why, "untouched");
+	memcpy(why, "untouched", sizeof("untouched"));
 	r = policy_identity_usable(ident(name), now, addr, why, sizeof(why));
 	if ((r == 0) != usable || (r != 0 && r != -1) ||
 	    (want_why != NULL && strcmp(why, want_why) != 0)) {

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <json-c/json.h>
 
+#include "tests/unit/unit.h"
 #include "gateway/record.h"
 #include "gateway/str.h"
 
@@ -70,7 +71,7 @@ test_escape_split_sequence_carried(void **state)
 	assert_string_equal(s, "x");
 	assert_int_equal(carry, 2);
 	free(s);
-	/* At the very end nothing is carried: the stub is replaced. */
+	/* At the very end nothing is carried: the cut sequence becomes U+FFFD. */
 	s = escape("x\xe6\x97", 3, true, &carry);
 	assert_int_equal(carry, 0);
 	assert_non_null(strstr(s, "\xef\xbf\xbd"));
@@ -90,10 +91,7 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	char	cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return unit_rmtree(tmpdir) == 0 ? 0 : -1;
 }
 
 static void

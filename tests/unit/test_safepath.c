@@ -174,7 +174,7 @@ expect_safe(const char *path, uid_t trusted)
 {
 	char	err[PATH_MAX + 128];
 
-	strcpy(err, "untouched");
+	memcpy(err, "untouched", sizeof("untouched"));
 	if (policy_check_path(path, trusted, err, sizeof(err)) != 0)
 		fail_msg("%s refused: %s", path, err);
 }

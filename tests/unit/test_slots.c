@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tests/unit/unit.h"
 #include "gateway/slots.h"
 
 static char	dir[64];
@@ -27,10 +28,7 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	char	cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return unit_rmtree(dir) == 0 ? 0 : -1;
 }
 
 static void

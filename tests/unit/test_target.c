@@ -144,7 +144,7 @@ test_session_length(void **state)
 	char	s[300];
 
 	(void)state;
-	strcpy(s, "d@h:");
+	memcpy(s, "d@h:", sizeof("d@h:"));
 	memset(s + 4, 'x', 256);
 	s[4 + 256] = '\0';
 	expect_ok(s, TARGET_SESSION, TARGET_SESSION, "d", "h", s + 4);
@@ -216,11 +216,11 @@ test_bad_user_chars(void **state)
 	}
 	/* User names are at most 32 characters. */
 	memset(s, 'u', 32);
-	strcpy(s + 32, "@h");
+	memcpy(s + 32, "@h", sizeof("@h"));
 	expect_ok(s, TARGET_USER_HOST, TARGET_USER_HOST,
 	    "uuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuu", "h", NULL);
 	memset(s, 'u', 33);
-	strcpy(s + 33, "@h");
+	memcpy(s + 33, "@h", sizeof("@h"));
 	expect_bad(s, TARGET_USER_HOST, "bad user name");
 }
 

@@ -9,5 +9,7 @@
  * with cmocka's print_error.  NULL when it does not load.
  */
 struct policy	*unit_policy(const char *text);
+/* Remove DIR and everything below it (no shell); 0 or -1. */
+int		 unit_rmtree(const char *dir);
 
 #endif
