@@ -225,14 +225,36 @@ fail(struct recorder *r, const char *what, const char *detail)
 	return -1;
 }
 
+/*
+ * "[SECONDS.MICROS, \"T\", \"" without printf: this runs for every chunk
+ * the relay passes, keystrokes included.
+ */
+static void
+event_head(struct buf *b, unsigned long long usec, char type)
+{
+	char			 s[48], *e = s + sizeof(s), *p = e;
+	unsigned long long	 sec = usec / 1000000;
+	unsigned		 frac = (unsigned)(usec % 1000000), i;
+
+	*--p = '"'; *--p = ' '; *--p = ',';
+	*--p = '"'; *--p = type; *--p = '"'; *--p = ' '; *--p = ',';
+	for (i = 0; i < 6; i++, frac /= 10)
+		*--p = (char)('0' + frac % 10);
+	*--p = '.';
+	do
+		*--p = (char)('0' + sec % 10);
+	while ((sec /= 10) != 0);
+	*--p = '[';
+	buf_add(b, p, (size_t)(e - p));
+}
+
 int
-record_event(struct recorder *r, double t, char type, const void *data,
-    size_t len)
+record_event(struct recorder *r, unsigned long long usec, char type,
+    const void *data, size_t len)
 {
 	unsigned char	*joined = NULL;
 	const unsigned char *p = data;
 	size_t		 stream = type == 'i', carry, n = len;
-	char		 ts[32];
 
 	if (r->failed)
 		return -1;
@@ -244,8 +266,7 @@ record_event(struct recorder *r, double t, char type, const void *data,
 		n = r->ncarry[stream] + len;
 		r->ncarry[stream] = 0;
 	}
-	snprintf(ts, sizeof(ts), "[%.6f, \"%c\", \"", t, type);
-	buf_adds(&r->buf, ts);
+	event_head(&r->buf, usec, type);
 	record_json_escape(&r->buf, p, n, type == 'r', &carry);
 	buf_add(&r->buf, "\"]\n", 3);
 	if (carry > 0) {

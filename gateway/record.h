@@ -37,8 +37,8 @@ struct recorder	*record_open(const char *root, const struct record_meta *,
 /* The path of the file (owned by the recorder). */
 const char	*record_path(const struct recorder *);
 /* Append an event; -1 when the recording failed or reached its limit. */
-int		 record_event(struct recorder *, double t, char type,
-		    const void *data, size_t len)
+int		 record_event(struct recorder *, unsigned long long usec,
+		    char type, const void *data, size_t len)
 		    __attribute__((warn_unused_result));
 int		 record_flush(struct recorder *)
 		    __attribute__((warn_unused_result));

@@ -22,9 +22,10 @@
 #include "gateway/relay.h"
 
 #define RELAY_BUF	(64 * 1024)
-#define ESCAPE_WAIT_MS	500
-#define FLUSH_MS	1000
-#define WIND_DOWN_MS	500
+#define USEC		1000000ULL
+#define ESCAPE_WAIT	(500 * USEC / 1000)
+#define FLUSH_EVERY	USEC
+#define WIND_DOWN	(500 * USEC / 1000)
 
 struct iobuf {
 	char	data[RELAY_BUF];
@@ -38,10 +39,13 @@ struct relay {
 	struct recorder		*rec;
 	struct iobuf		 to_child;
 	struct iobuf		 to_user;
-	double			 start;
-	double			 last_input;
-	double			 last_flush;
-	double			 escape_at;	/* pending escape, or 0 */
+	/* Monotonic microseconds; NOW is read once per wake-up. */
+	unsigned long long	 start;
+	unsigned long long	 now;
+	unsigned long long	 last_input;
+	unsigned long long	 last_flush;
+	unsigned long long	 escape_at;
+	bool			 escape_pending;
 	bool			 done;
 	bool			 child_eof;
 };
@@ -62,13 +66,14 @@ relay_end_name(enum relay_end e)
 	return "error";
 }
 
-static double
-now(void)
+static unsigned long long
+now_us(void)
 {
 	struct timespec	ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (unsigned long long)ts.tv_sec * USEC +
+	    (unsigned long long)ts.tv_nsec / 1000;
 }
 
 static void
@@ -81,22 +86,28 @@ finish(struct relay *r, enum relay_end end, const char *detail)
 	snprintf(r->st->detail, sizeof(r->st->detail), "%s", detail);
 }
 
-/* A failed recording ends the attach, or only the recording if allowed. */
-static void
+/*
+ * A failed recording ends the attach, or only the recording if allowed.
+ * False if the attach ends.
+ */
+static bool
 record_failed(struct relay *r)
 {
-	if (r->o->rec_required)
+	if (r->o->rec_required) {
 		finish(r, RELAY_RECORDING, record_error(r->rec));
-	else
-		r->rec = NULL;
+		return false;
+	}
+	r->rec = NULL;
+	return true;
 }
 
-static void
+static bool
 record(struct relay *r, char type, const void *p, size_t n)
 {
 	if (r->rec != NULL &&
-	    record_event(r->rec, now() - r->start, type, p, n) == -1)
-		record_failed(r);
+	    record_event(r->rec, r->now - r->start, type, p, n) == -1)
+		return record_failed(r);
+	return true;
 }
 
 static size_t
@@ -134,63 +145,63 @@ drain(struct relay *r, int fd, struct iobuf *b, bool to_user)
 		b->off = 0;
 }
 
-static void
-forward(struct relay *r, const char *p, size_t n)
-{
-	if (n == 0 || r->o->readonly)
-		return;
-	compact(&r->to_child);
-	memcpy(r->to_child.data + r->to_child.len, p, n);
-	r->to_child.len += n;
-	r->st->bytes_in += n;
-	record(r, 'i', p, n);
-	/* Non-blocking: write now, wait for POLLOUT only if it would block. */
-	drain(r, r->o->master, &r->to_child, false);
-}
-
-/* Input from the user: the escape key is ours, the rest the session's. */
+/*
+ * Input from the user, read straight into the buffer to the session: the
+ * escape key is ours and is taken out in place, the rest is the
+ * session's (and in a watch, nobody's).
+ */
 static void
 user_input(struct relay *r)
 {
-	char	tmp[RELAY_BUF], fwd[RELAY_BUF];
-	size_t	max = room(&r->to_child) + r->to_child.off, i, n = 0;
-	ssize_t	got;
+	struct iobuf	*b = &r->to_child;
+	char		*p;
+	size_t		 i, n = 0;
+	ssize_t		 got;
 
-	if (max > sizeof(tmp))
-		max = sizeof(tmp);
-	got = read(r->o->in, tmp, max);
+	compact(b);
+	p = b->data + b->len;
+	got = read(r->o->in, p, room(b));
 	if (got == -1 && (errno == EINTR || errno == EAGAIN))
 		return;
 	if (got <= 0) {
 		finish(r, RELAY_HANGUP, "the connection closed");
 		return;
 	}
-	r->last_input = now();
+	r->last_input = r->now;
 	for (i = 0; i < (size_t)got && !r->done; i++) {
-		unsigned char c = (unsigned char)tmp[i];
-		if (r->escape_at != 0) {
-			r->escape_at = 0;
+		unsigned char c = (unsigned char)p[i];
+		if (r->escape_pending) {
+			r->escape_pending = false;
 			if ((int)c != r->o->escape) {
 				finish(r, RELAY_ESCAPE, "escape key");
 				break;
 			}
-			fwd[n++] = (char)c;	/* typed twice: send it */
-		} else if ((int)c == r->o->escape)
-			r->escape_at = now();
-		else
-			fwd[n++] = (char)c;
+			p[n++] = (char)c;	/* typed twice: send it */
+		} else if ((int)c == r->o->escape) {
+			r->escape_pending = true;
+			r->escape_at = r->now;
+		} else
+			p[n++] = (char)c;
 	}
-	forward(r, fwd, n);
+	/* A keystroke that cannot be recorded does not reach the session. */
+	if (n == 0 || r->o->readonly || !record(r, 'i', p, n))
+		return;
+	b->len += n;
+	r->st->bytes_in += n;
+	/* Non-blocking: write now, wait for POLLOUT only if it would block. */
+	drain(r, r->o->master, b, false);
 }
 
 static void
 child_output(struct relay *r)
 {
 	struct iobuf	*b = &r->to_user;
+	char		*p;
 	ssize_t		 got;
 
 	compact(b);
-	got = read(r->o->master, b->data + b->len, room(b));
+	p = b->data + b->len;
+	got = read(r->o->master, p, room(b));
 	if (got == -1 && (errno == EINTR || errno == EAGAIN))
 		return;
 	if (got <= 0) {
@@ -198,10 +209,15 @@ child_output(struct relay *r)
 		r->child_eof = true;
 		return;
 	}
-	record(r, 'o', b->data + b->len, (size_t)got);
 	b->len += (size_t)got;
 	r->st->bytes_out += (size_t)got;
+	/*
+	 * Out first, recorded right after: the bytes stay in the buffer
+	 * until the next read, and the user's screen does not wait for the
+	 * JSON encoding.
+	 */
 	drain(r, r->o->out, b, true);
+	(void)record(r, 'o', p, (size_t)got);
 }
 
 static void
@@ -214,7 +230,7 @@ resize(struct relay *r)
 		return;
 	(void)ioctl(r->o->master, TIOCSWINSZ, &ws);
 	snprintf(text, sizeof(text), "%ux%u", ws.ws_col, ws.ws_row);
-	record(r, 'r', text, strlen(text));
+	(void)record(r, 'r', text, strlen(text));
 }
 
 static void
@@ -243,11 +259,11 @@ static int
 timers(struct relay *r)
 {
 	const struct relay_opts	*o = r->o;
-	double			 t = now(), next = t + 3600, due;
+	unsigned long long	 t = r->now, next = t + 3600 * USEC, due;
 	char			 why[64];
 
-	if (r->escape_at != 0) {
-		due = r->escape_at + ESCAPE_WAIT_MS / 1000.0;
+	if (r->escape_pending) {
+		due = r->escape_at + ESCAPE_WAIT;
 		if (t >= due) {
 			finish(r, RELAY_ESCAPE, "escape key");
 			return 0;
@@ -255,17 +271,17 @@ timers(struct relay *r)
 		if (due < next) next = due;
 	}
 	if (r->rec != NULL && !r->done) {
-		due = r->last_flush + FLUSH_MS / 1000.0;
+		due = r->last_flush + FLUSH_EVERY;
 		if (t >= due) {
 			r->last_flush = t;
 			if (record_flush(r->rec) == -1)
-				record_failed(r);
-			due = t + FLUSH_MS / 1000.0;
+				(void)record_failed(r);
+			due = t + FLUSH_EVERY;
 		}
 		if (due < next) next = due;
 	}
 	if (o->lifetime != 0) {
-		due = r->start + o->lifetime;
+		due = r->start + o->lifetime * USEC;
 		if (t >= due) {
 			snprintf(why, sizeof(why), "attach_lifetime of %us "
 			    "reached", o->lifetime);
@@ -275,7 +291,7 @@ timers(struct relay *r)
 		if (due < next) next = due;
 	}
 	if (o->idle != 0) {
-		due = r->last_input + o->idle;
+		due = r->last_input + o->idle * USEC;
 		if (t >= due) {
 			snprintf(why, sizeof(why), "no input for %us "
 			    "(idle_timeout)", o->idle);
@@ -284,14 +300,27 @@ timers(struct relay *r)
 		}
 		if (due < next) next = due;
 	}
-	return (int)((next - t) * 1000) + 1;
+	return (int)((next - t + 999) / 1000);
+}
+
+/*
+ * A descriptor is in the poll set only while there is something to wait
+ * for on it: poll() runs the terminal's poll routine for every entry, and
+ * the user's input and output are usually the same terminal.
+ */
+static void
+watch(struct pollfd *p, int fd, short events)
+{
+	p->fd = events != 0 ? fd : -1;
+	p->events = events;
+	p->revents = 0;
 }
 
 static void
 loop(struct relay *r, int sfd)
 {
 	struct pollfd	p[4];
-	int		timeout;
+	int		timeout, n;
 
 	while (!r->done) {
 		timeout = timers(r);
@@ -301,17 +330,16 @@ loop(struct relay *r, int sfd)
 			finish(r, RELAY_DETACH, "detached");
 			break;
 		}
-		p[0].fd = r->o->in;
-		p[0].events = room(&r->to_child) + r->to_child.off > 0 ?
-		    POLLIN : 0;
-		p[1].fd = r->child_eof ? -1 : r->o->master;
-		p[1].events = (room(&r->to_user) + r->to_user.off > 0 ?
-		    POLLIN : 0) | (r->to_child.len > 0 ? POLLOUT : 0);
-		p[2].fd = r->o->out;
-		p[2].events = r->to_user.len > 0 ? POLLOUT : 0;
-		p[3].fd = sfd;
-		p[3].events = POLLIN;
-		if (poll(p, 4, timeout) == -1) {
+		watch(&p[0], r->o->in,
+		    r->to_child.len < RELAY_BUF ? POLLIN : 0);
+		watch(&p[1], r->o->master, r->child_eof ? 0 :
+		    (r->to_user.len < RELAY_BUF ? POLLIN : 0) |
+		    (r->to_child.len > 0 ? POLLOUT : 0));
+		watch(&p[2], r->o->out, r->to_user.len > 0 ? POLLOUT : 0);
+		watch(&p[3], sfd, POLLIN);
+		n = poll(p, 4, timeout);
+		r->now = now_us();
+		if (n == -1) {
 			if (errno == EINTR)
 				continue;
 			finish(r, RELAY_ERROR, strerror(errno));
@@ -372,12 +400,12 @@ wind_down(struct relay *r)
 {
 	static const char reset[] = "\033[?1049l\033[?25h\033[m\033[r"
 	    "\033[?1000l\033[?1002l\033[?1003l\033[?1006l\033[?2004l\r\n";
-	struct pollfd	p = { r->o->master, POLLIN, 0 };
-	double		until = now() + WIND_DOWN_MS / 1000.0, left;
+	struct pollfd		 p = { r->o->master, POLLIN, 0 };
+	unsigned long long	 until = now_us() + WIND_DOWN;
 
 	(void)kill(-r->o->child, SIGTERM);
-	while (!r->child_eof && (left = until - now()) > 0) {
-		if (poll(&p, 1, (int)(left * 1000) + 1) <= 0)
+	while (!r->child_eof && (r->now = now_us()) < until) {
+		if (poll(&p, 1, (int)((until - r->now) / 1000) + 1) <= 0)
 			break;
 		if (r->to_user.len > RELAY_BUF / 2)
 			flush_user(r);
@@ -400,7 +428,7 @@ relay_run(const struct relay_opts *o, struct relay_stats *st)
 	r.o = o;
 	r.st = st;
 	r.rec = o->rec;
-	r.start = r.last_input = r.last_flush = now();
+	r.start = r.now = r.last_input = r.last_flush = now_us();
 	sigemptyset(&set);
 	sigaddset(&set, SIGWINCH);
 	sigaddset(&set, SIGCHLD);
@@ -443,6 +471,6 @@ out:
 			;
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	st->seconds = now() - r.start;
+	st->seconds = (double)(now_us() - r.start) / USEC;
 	st->rec_stopped = r.rec == NULL && o->rec != NULL;
 }

@@ -151,10 +151,10 @@ test_recorder_writes_valid_asciicast(void **state)
 	snprintf(path, sizeof(path), "%s", record_path(r));
 	assert_non_null(strstr(path, "/rec/alice/20241122-182640-"
 	    "0123456789abcdef.cast"));
-	assert_int_equal(record_event(r, 0.5, 'o', "hello\r\n\xe6\x97", 9), 0);
-	assert_int_equal(record_event(r, 0.6, 'o', "\xa5!", 2), 0);
-	assert_int_equal(record_event(r, 0.7, 'i', "ls\r", 3), 0);
-	assert_int_equal(record_event(r, 0.8, 'r', "100x30", 6), 0);
+	assert_int_equal(record_event(r, 500000, 'o', "hello\r\n\xe6\x97", 9), 0);
+	assert_int_equal(record_event(r, 600000, 'o', "\xa5!", 2), 0);
+	assert_int_equal(record_event(r, 700000, 'i', "ls\r", 3), 0);
+	assert_int_equal(record_event(r, 800000, 'r', "100x30", 6), 0);
 	assert_int_equal(record_close(r), 0);
 	assert_int_equal(check_file(path, &h), 5);
 	assert_true(json_object_object_get_ex(h, "version", &v));
@@ -187,8 +187,8 @@ test_recorder_split_utf8_joined(void **state)
 	r = record_open(root, &m, 1 << 20, err, sizeof(err));
 	assert_non_null(r);
 	snprintf(path, sizeof(path), "%s", record_path(r));
-	assert_int_equal(record_event(r, 0.1, 'o', "\xe6", 1), 0);
-	assert_int_equal(record_event(r, 0.2, 'o', "\x97\xa5", 2), 0);
+	assert_int_equal(record_event(r, 100000, 'o', "\xe6", 1), 0);
+	assert_int_equal(record_event(r, 200000, 'o', "\x97\xa5", 2), 0);
 	assert_int_equal(record_close(r), 0);
 	fp = fopen(path, "r");
 	while (fgets(line, sizeof(line), fp) != NULL)
@@ -196,6 +196,50 @@ test_recorder_split_utf8_joined(void **state)
 			found = true;
 	fclose(fp);
 	assert_true(found);
+}
+
+/* Event times: seconds with exactly six decimals, from whole microseconds. */
+static void
+test_recorder_event_times(void **state)
+{
+	static const struct {
+		unsigned long long	 usec;
+		char			 type;
+		const char		*data;
+		const char		*line;
+	} t[] = {
+		{ 0, 'o', "a", "[0.000000, \"o\", \"a\"]\n" },
+		{ 7, 'i', "b", "[0.000007, \"i\", \"b\"]\n" },
+		{ 1234567, 'o', "c", "[1.234567, \"o\", \"c\"]\n" },
+		{ 21600000000ULL, 'r', "80x24",
+		    "[21600.000000, \"r\", \"80x24\"]\n" },
+		{ 18446744073709551615ULL, 'o', "e",
+		    "[18446744073709.551615, \"o\", \"e\"]\n" },
+	};
+	struct record_meta	 m;
+	struct recorder		*r;
+	char			 err[256], path[512], line[1024], root[128];
+	FILE			*fp;
+	size_t			 i;
+
+	meta(&m);
+	m.attach_id = "3333333333333333";
+	snprintf(root, sizeof(root), "%s/rec", tmpdir);
+	r = record_open(root, &m, 1 << 20, err, sizeof(err));
+	assert_non_null(r);
+	snprintf(path, sizeof(path), "%s", record_path(r));
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		assert_int_equal(record_event(r, t[i].usec, t[i].type,
+		    t[i].data, strlen(t[i].data)), 0);
+	assert_int_equal(record_close(r), 0);
+	assert_non_null(fp = fopen(path, "r"));
+	assert_non_null(fgets(line, sizeof(line), fp));	/* header */
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		assert_non_null(fgets(line, sizeof(line), fp));
+		assert_string_equal(line, t[i].line);
+	}
+	assert_null(fgets(line, sizeof(line), fp));
+	fclose(fp);
 }
 
 static void
@@ -213,12 +257,13 @@ test_recorder_size_limit(void **state)
 	assert_non_null(r);
 	memset(big, 'x', sizeof(big));
 	for (i = 0; i < 10 && rc == 0; i++)
-		rc = record_event(r, 0.1 * i, 'o', big, sizeof(big));
+		rc = record_event(r, 100000ULL * (unsigned)i, 'o', big,
+		    sizeof(big));
 	assert_int_equal(rc, -1);
 	assert_true(i <= 5);
 	assert_non_null(strstr(record_error(r), "size limit"));
 	/* Once failed, it stays failed. */
-	assert_int_equal(record_event(r, 2.0, 'o', "y", 1), -1);
+	assert_int_equal(record_event(r, 2000000, 'o', "y", 1), -1);
 	(void)record_close(r);
 }
 
@@ -259,6 +304,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_recorder_writes_valid_asciicast,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recorder_split_utf8_joined,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recorder_event_times,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recorder_size_limit, setup,
 		    teardown),
