@@ -7,10 +7,13 @@ DOCDIR   ?= $(PREFIX)/share/doc/muxgate
 PKG_CONFIG ?= pkg-config
 VERSION  := 0.1.0
 
-PKGS := yaml-0.1 libsodium json-c libedit audit
-# libssh is loaded with dlopen() by muxgate serve only (gateway/sshlib.h):
-# its headers are needed, its library is not linked.
-DLPKGS := libssh
+PKGS := yaml-0.1 libsodium json-c audit
+# Loaded with dlopen() where they are used, so that every other muxgate
+# process starts without them: libssh by muxgate serve only
+# (gateway/sshlib.h), libedit by the interactive menu only
+# (gateway/editlib.h).  Their headers are needed, their libraries are not
+# linked.
+DLPKGS := libssh libedit
 TEST_PKGS := cmocka
 
 CC       ?= cc
@@ -40,7 +43,7 @@ GATEWAY_SRCS := gateway/main.c gateway/shell.c gateway/cmd.c \
                gateway/check.c gateway/transport.c gateway/transport-local.c \
                gateway/transport-ssh.c \
                gateway/session.c gateway/view.c gateway/menu.c gateway/attach.c \
-               gateway/serve.c gateway/sshlib.c \
+               gateway/serve.c gateway/sshlib.c gateway/editlib.c \
                gateway/replay.c
 
 POLICY_OBJS := $(POLICY_SRCS:.c=.o)

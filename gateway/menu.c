@@ -8,11 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <histedit.h>
 
 #include "gateway/attach.h"
 #include "gateway/cmd.h"
+#include "gateway/editlib.h"
 #include "gateway/exitcode.h"
+#include "gateway/log.h"
 #include "gateway/menu.h"
 #include "gateway/output.h"
 #include "gateway/session.h"
@@ -246,10 +247,14 @@ menu_run(struct gw *gw)
 	struct ui	*ui = &s;
 	HistEvent	 ev;
 	const char	*line;
-	char		*copy;
+	char		*copy, err[512];
 	int		 n, code = MG_OK;
 	bool		 leave = false, again = true;
 
+	if (editlib_load(err, sizeof(err)) == -1) {
+		error_msg("menu: %s", err);
+		return MG_FAIL;
+	}
 	memset(&s, 0, sizeof(s));
 	ui->gw = gw;
 	setlocale(LC_CTYPE, "");

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "gateway/dirs.h"
@@ -99,6 +100,33 @@ config_text(const char *dir)
 	return buf_take(&b);
 }
 
+/*
+ * Whether PATH already holds TEXT, in a file of ours that nobody else can
+ * write: then it is used as it is.  Every muxgate process would otherwise
+ * rewrite and rename it, for an ls that takes a few milliseconds.
+ */
+static bool
+config_current(const char *path, const char *text, size_t len)
+{
+	struct stat	 st;
+	char		*have;
+	bool		 same = false;
+	int		 fd;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return false;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_uid == geteuid() && (st.st_mode & 077) == 0 &&
+	    st.st_size == (off_t)len) {
+		have = xmalloc(len + 1);
+		same = read(fd, have, len + 1) == (ssize_t)len &&
+		    memcmp(have, text, len) == 0;
+		free(have);
+	}
+	close(fd);
+	return same;
+}
+
 static int
 write_config(char *err, size_t errlen)
 {
@@ -114,6 +142,11 @@ write_config(char *err, size_t errlen)
 		goto out;
 	text = config_text(dir);
 	len = strlen(text);
+	xasprintf(&config_path, "%s/config", dir);
+	if (config_current(config_path, text, len)) {
+		ret = 0;
+		goto out;
+	}
 	xasprintf(&tmp, "%s/config.%ld", dir, (long)getpid());
 	/* Written aside and renamed: other muxgate processes read it too. */
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
@@ -125,16 +158,17 @@ write_config(char *err, size_t errlen)
 		goto out;
 	}
 	fd = -1;
-	xasprintf(&config_path, "%s/config", dir);
 	if (rename(tmp, config_path) == -1) {
 		snprintf(err, errlen, "%s: %s", config_path, strerror(errno));
-		free(config_path);
-		config_path = NULL;
 		(void)unlink(tmp);
 		goto out;
 	}
 	ret = 0;
 out:
+	if (ret == -1) {
+		free(config_path);
+		config_path = NULL;
+	}
 	if (fd != -1)
 		close(fd);
 	free(dir);
