@@ -110,18 +110,34 @@ record(struct relay *r, char type, const void *p, size_t n)
 	return true;
 }
 
+/* Free space after the data, where the next read goes. */
 static size_t
 room(const struct iobuf *b)
 {
 	return RELAY_BUF - b->off - b->len;
 }
 
+static char *
+tail(struct iobuf *b)
+{
+	return b->data + b->off + b->len;
+}
+
+/*
+ * Move what is left to the front, but only when the space after it runs
+ * short: a slow reader leaves most of the buffer pending after every
+ * partial write, and moving it before every read would copy it again and
+ * again.  Afterwards there is room exactly when the buffer is not full.
+ */
 static void
 compact(struct iobuf *b)
 {
-	if (b->off > 0 && b->len > 0)
+	if (b->len == 0)
+		b->off = 0;
+	else if (b->off > 0 && room(b) < RELAY_BUF / 4) {
 		memmove(b->data, b->data + b->off, b->len);
-	b->off = 0;
+		b->off = 0;
+	}
 }
 
 static void
@@ -159,7 +175,7 @@ user_input(struct relay *r)
 	ssize_t		 got;
 
 	compact(b);
-	p = b->data + b->len;
+	p = tail(b);
 	got = read(r->o->in, p, room(b));
 	if (got == -1 && (errno == EINTR || errno == EAGAIN))
 		return;
@@ -200,7 +216,7 @@ child_output(struct relay *r)
 	ssize_t		 got;
 
 	compact(b);
-	p = b->data + b->len;
+	p = tail(b);
 	got = read(r->o->master, p, room(b));
 	if (got == -1 && (errno == EINTR || errno == EAGAIN))
 		return;
