@@ -8,12 +8,10 @@ PKG_CONFIG ?= pkg-config
 VERSION  := 0.1.0
 
 PKGS := yaml-0.1 libsodium json-c audit
-# Loaded with dlopen() where they are used, so that every other muxgate
-# process starts without them: libssh by muxgate serve only
-# (gateway/sshlib.h), libedit by the interactive menu only
-# (gateway/editlib.h).  Their headers are needed, their libraries are not
-# linked.
-DLPKGS := libssh libedit
+# Loaded with dlopen() where it is used, so that every other muxgate
+# process starts without it: libssh by muxgate serve only
+# (gateway/sshlib.h).  Its headers are needed, its library is not linked.
+DLPKGS := libssh
 TEST_PKGS := cmocka
 
 CC       ?= cc
@@ -35,7 +33,8 @@ GATEWAY_LIB_SRCS := gateway/log.c gateway/xmalloc.c gateway/str.c \
                gateway/tokenize.c gateway/target.c gateway/tmux.c \
                gateway/output.c gateway/identity.c gateway/spawn.c \
                gateway/record.c gateway/slots.c gateway/relay.c \
-               gateway/audit.c gateway/quote.c gateway/dirs.c
+               gateway/audit.c gateway/quote.c gateway/dirs.c \
+               gateway/lineedit.c
 GATEWAY_SRCS := gateway/main.c gateway/shell.c gateway/cmd.c \
                gateway/cmd-ls.c gateway/cmd-hosts.c gateway/cmd-new.c \
                gateway/cmd-attach.c gateway/cmd-kill.c gateway/cmd-whoami.c \
@@ -43,7 +42,7 @@ GATEWAY_SRCS := gateway/main.c gateway/shell.c gateway/cmd.c \
                gateway/check.c gateway/transport.c gateway/transport-local.c \
                gateway/transport-ssh.c \
                gateway/session.c gateway/view.c gateway/menu.c gateway/attach.c \
-               gateway/serve.c gateway/sshlib.c gateway/editlib.c \
+               gateway/serve.c gateway/sshlib.c \
                gateway/replay.c
 
 POLICY_OBJS := $(POLICY_SRCS:.c=.o)
@@ -53,7 +52,8 @@ GATEWAY_OBJS := $(GATEWAY_SRCS:.c=.o)
 UNIT_TESTS := tests/unit/test_policy tests/unit/test_decide tests/unit/test_key \
               tests/unit/test_tokenize tests/unit/test_target tests/unit/test_tmux \
               tests/unit/test_output tests/unit/test_safepath tests/unit/test_identity \
-              tests/unit/test_record tests/unit/test_slots tests/unit/test_quote
+              tests/unit/test_record tests/unit/test_slots tests/unit/test_quote \
+              tests/unit/test_lineedit
 
 .PHONY: all check unit e2e install clean deps bench demo valgrind fuzz
 all: muxgate

@@ -7,6 +7,8 @@
 #define MUXGATE_GW_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <sys/stat.h>
 #include "policy/policy.h"
 
 enum gw_mode {
@@ -17,9 +19,14 @@ enum gw_mode {
 
 struct gw {
 	struct policy			*policy;
+	const char			*config;	/* its file */
+	struct stat			 config_st;	/* as loaded */
 	const struct policy_identity	*id;
+	bool				 forced;	/* --identity */
 	char				 key_fp[POLICY_FP_LEN];
 	bool				 have_key;
+	unsigned char			*key;		/* the key that logged in */
+	size_t				 key_len;
 	char				 client[128];	/* "ADDR PORT", or empty */
 	enum gw_mode			 mode;
 	bool				 tty;	/* stdin and stdout are terminals */

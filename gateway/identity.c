@@ -216,6 +216,9 @@ match_keys(struct gw *gw, const struct auth_keys *k, const char *addr)
 		if (!gw->have_key) {
 			memcpy(gw->key_fp, fp, sizeof(fp));
 			gw->have_key = true;
+			gw->key = xmalloc(k->len[i]);
+			memcpy(gw->key, k->blob[i], k->len[i]);
+			gw->key_len = k->len[i];
 		}
 	}
 	gw->id = found;
@@ -239,6 +242,7 @@ identity_resolve(struct gw *gw, const char *forced)
 		return refuse("no identity: %s", err);
 	}
 	if (forced != NULL) {
+		gw->forced = true;
 		if (k.n > 0) {
 			policy_key_fingerprint(k.blob[0], k.len[0], gw->key_fp);
 			gw->have_key = true;
@@ -267,4 +271,63 @@ identity_resolve(struct gw *gw, const char *forced)
 	    audit_login(gw, AUDIT_KIND_LOGIN, true, NULL, NULL) == -1)
 		code = MG_FAIL;
 	return code;
+}
+
+/* The identity the login established, found again in P. */
+static const struct policy_identity *
+find_again(const struct gw *gw, const struct policy *p, const char *name,
+    char *why, size_t whylen, const char **reason)
+{
+	const struct policy_identity	*id;
+
+	if (gw->forced || gw->key == NULL) {
+		if ((id = policy_identity_find(p, name)) == NULL) {
+			snprintf(why, whylen, "identity %s is no longer in the "
+			    "policy", name);
+			*reason = "identity-removed";
+		}
+		return id;
+	}
+	if ((id = policy_identity_by_key(p, gw->key, gw->key_len)) == NULL) {
+		snprintf(why, whylen, "key %s is no longer in the policy",
+		    gw->key_fp);
+		*reason = "key-removed";
+	} else if (strcmp(policy_identity_name(id), name) != 0) {
+		snprintf(why, whylen, "key %s now belongs to another identity",
+		    gw->key_fp);
+		*reason = "key-moved";
+		id = NULL;
+	}
+	return id;
+}
+
+int
+identity_recheck(struct gw *gw, const struct policy *p,
+    const struct policy_identity **out)
+{
+	const struct policy_identity	*id;
+	struct audit_rec		 r;
+	char				 why[256], *addr, *name;
+	const char			*reason = NULL;
+
+	name = xstrdup(policy_identity_name(gw->id));
+	addr = identity_client_addr(getenv("SSH_CONNECTION"));
+	if ((id = find_again(gw, p, name, why, sizeof(why), &reason)) != NULL &&
+	    policy_identity_usable(id, time(NULL), addr, why,
+	    sizeof(why)) == -1)
+		reason = account_reason(id);
+	free(addr);
+	if (reason == NULL) {
+		free(name);
+		*out = id;
+		return MG_OK;
+	}
+	audit_rec_init(&r, AUDIT_KIND_ACCOUNT, "muxgate-revoke", false);
+	r.identity = name;
+	r.key = gw->have_key ? gw->key_fp : NULL;
+	r.reason = reason;
+	(void)audit_emit(&r);
+	free(name);
+	*out = NULL;
+	return refuse("access ended: %s", why);
 }

@@ -39,5 +39,13 @@ const struct policy_identity *identity_for_key(const struct policy *,
  * refusal the reason is already reported.
  */
 int	identity_resolve(struct gw *, const char *forced);
+/*
+ * Before each command: may the identity GW logged in as still use the
+ * gateway under policy P (it still exists, its key still names it, it is
+ * neither disabled nor expired, and from: still admits the client)?
+ * MG_OK with *OUT the identity in P, or MG_DENIED, reported and audited.
+ */
+int	identity_recheck(struct gw *, const struct policy *p,
+	    const struct policy_identity **out);
 
 #endif

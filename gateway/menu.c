@@ -1,18 +1,25 @@
 /*
  * menu.c — the interactive shell.  A banner, a numbered menu of the
  * sessions `ls` would show, and a prompt with line editing, history and
- * completion (libedit).  No user startup file is read: an .editrc could
- * bind keys to anything.
+ * completion (lineedit.c, which can do nothing else).
+ *
+ * The menu owns the terminal while it runs: it becomes the terminal's
+ * foreground process group, so the signal keys reach neither it nor the
+ * shell sshd started it from (sshd runs a ForceCommand as `sh -c`, and
+ * that shell stays our parent); and it ignores them itself.  At the
+ * prompt ^C abandons the line; ^\ and ^Z do nothing.
  */
-#include <locale.h>
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gateway/attach.h"
 #include "gateway/cmd.h"
-#include "gateway/editlib.h"
 #include "gateway/exitcode.h"
+#include "gateway/lineedit.h"
 #include "gateway/log.h"
 #include "gateway/menu.h"
 #include "gateway/output.h"
@@ -29,21 +36,11 @@ struct entry {
 
 struct ui {
 	struct gw	*gw;
-	EditLine	*el;
-	History		*hist;
-	const char	*prompt;
+	struct le	*le;
+	unsigned	 idle_ms;
 	struct entry	*entries;
 	size_t		 nentries;
 };
-
-static char *
-prompt_fn(EditLine *el)
-{
-	struct ui	*ui;
-
-	el_get(el, EL_CLIENTDATA, &ui);
-	return (char *)ui->prompt;
-}
 
 static void
 entries_free(struct ui *ui)
@@ -120,21 +117,16 @@ pick(struct gw *gw, struct ui *ui, const char *line)
 	return cmd_error(MG_DENIED, "you may only list this session");
 }
 
+/* A question inside a command (kill's confirmation); ^C answers nothing. */
 static char *
 ask_fn(struct gw *gw, const char *prompt)
 {
 	struct ui	*ui = gw->ui;
-	const char	*line, *old = ui->prompt;
-	int		 n;
 	char		*answer;
 
-	ui->prompt = prompt;
-	line = el_gets(ui->el, &n);
-	ui->prompt = old;
-	if (line == NULL)
+	(void)fflush(stdout);
+	if (le_read(ui->le, prompt, ui->idle_ms, &answer) != LE_LINE)
 		return NULL;
-	answer = xstrdup(line);
-	answer[strcspn(answer, "\r\n")] = '\0';
 	return answer;
 }
 
@@ -177,58 +169,18 @@ candidates(struct gw *gw, struct ui *ui, bool first, const char *prefix,
 	}
 }
 
-static unsigned char
-complete_fn(EditLine *el, int ch)
+static void
+complete_fn(void *arg, const char *line, size_t wstart, size_t cursor,
+    struct argv *c)
 {
-	const LineInfo	*li = el_line(el);
-	struct ui	*ui;
-	struct gw	*gw;
-	struct argv	 c = { 0 };
-	const char	*start, *first;
-	size_t		 plen, common, i;
-	unsigned char	 ret = CC_REFRESH;
-	char		*ins, *safe;
+	struct ui	*ui = arg;
+	size_t		 first;
 
-	el_get(el, EL_CLIENTDATA, &ui);
-	gw = ui->gw;
-	for (start = li->cursor; start > li->buffer && start[-1] != ' ';
-	    start--)
-		;
-	plen = (size_t)(li->cursor - start);
 	/* The first word is a command; any later one a target. */
-	for (first = li->buffer; first < start && *first == ' '; first++)
+	for (first = 0; first < wstart && line[first] == ' '; first++)
 		;
-	candidates(gw, ui, first == start, start, plen, &c);
-	if (c.n == 0) {
-		ret = CC_ERROR;
-		goto out;
-	}
-	common = strlen(c.v[0]);
-	for (i = 1; i < (size_t)c.n; i++) {
-		size_t k = 0;
-		while (k < common && c.v[i][k] == c.v[0][k])
-			k++;
-		common = k;
-	}
-	if (common > plen) {
-		ins = xstrndup(c.v[0] + plen, common - plen);
-		if (strpbrk(ins, " '\"") == NULL)
-			el_insertstr(el, ins);
-		free(ins);
-		if (c.n == 1 && c.v[0][common - 1] != ':')
-			el_insertstr(el, " ");
-	} else if (c.n > 1) {
-		fputc('\n', stdout);
-		for (i = 0; i < (size_t)c.n; i++) {
-			safe = out_escape(c.v[i]);
-			printf("%s\n", safe);
-			free(safe);
-		}
-		ret = CC_REDISPLAY;
-	}
-out:
-	argv_free(&c);
-	return ret;
+	candidates(ui->gw, ui, first == wstart, line + wstart,
+	    cursor - wstart, c);
 }
 
 static void
@@ -240,71 +192,130 @@ banner(struct gw *gw)
 	    "leave.\n");
 }
 
+/* ---- the terminal ---- */
+
+struct term {
+	pid_t			 fg;	/* the foreground group we found */
+	bool			 claimed;
+	struct sigaction	 old[4];
+};
+
+static const int term_signals[] = { SIGINT, SIGQUIT, SIGTSTP, SIGTTOU };
+
+/*
+ * Take the terminal: our own process group in the foreground, the
+ * signal keys ignored.  Children get default signals back (spawn.c) and
+ * run in process groups of their own.
+ */
+static void
+term_claim(struct term *t)
+{
+	struct sigaction	ign;
+	size_t			i;
+
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	sigemptyset(&ign.sa_mask);
+	for (i = 0; i < sizeof(term_signals) / sizeof(*term_signals); i++)
+		(void)sigaction(term_signals[i], &ign, &t->old[i]);
+	t->fg = tcgetpgrp(STDIN_FILENO);
+	if (getpgrp() != getsid(0) && setpgid(0, 0) == -1)
+		debug("setpgid: %s", strerror(errno));
+	if (tcsetpgrp(STDIN_FILENO, getpgrp()) == -1)
+		debug("tcsetpgrp: %s", strerror(errno));
+	else
+		t->claimed = true;
+}
+
+static void
+term_release(struct term *t)
+{
+	size_t	i;
+
+	/* Hand the terminal back to the shell that started us. */
+	if (t->claimed && t->fg > 0 && t->fg != getpgrp())
+		(void)tcsetpgrp(STDIN_FILENO, t->fg);
+	for (i = 0; i < sizeof(term_signals) / sizeof(*term_signals); i++)
+		(void)sigaction(term_signals[i], &t->old[i], NULL);
+}
+
+/* Read a line; false when the menu must end (*CODE says how). */
+static bool
+read_line(struct ui *ui, char **line, int *code)
+{
+	enum le_result	r;
+
+	for (;;) {
+		(void)fflush(stdout);
+		r = le_read(ui->le, "muxgate> ", ui->idle_ms, line);
+		if (r == LE_LINE)
+			return true;
+		if (r == LE_INTR)
+			continue;
+		if (r == LE_IDLE) {
+			error_msg("no input for %us: logging out "
+			    "(gateway.menu_idle_timeout)", ui->idle_ms / 1000);
+			*code = MG_OK;
+		} else if (r == LE_ERROR)
+			*code = MG_FAIL;
+		return false;
+	}
+}
+
 int
 menu_run(struct gw *gw)
 {
 	struct ui	 s;
 	struct ui	*ui = &s;
-	HistEvent	 ev;
-	const char	*line;
-	char		*copy, err[512];
-	int		 n, code = MG_OK;
+	struct term	 t;
+	char		*line;
+	int		 code = MG_OK;
 	bool		 leave = false, again = true;
 
-	if (editlib_load(err, sizeof(err)) == -1) {
-		error_msg("menu: %s", err);
-		return MG_FAIL;
-	}
 	memset(&s, 0, sizeof(s));
+	memset(&t, 0, sizeof(t));
 	ui->gw = gw;
-	setlocale(LC_CTYPE, "");
-	ui->prompt = "muxgate> ";
-	ui->el = el_init("muxgate", stdin, stdout, stderr);
-	ui->hist = history_init();
-	history(ui->hist, &ev, H_SETSIZE, 500);
-	el_set(ui->el, EL_CLIENTDATA, ui);
-	el_set(ui->el, EL_PROMPT, prompt_fn);
-	el_set(ui->el, EL_EDITOR, "emacs");
-	el_set(ui->el, EL_SIGNAL, 1);
-	el_set(ui->el, EL_HIST, history, ui->hist);
-	el_set(ui->el, EL_ADDFN, "muxgate-complete", "complete",
-	    complete_fn);
-	el_set(ui->el, EL_BIND, "^I", "muxgate-complete", NULL);
+	ui->le = le_new(STDIN_FILENO, STDOUT_FILENO);
+	le_set_complete(ui->le, complete_fn, ui);
+	le_set_stop(ui->le, shell_stopping);
 	gw->ui = ui;
 	gw->ask = ask_fn;
+	term_claim(&t);
 	banner(gw);
 	while (!leave) {
+		ui->idle_ms = policy_gateway(gw->policy)->menu_idle_timeout *
+		    1000;
 		if (again) {
+			if ((code = shell_recheck(gw)) != MG_OK)
+				break;
 			show_menu(gw, ui);
 			again = false;
 		}
-		if ((line = el_gets(ui->el, &n)) == NULL) {
-			fputc('\n', stdout);
+		if (!read_line(ui, &line, &code))
 			break;
-		}
-		copy = xstrdup(line);
-		copy[strcspn(copy, "\r\n")] = '\0';
-		if (copy[strspn(copy, " \t")] == '\0')
+		if (line[strspn(line, " \t")] == '\0')
 			again = true;
-		else if (strspn(copy, "0123456789") == strlen(copy))
-			code = pick(gw, ui, copy);
+		else if ((code = shell_recheck(gw)) != MG_OK) {
+			free(line);
+			break;
+		} else if (strspn(line, "0123456789") == strlen(line))
+			(void)pick(gw, ui, line);
 		else {
-			history(ui->hist, &ev, H_ENTER, copy);
-			code = cmd_run_line(gw, copy, &leave);
+			le_history_add(ui->le, line);
+			(void)cmd_run_line(gw, line, &leave);
 		}
-		free(copy);
+		free(line);
 		if (gw->gone || shell_stopping())
 			break;
 		if (gw->attached) {
 			gw->attached = false;
 			again = true;
 		}
-		(void)code;
 	}
+	term_release(&t);
 	entries_free(ui);
-	history_end(ui->hist);
-	el_end(ui->el);
+	le_free(ui->le);
 	gw->ui = NULL;
 	gw->ask = NULL;
-	return MG_OK;
+	return code;
 }

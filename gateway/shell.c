@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "gateway/audit.h"
@@ -15,6 +16,7 @@
 #include "gateway/shell.h"
 #include "gateway/tokenize.h"
 #include "gateway/transport.h"
+#include "gateway/xmalloc.h"
 
 /* Without a policy nothing is required, but the failure is recorded. */
 static void
@@ -57,29 +59,52 @@ shell_load_policy(const char *config)
 	return p;
 }
 
+/*
+ * One line of a batch into LINE (TOKENIZE_MAX_LINE + 2 bytes), without its
+ * newline.  Returns 1, 0 at the end of input, or -1 (reported) for a line
+ * too long: it is never read further than one byte past the limit.
+ */
+static int
+batch_line(char *line, size_t size)
+{
+	size_t	n;
+
+	if (fgets(line, (int)size, stdin) == NULL)
+		return 0;
+	n = strlen(line);
+	if (n > 0 && line[n - 1] == '\n')
+		line[--n] = '\0';
+	else if (n == size - 1) {
+		(void)cmd_error(MG_USAGE, "line longer than %d bytes",
+		    TOKENIZE_MAX_LINE);
+		return -1;
+	}
+	if (strlen(line) != n) {
+		(void)cmd_error(MG_USAGE, "line holds a NUL byte");
+		return -1;
+	}
+	return 1;
+}
+
 /* Commands on stdin, one per line; the first failure ends the batch. */
 static int
 run_batch(struct gw *gw)
 {
-	char	*line = NULL;
-	size_t	 cap = 0;
-	ssize_t	 n;
-	int	 code = MG_OK;
+	char	*line = xmalloc(TOKENIZE_MAX_LINE + 2);
+	int	 code = MG_OK, r;
 	bool	 leave = false;
 
 	while (!leave && !gw->gone && !shell_stopping() &&
-	    (n = getline(&line, &cap, stdin)) != -1) {
-		if (n > 0 && line[n - 1] == '\n')
-			line[--n] = '\0';
-		if (n > TOKENIZE_MAX_LINE) {
-			code = cmd_error(MG_USAGE, "line longer than %d bytes",
-			    TOKENIZE_MAX_LINE);
+	    (r = batch_line(line, TOKENIZE_MAX_LINE + 2)) != 0) {
+		if (r == -1) {
+			code = MG_USAGE;
 			break;
 		}
 		if (line[strspn(line, " \t")] == '\0' ||
 		    line[strspn(line, " \t")] == '#')
 			continue;
-		if ((code = cmd_run_line(gw, line, &leave)) != MG_OK)
+		if ((code = shell_recheck(gw)) != MG_OK ||
+		    (code = cmd_run_line(gw, line, &leave)) != MG_OK)
 			break;
 	}
 	free(line);
@@ -132,6 +157,59 @@ stop_handlers(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
+/* The policy file's identity: a change of any of these means re-read it. */
+static bool
+same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+	    a->st_size == b->st_size &&
+	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	    a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+	    a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/* Load the policy and remember which file it came from. */
+static struct policy *
+load_stamped(struct gw *gw)
+{
+	struct stat	 before;
+	struct policy	*p;
+
+	if (stat(gw->config, &before) == -1)
+		memset(&before, 0, sizeof(before));
+	if ((p = shell_load_policy(gw->config)) != NULL)
+		gw->config_st = before;
+	return p;
+}
+
+int
+shell_recheck(struct gw *gw)
+{
+	struct stat			 st;
+	struct policy			*p;
+	const struct policy_identity	*id;
+
+	if (gw->config == NULL || gw->id == NULL)
+		return MG_OK;
+	if (stat(gw->config, &st) == 0 && same_file(&st, &gw->config_st))
+		return identity_recheck(gw, gw->policy, &id);
+	/* Changed, replaced or gone: the new one decides, or nothing does. */
+	if ((p = load_stamped(gw)) == NULL) {
+		error_msg("access ended: the gateway's policy can no longer "
+		    "be used");
+		return MG_FAIL;
+	}
+	if (identity_recheck(gw, p, &id) != MG_OK) {
+		policy_free(p);
+		return MG_DENIED;
+	}
+	policy_free(gw->policy);
+	gw->policy = p;
+	gw->id = id;
+	return MG_OK;
+}
+
 int
 shell_main(const char *config, const char *identity, const char *command)
 {
@@ -140,7 +218,8 @@ shell_main(const char *config, const char *identity, const char *command)
 
 	memset(&gw, 0, sizeof(gw));
 	stop_handlers();
-	if ((gw.policy = shell_load_policy(config)) == NULL)
+	gw.config = config;
+	if ((gw.policy = load_stamped(&gw)) == NULL)
 		return MG_FAIL;
 	if ((code = identity_resolve(&gw, identity)) != MG_OK)
 		goto out;
@@ -161,5 +240,6 @@ shell_main(const char *config, const char *identity, const char *command)
 	}
 out:
 	policy_free(gw.policy);
+	free(gw.key);
 	return code;
 }

@@ -3,6 +3,7 @@
 #define MUXGATE_SHELL_H
 
 #include <stdbool.h>
+#include "gateway/gw.h"
 #include "policy/policy.h"
 
 #define MUXGATE_DEFAULT_CONFIG "/etc/muxgate/gateway.yaml"
@@ -19,6 +20,12 @@ struct policy	*shell_load_policy(const char *config);
  */
 int		 shell_main(const char *config, const char *identity,
 		    const char *command);
+/*
+ * Before each command of a batch or the menu: re-read the policy if its
+ * file changed, and check the identity may still use the gateway.
+ * Returns MG_OK, or an exit code (reported and audited): the shell ends.
+ */
+int		 shell_recheck(struct gw *);
 /* Was the shell told to stop (SIGHUP, SIGTERM)? */
 bool		 shell_stopping(void);
 

@@ -56,6 +56,7 @@ struct policy_gateway {
 	unsigned	 attaches_total;
 	unsigned	 attach_lifetime;	/* seconds, 0 = off */
 	unsigned	 idle_timeout;		/* seconds, 0 = off */
+	unsigned	 menu_idle_timeout;	/* seconds, 0 = off */
 	unsigned long long recording_max;	/* bytes per recording */
 	unsigned	 recording_min_free;	/* percent of the file system */
 	bool		 recording_required;

@@ -451,7 +451,7 @@ serve_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 
 static const char *const gateway_keys[] = { "recordings", "state", "audit",
     "audit_required", "recording_required", "limits", "escape_key", "ssh",
-    "serve", NULL };
+    "serve", "menu_idle_timeout", NULL };
 
 static void
 gateway_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
@@ -460,7 +460,10 @@ gateway_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 	struct policy		*p = c->p;
 	const char		*s;
 
-	if (strcmp(key, "recordings") == 0) {
+	if (strcmp(key, "menu_idle_timeout") == 0) {
+		(void)get_duration(c, v, "gateway.menu_idle_timeout",
+		    &p->gw.menu_idle_timeout);
+	} else if (strcmp(key, "recordings") == 0) {
 		if (get_abspath(c, v, "gateway.recordings", &p->recordings) == 0)
 			p->gw.recordings = p->recordings;
 	} else if (strcmp(key, "state") == 0) {

@@ -1,0 +1,154 @@
+"""
+A real terminal for the journey tests: the OpenSSH client runs inside a
+pane of a private tmux server (root's, on its own socket, never one of
+the test users'), driven with send-keys and read with capture-pane, as a
+person at a terminal would use the gateway.
+
+Term(gw, key) starts `ssh -tt` to the gateway in the pane; the pane stays
+after ssh exits so that its last screen and exit status can be read.
+Import with `from term_util import *` after `from helpers import *`.
+"""
+import os
+import re
+import subprocess
+import time
+
+from helpers import *
+
+TMUX = "/usr/bin/tmux"
+
+
+class Term:
+    def __init__(self, gw, key, *command, width=120, height=40):
+        self.sock = "mgt-term-%d-%d" % (os.getpid(), int(time.time() * 1000))
+        args = gw.ssh_args(key, tty=True) + list(command)
+        self._tmux("-f", "/dev/null", "new-session", "-d", "-s", "t",
+                   "-x", str(width), "-y", str(height),
+                   "env", "TERM=xterm-256color", "LANG=C.UTF-8", *args)
+        self._tmux("set-option", "-t", "t", "remain-on-exit", "on")
+        self._tmux("set-option", "-t", "t", "history-limit", "5000")
+
+    def _tmux(self, *args, check=True):
+        p = subprocess.run([TMUX, "-L", self.sock] + list(args),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           env=dict(BASE_ENV, TERM="xterm-256color"),
+                           timeout=20)
+        if check and p.returncode != 0:
+            raise RuntimeError("tmux %r: %s" % (args, p.stderr.decode()))
+        return p.stdout.decode("utf-8", "replace")
+
+    # ---- typing ----
+    def type(self, text):
+        """Literal text (no Enter)."""
+        self._tmux("send-keys", "-t", "t", "-l", text)
+
+    def keys(self, *names):
+        """tmux key names: Enter, C-c, C-], Escape, Up, ..."""
+        self._tmux("send-keys", "-t", "t", *names)
+
+    def raw(self, data):
+        """Bytes as they are, hex-encoded for send-keys -H."""
+        self._tmux("send-keys", "-t", "t", "-H",
+                   *["%02x" % b for b in data])
+
+    def line(self, text):
+        self.type(text)
+        self.keys("Enter")
+
+    # ---- reading ----
+    def screen(self):
+        """The whole pane with its scroll-back, trailing blanks removed."""
+        return self._tmux("capture-pane", "-p", "-J", "-S", "-", "-t",
+                          "t").rstrip("\n")
+
+    def mark(self):
+        """A position in the output: wait() after it sees only newer text."""
+        return len(self.screen())
+
+    def wait(self, pattern, since=0, timeout=15):
+        """Wait for the regex PATTERN on the screen after SINCE."""
+        rx = re.compile(pattern, re.M)
+        end = time.time() + timeout
+        while True:
+            s = self.screen()
+            m = rx.search(s, since)
+            if m:
+                return m
+            if time.time() > end:
+                raise AssertionError("no %r on the screen after %d: %r"
+                                     % (pattern, since, s[since:]))
+            time.sleep(0.1)
+
+    def prompt(self, since=0, timeout=15):
+        """Wait for an empty `muxgate> ` prompt on the last line, with
+        output after SINCE."""
+        end = time.time() + timeout
+        while True:
+            s = self.screen()
+            last = s.split("\n")[-1].rstrip() if s else ""
+            if len(s) > since and last == "muxgate>":
+                return s
+            if time.time() > end:
+                raise AssertionError("no empty prompt after %d: %r" % (
+                    since, s[since:]))
+            time.sleep(0.1)
+
+    def dead(self):
+        """ssh's exit status once it has exited, else None."""
+        out = self._tmux("display-message", "-p", "-t", "t",
+                         "#{pane_dead} #{pane_dead_status}").split()
+        if out and out[0] == "1":
+            return int(out[1]) if len(out) > 1 and out[1] else -1
+        return None
+
+    def wait_dead(self, timeout=15):
+        assert wait_for(lambda: self.dead() is not None, timeout), \
+            "ssh still runs: %r" % self.screen()
+        return self.dead()
+
+    def close(self):
+        self._tmux("kill-server", check=False)
+
+
+def gateway_shells(user=GW):
+    """{pid: tty} of the interactive `muxgate shell` processes of USER."""
+    out = {}
+    uid = uid_of(user)
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            st = os.stat("/proc/" + d)
+            if st.st_uid != uid:
+                continue
+            argv = open("/proc/%s/cmdline" % d, "rb").read().split(b"\0")
+            if not any(a.endswith(b"muxgate") for a in argv[:1]) or \
+                    b"shell" not in argv:
+                continue
+            tty = os.readlink("/proc/%s/fd/0" % d)
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+        if tty.startswith("/dev/pts/"):
+            out[int(d)] = tty
+    return out
+
+
+def fd_flags(pid, fd=0):
+    """The open flags of PID's descriptor FD (from /proc/PID/fdinfo)."""
+    for line in open("/proc/%d/fdinfo/%d" % (pid, fd)):
+        if line.startswith("flags:"):
+            return int(line.split()[1], 8)
+    raise AssertionError("no flags in fdinfo")
+
+
+def stty_g(tty):
+    """`stty -g` of a terminal: its whole state in one comparable word."""
+    return subprocess.run(["stty", "-g", "-F", tty], check=True,
+                          stdout=subprocess.PIPE,
+                          timeout=10).stdout.decode().strip()
+
+
+def stty_a(tty):
+    return subprocess.run(["stty", "-a", "-F", tty], check=True,
+                          stdout=subprocess.PIPE,
+                          timeout=10).stdout.decode()
