@@ -44,6 +44,7 @@ filter_session(struct listings *ls, const char *name)
 			}
 		}
 		l->sessions.n = keep;
+		l->sessions.hidden = 0;	/* not what was asked about */
 	}
 	return found;
 }

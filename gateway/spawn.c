@@ -8,10 +8,12 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "gateway/logindefs.h"
 #include "gateway/spawn.h"
 #include "gateway/xmalloc.h"
 
@@ -46,9 +48,29 @@ build_env(struct argv *env)
 			argv_addf(env, "%s=%s", *k, v);
 }
 
+/*
+ * muxgate keeps umask 077 for its own files (recordings, slots, ssh
+ * configuration), but a child must not pass it on: a tmux server started
+ * here would give every session of that user umask 077.  Children get
+ * the umask a login would, read once, in the parent, before any fork.
+ */
+static mode_t
+child_umask(void)
+{
+	static bool	read_it;
+	static mode_t	mask;
+
+	if (!read_it) {
+		mask = logindefs_umask(LOGINDEFS_PATH);
+		read_it = true;
+	}
+	return mask;
+}
+
 /* In the child: never returns. */
 static void __attribute__((noreturn))
-child_exec(const struct argv *argv, char **envp, int in, int out, int errfd)
+child_exec(const struct argv *argv, char **envp, int in, int out, int errfd,
+    mode_t mask)
 {
 	sigset_t	 set;
 	int		 sig;
@@ -71,6 +93,7 @@ child_exec(const struct argv *argv, char **envp, int in, int out, int errfd)
 	closefrom(STDERR_FILENO + 1);
 	if (chdir("/") == -1)
 		_exit(127);
+	(void)umask(mask);	/* cannot fail */
 	execve(argv->v[0], argv->v, envp);
 	_exit(127);
 }
@@ -125,7 +148,7 @@ drain(int *fd, struct buf *b)
 
 /* Start JOB's child with its output on pipes; -1 with JOB->err set. */
 static int
-start(struct spawn_job *job, char **envp, int nullfd)
+start(struct spawn_job *job, char **envp, int nullfd, mode_t mask)
 {
 	int	outp[2] = { -1, -1 }, errp[2] = { -1, -1 };
 
@@ -139,7 +162,7 @@ start(struct spawn_job *job, char **envp, int nullfd)
 	}
 	if (job->pid == 0) {
 		(void)setpgid(0, 0);
-		child_exec(job->argv, envp, nullfd, outp[1], errp[1]);
+		child_exec(job->argv, envp, nullfd, outp[1], errp[1], mask);
 	}
 	(void)setpgid(job->pid, job->pid);
 	close(outp[1]);
@@ -232,6 +255,7 @@ spawn_many(struct spawn_job *jobs, size_t n)
 	long long	 start_ms;
 	int		 nullfd;
 	size_t		 i;
+	mode_t		 mask = child_umask();
 
 	build_env(&env);
 	nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -247,7 +271,7 @@ spawn_many(struct spawn_job *jobs, size_t n)
 			snprintf(jobs[i].err, sizeof(jobs[i].err),
 			    "/dev/null: %s", strerror(errno));
 			jobs[i].done = true;
-		} else if (start(&jobs[i], env.v, nullfd) == -1)
+		} else if (start(&jobs[i], env.v, nullfd, mask) == -1)
 			jobs[i].done = true;
 		else
 			jobs[i].deadline = start_ms + jobs[i].timeout_ms;
@@ -301,6 +325,7 @@ spawn_pty(const struct argv *argv, const struct winsize *ws, pid_t *pidp,
 	char		 name[64];
 	int		 master = -1, slave;
 	pid_t		 pid;
+	mode_t		 mask = child_umask();
 
 	*pidp = -1;
 	*masterp = -1;
@@ -325,7 +350,7 @@ spawn_pty(const struct argv *argv, const struct winsize *ws, pid_t *pidp,
 		    (slave = open(name, O_RDWR | O_NOCTTY)) == -1 ||
 		    ioctl(slave, TIOCSCTTY, 0) == -1)
 			_exit(127);
-		child_exec(argv, env.v, slave, slave, slave);
+		child_exec(argv, env.v, slave, slave, slave, mask);
 	}
 	argv_free(&env);
 	if (fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK) == -1) {
@@ -371,6 +396,7 @@ spawn_session(const struct argv *argv, const struct argv *env, int slave,
     int in, int out, int errfd, pid_t *pidp, char *err, size_t errlen)
 {
 	pid_t	pid;
+	mode_t	mask = child_umask();
 
 	if ((pid = fork()) == -1) {
 		snprintf(err, errlen, "fork: %s", strerror(errno));
@@ -384,7 +410,7 @@ spawn_session(const struct argv *argv, const struct argv *env, int slave,
 				_exit(127);
 			in = out = errfd = slave;
 		}
-		child_exec(argv, env->v, in, out, errfd);
+		child_exec(argv, env->v, in, out, errfd, mask);
 	}
 	*pidp = pid;
 	return 0;

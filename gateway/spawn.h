@@ -1,7 +1,9 @@
 /*
  * spawn.h — the only place muxgate starts a process.  Children get an
  * argv from absolute paths (never a shell), a scrubbed environment, only
- * the descriptors they need, their own process group, and are reaped.
+ * the descriptors they need, their own process group, the umask of a
+ * login (UMASK of login.defs, else 022: not muxgate's 077), and are
+ * reaped.
  */
 #ifndef MUXGATE_SPAWN_H
 #define MUXGATE_SPAWN_H

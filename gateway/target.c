@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "gateway/target.h"
+#include "gateway/tmux.h"
 #include "gateway/xmalloc.h"
 #include "policy/policy.h"
 
@@ -74,6 +75,12 @@ target_parse(const char *s, unsigned kinds, struct target *t, char *err,
 		if (strpbrk(sess, ":.") != NULL) {
 			snprintf(err, errlen, "session names never contain "
 			    "':' or '.' (tmux replaces them with '_')");
+			goto fail;
+		}
+		if (!tmux_name_addressable(sess)) {
+			snprintf(err, errlen, "session names starting with "
+			    "'$', '@', '%%' or '=' are refused (tmux would read "
+			    "them as an id, not a name)");
 			goto fail;
 		}
 		t->session = sess;

@@ -22,7 +22,8 @@ struct target {
  * Parse S into T; KINDS is the set of forms the caller accepts.  Returns
  * 0, or -1 with one line in ERR.  Host and user names are checked against
  * the policy's character sets; session names may not hold ':' or '.',
- * which tmux never leaves in a name.
+ * which tmux never leaves in a name, nor start with '$', '@', '%' or '='
+ * (see tmux_name_addressable()).
  */
 int	target_parse(const char *s, unsigned kinds, struct target *t,
 	    char *err, size_t errlen) __attribute__((warn_unused_result));

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gateway/log.h"
 #include "gateway/tmux.h"
 #include "gateway/xmalloc.h"
 
@@ -33,11 +34,21 @@ add_arg(struct argv *a, const char *s)
 		argv_add(a, s);
 }
 
+bool
+tmux_name_addressable(const char *name)
+{
+	return name[0] != '\0' && strchr("$@%=", name[0]) == NULL;
+}
+
 static void
 add_target(struct argv *a, const char *name, bool window)
 {
 	char	*t;
 
+	/* Callers check names first; never let tmux pick another session. */
+	if (!tmux_name_addressable(name))
+		fatal_msg("internal error: session name not addressable "
+		    "exactly");
 	xasprintf(&t, "=%s%s", name, window ? ":" : "");
 	argv_add(a, "-t");
 	add_arg(a, t);
@@ -178,6 +189,16 @@ tmux_parse_sessions(const char *text, struct tmux_sessions *out, char *err,
 			tmux_sessions_free(out);
 			return -1;
 		}
+		/*
+		 * Made outside muxgate, say as "$1": listed, it could be
+		 * attached or killed, and tmux would pick another session.
+		 */
+		if (!tmux_name_addressable(out->v[out->n].name)) {
+			free(out->v[out->n].name);
+			free(out->v[out->n].owner);
+			out->hidden++;
+			continue;
+		}
 		out->n++;
 	}
 	free(copy);
@@ -196,6 +217,7 @@ tmux_sessions_free(struct tmux_sessions *s)
 	free(s->v);
 	s->v = NULL;
 	s->n = 0;
+	s->hidden = 0;
 }
 
 const struct tmux_session *
@@ -203,6 +225,8 @@ tmux_sessions_find(const struct tmux_sessions *s, const char *name)
 {
 	size_t	i;
 
+	if (!tmux_name_addressable(name))
+		return NULL;
 	for (i = 0; i < s->n; i++)
 		if (strcmp(s->v[i].name, name) == 0)
 			return &s->v[i];

@@ -21,7 +21,17 @@ struct tmux_session {
 struct tmux_sessions {
 	struct tmux_session	*v;
 	size_t			 n;
+	size_t			 hidden;	/* left out: not addressable */
 };
+
+/*
+ * Whether "-t =NAME" is sure to mean the session named NAME.  tmux reads
+ * a target starting with '$' as a session id even after '=' (3.3a:
+ * "=$1" is the session whose id is $1, whatever its name), '@' and '%'
+ * as window and pane ids, and '=' as its exact-match prefix; names that
+ * start with any of them are never addressed.
+ */
+bool	tmux_name_addressable(const char *name);
 
 /* Arguments after the tmux binary.  Every target is exact-match "=NAME". */
 void	tmux_args_list(struct argv *);
@@ -30,7 +40,10 @@ void	tmux_args_new(struct argv *, const char *name, const char *cwd,
 void	tmux_args_kill(struct argv *, const char *name);
 void	tmux_args_attach(struct argv *, const char *name, bool readonly);
 
-/* Parse list-sessions output in tmux_args_list()'s format. */
+/*
+ * Parse list-sessions output in tmux_args_list()'s format.  Sessions
+ * whose names are not addressable are left out and counted in HIDDEN.
+ */
 int	tmux_parse_sessions(const char *text, struct tmux_sessions *,
 	    char *err, size_t errlen) __attribute__((warn_unused_result));
 void	tmux_sessions_free(struct tmux_sessions *);

@@ -79,11 +79,17 @@ view_status_word(struct buf *b, const struct listing *l)
 void
 view_status(struct buf *b, const struct listing *l)
 {
+	size_t	hidden = l->sessions.hidden;
+
 	buf_printf(b, "%s@%s: ", l->user, l->host);
 	if (l->status == HOST_OK && l->sessions.n == 0)
 		buf_adds(b, "ok, no sessions");
 	else
 		view_status_word(b, l);
+	/* Left out by tmux_parse_sessions(): say so, never name them. */
+	if (l->status == HOST_OK && hidden > 0)
+		buf_printf(b, " (%zu not shown: name%s starting with '$', "
+		    "'@', '%%' or '=')", hidden, hidden == 1 ? "" : "s");
 }
 
 static struct json_object *
@@ -141,5 +147,8 @@ view_listing_json(const struct listings *ls, const struct listing *l)
 		json_object_array_add(arr, so);
 	}
 	json_object_object_add(o, "sessions", arr);
+	if (l->sessions.hidden > 0)
+		json_object_object_add(o, "hidden_sessions",
+		    json_object_new_int64((int64_t)l->sessions.hidden));
 	return o;
 }

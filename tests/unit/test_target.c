@@ -138,6 +138,38 @@ test_session_colon_dot_refused(void **state)
 	expect_bad("d@h:build:0.1", ALL, "':' or '.'");
 }
 
+/*
+ * tmux 3.3a reads "-t =$1" as the session whose id is $1, whatever its
+ * name: a session someone named "$1" would hand muxgate another one.
+ */
+static void
+test_session_id_like_names_refused(void **state)
+{
+	static const char *const bad[] = {
+		"$1", "@2", "%3", "=$1", "$0", "$", "@", "%", "=", "==x",
+		"=build", "$build", "@build", "%build",
+	};
+	static const char	 why[] = "session names starting with '$', "
+	    "'@', '%' or '=' are refused";
+	char			 s[64];
+	size_t			 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(s, sizeof(s), "deploy@bastion:%s", bad[i]);
+		expect_bad(s, TARGET_SESSION, why);
+		expect_bad(s, ALL, why);
+		assert_false(target_valid_new_name(bad[i]));
+	}
+	/* Elsewhere in a name they are plain characters. */
+	expect_ok("d@h:a$1", TARGET_SESSION, TARGET_SESSION, "d", "h", "a$1");
+	expect_ok("d@h:x@2", TARGET_SESSION, TARGET_SESSION, "d", "h", "x@2");
+	expect_ok("d@h:1%3", TARGET_SESSION, TARGET_SESSION, "d", "h", "1%3");
+	expect_ok("d@h:a=$1", TARGET_SESSION, TARGET_SESSION, "d", "h",
+	    "a=$1");
+	expect_ok("d@h: $1", TARGET_SESSION, TARGET_SESSION, "d", "h", " $1");
+}
+
 static void
 test_session_length(void **state)
 {
@@ -286,6 +318,7 @@ main(void)
 		cmocka_unit_test(test_session),
 		cmocka_unit_test(test_session_names_kept),
 		cmocka_unit_test(test_session_colon_dot_refused),
+		cmocka_unit_test(test_session_id_like_names_refused),
 		cmocka_unit_test(test_session_length),
 		cmocka_unit_test(test_empty_parts),
 		cmocka_unit_test(test_bad_host_chars),

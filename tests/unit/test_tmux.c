@@ -458,6 +458,62 @@ test_find_exact(void **state)
 	tmux_sessions_free(&s);
 }
 
+/*
+ * Sessions made outside muxgate whose names tmux would read as an id
+ * ("=$1" is the session with id $1 on tmux 3.3a) are left out, counted,
+ * and never found.
+ */
+static void
+test_parse_skips_id_like_names(void **state)
+{
+	struct tmux_sessions	s;
+	char			err[256] = "";
+
+	(void)state;
+	assert_int_equal(tmux_parse_sessions(
+	    "1\t1\t1\t0\t\tvictim\n"
+	    "2\t2\t1\t0\tmallory\t$1\n"
+	    "3\t3\t1\t0\t\t@2\n"
+	    "4\t4\t1\t0\t\t%3\n"
+	    "5\t5\t1\t0\t\t=$1\n"
+	    "6\t6\t1\t0\t\tok$1\n", &s, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.hidden, 4);
+	assert_string_equal(s.v[0].name, "victim");
+	assert_string_equal(s.v[1].name, "ok$1");
+	assert_int_equal(s.v[1].created, 6);
+	assert_null(tmux_sessions_find(&s, "$1"));
+	assert_null(tmux_sessions_find(&s, "@2"));
+	assert_null(tmux_sessions_find(&s, "%3"));
+	assert_null(tmux_sessions_find(&s, "=$1"));
+	assert_non_null(tmux_sessions_find(&s, "ok$1"));
+	tmux_sessions_free(&s);
+	assert_int_equal(s.hidden, 0);
+
+	/* Only such sessions: none listed, all counted. */
+	assert_int_equal(tmux_parse_sessions("1\t1\t1\t0\t\t$0\n", &s,
+	    err, sizeof(err)), 0);
+	assert_int_equal(s.n, 0);
+	assert_int_equal(s.hidden, 1);
+	tmux_sessions_free(&s);
+}
+
+static void
+test_name_addressable(void **state)
+{
+	(void)state;
+	assert_false(tmux_name_addressable("$1"));
+	assert_false(tmux_name_addressable("@2"));
+	assert_false(tmux_name_addressable("%3"));
+	assert_false(tmux_name_addressable("=$1"));
+	assert_false(tmux_name_addressable("="));
+	assert_false(tmux_name_addressable(""));
+	assert_true(tmux_name_addressable("build"));
+	assert_true(tmux_name_addressable("a$1"));
+	assert_true(tmux_name_addressable("-x"));
+}
+
 static void
 test_classify(void **state)
 {
@@ -512,6 +568,8 @@ main(void)
 		cmocka_unit_test(test_parse_empty),
 		cmocka_unit_test(test_parse_malformed),
 		cmocka_unit_test(test_find_exact),
+		cmocka_unit_test(test_parse_skips_id_like_names),
+		cmocka_unit_test(test_name_addressable),
 		cmocka_unit_test(test_classify),
 	};
 
