@@ -23,6 +23,7 @@ import shutil
 import signal
 import socket
 import stat
+import subprocess
 import threading
 import time
 
@@ -1028,3 +1029,84 @@ def test_client_keepalives_are_answered(serve, sgw):
         assert code == OK, out
     finally:
         c.close(force=True)
+
+
+# ---- flow control: a client that sends much and reads little ------------------------
+
+FLOOD_LINES = 60000
+
+
+def _flood(args, how):
+    """ssh with FLOOD_LINES "help" lines on stdin (fed by a thread, which
+    blocks as soon as the windows are full) and a stdout nobody reads."""
+    p = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, env=BASE_ENV)
+
+    def feed():
+        with contextlib.suppress(OSError, ValueError):
+            p.stdin.write(b"help\n" * FLOOD_LINES)
+            p.stdin.close()
+    threading.Thread(target=feed, daemon=True).start()
+    return p
+
+
+@pytest.mark.parametrize("how", ["killed", "terminated"])
+def test_flood_then_client_gone_ends_everything(gw, serve, sgw, how):
+    """A client pipes 60000 commands in and reads none of the output, then
+    goes (kill -9: a reset; SIGTERM: ssh closes the connection).  serve
+    wrote to the shell's stdin blocking while the shell blocked writing
+    output serve no longer read: both stayed, with their SSH_USER_AUTH
+    file, long after the client.  Now the connection process, the shell
+    and the auth-* file go within seconds."""
+    p = _flood(sgw.ssh_args("alice"), how)
+    try:
+        assert wait_for(lambda: len(serve.connections()) == 1, 10), \
+            serve.connections()
+        conn = serve.connections()[0]
+        assert wait_for(lambda: [q for q in descendants(conn, procs())
+                                 if is_muxgate(gw, q)], 10)
+        shells = [q.pid for q in descendants(conn, procs())
+                  if is_muxgate(gw, q)]
+        assert len(auth_files(gw)) == 1, auth_files(gw)
+        time.sleep(2)               # every buffer on the way fills up
+        assert p.poll() is None     # the client is stuck, not done
+        # what waits is held back by the windows, not piled up in serve
+        rss = int(re.search(r"(?m)^VmRSS:\s+(\d+) kB",
+                            open("/proc/%d/status" % conn).read()).group(1))
+        assert rss < 32 * 1024, rss
+        t0 = time.monotonic()
+        if how == "killed":
+            p.kill()
+        else:
+            p.terminate()
+        p.wait(15)
+
+        def left():
+            t = procs()
+            return [q for q in [conn] + shells
+                    if q in t and t[q].state != "Z"] + auth_files(gw)
+        assert wait_for(lambda: not left(), 10), \
+            "left %.1fs after the client: %r" % (time.monotonic() - t0,
+                                                 left())
+        took = time.monotonic() - t0
+        assert took < 5, took
+        print("\nflood, client %s: cleaned up in %.2fs" % (how, took))
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            p.kill()
+        p.wait(5)
+
+
+def test_flood_read_fully_completes(gw, serve, sgw):
+    """The same 60000 commands from a client that reads all the output:
+    every one runs, its output arrives complete, exit 0."""
+    t0 = time.monotonic()
+    code, out, err = sgw.ssh("alice", input=b"help\n" * FLOOD_LINES,
+                             timeout=80)
+    took = time.monotonic() - t0
+    assert code == OK, err
+    assert out.count("show this list") == FLOOD_LINES
+    assert out.count("Targets are USER@HOST:SESSION.") == FLOOD_LINES
+    print("\nflood read fully: %d lines, %d bytes in %.2fs" % (
+        FLOOD_LINES, len(out), took))
+    assert wait_for(lambda: auth_files(gw) == [], 5), auth_files(gw)
