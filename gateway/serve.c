@@ -879,6 +879,55 @@ relay_setup(struct conn *c)
 	return 0;
 }
 
+static long
+ms_until(const struct timespec *end)
+{
+	struct timespec	now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (end->tv_sec - now.tv_sec) * 1000 +
+	    (end->tv_nsec - now.tv_nsec) / 1000000;
+}
+
+/*
+ * The client's identification line must come within SECS: a connection
+ * that sends nothing holds a startup for seconds, not the whole login
+ * grace time.  Our own line goes first, as the first step of the key
+ * exchange, done without blocking so that the clock can be watched.
+ */
+static int
+await_banner(struct conn *c, unsigned secs)
+{
+	struct pollfd	p = { ssh_get_fd(c->session), POLLIN, 0 };
+	struct timespec	end;
+	long		ms;
+	int		r;
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += secs;
+	ssh_set_blocking(c->session, 0);
+	for (;;) {
+		r = ssh_handle_key_exchange(c->session);
+		if (r == SSH_ERROR || (ssh_get_status(c->session) &
+		    (SSH_CLOSED | SSH_CLOSED_ERROR)) != 0) {
+			slog("%s port %u: connection closed before its banner",
+			    c->peer, c->peer_port);
+			return -1;
+		}
+		if (r == SSH_OK || ssh_get_clientbanner(c->session) != NULL)
+			break;
+		if ((ms = ms_until(&end)) <= 0) {
+			slog("%s port %u: no SSH banner within %us", c->peer,
+			    c->peer_port, secs);
+			return -1;
+		}
+		if (poll(&p, 1, (int)ms) == -1 && errno != EINTR)
+			return -1;
+	}
+	ssh_set_blocking(c->session, 1);
+	return 0;
+}
+
 /* The connection process.  Never returns. */
 static void __attribute__((noreturn))
 connection(const struct serve_opts *o, const struct policy *p,
@@ -915,6 +964,8 @@ connection(const struct serve_opts *o, const struct policy *p,
 	ssh_callbacks_init(&scb);
 	ssh_set_server_callbacks(session, &scb);
 	ssh_set_auth_methods(session, SSH_AUTH_METHOD_PUBLICKEY);
+	if (await_banner(&c, policy_gateway(p)->serve_banner_timeout) == -1)
+		goto out;
 	if (ssh_handle_key_exchange(session) != SSH_OK) {
 		slog("%s port %u: key exchange failed: %s", c.peer, c.peer_port,
 		    ssh_get_error(session));
@@ -965,9 +1016,55 @@ out:
 /* ---- the listener ---- */
 
 struct startup {
-	pid_t	pid;
-	int	fd;	/* readable once the connection logged in */
+	pid_t		pid;
+	int		fd;	/* readable once the connection logged in */
+	unsigned char	src[16];	/* the source, as source_of() */
 };
+
+/*
+ * The source a per-source limit counts against: the IPv4 address, or
+ * the /64 of an IPv6 one (what one customer of a provider gets).
+ */
+static void
+source_of(const struct sockaddr_storage *ss, unsigned char src[16])
+{
+	const struct sockaddr_in	*s4 = (const struct sockaddr_in *)ss;
+	const struct sockaddr_in6	*s6 = (const struct sockaddr_in6 *)ss;
+
+	memset(src, 0, 16);
+	if (ss->ss_family == AF_INET)
+		memcpy(src + 12, &s4->sin_addr, 4);
+	else if (ss->ss_family == AF_INET6 &&
+	    IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+		memcpy(src + 12, s6->sin6_addr.s6_addr + 12, 4);
+	else if (ss->ss_family == AF_INET6) {
+		src[0] = 0xff;	/* apart from every IPv4 address */
+		memcpy(src + 1, s6->sin6_addr.s6_addr, 8);
+	}
+}
+
+/*
+ * sshd's MaxStartups START:RATE:FULL: below START every connection is
+ * taken; from START on, a new one is dropped with RATE percent chance,
+ * rising linearly to 100 % at FULL.  The random drop keeps a flood from
+ * locking everybody out at a fixed count: a real client that retries
+ * gets through while the flood only holds connections.
+ */
+static bool
+early_drop(const struct policy_gateway *g, size_t n)
+{
+	unsigned long	p;
+
+	if (n < g->serve_startups_begin)
+		return false;
+	if (n >= g->serve_startups_full)
+		return true;
+	p = 100 - g->serve_startups_rate;
+	p *= n - g->serve_startups_begin;
+	p /= g->serve_startups_full - g->serve_startups_begin;
+	p += g->serve_startups_rate;
+	return arc4random_uniform(100) < p;
+}
 
 static void
 drop_privileges(const char *user)
@@ -993,13 +1090,45 @@ close_startup(struct startup *s, size_t *n, size_t i)
 	s[i] = s[--(*n)];
 }
 
+/* Whether a new connection from SS is dropped; logged if it is. */
+static bool
+startup_refused(const struct policy_gateway *g, const struct startup *s,
+    size_t n, const struct sockaddr_storage *ss, const unsigned char src[16])
+{
+	char		peer[INET6_ADDRSTRLEN];
+	unsigned	port, same = 0;
+	size_t		i;
+
+	for (i = 0; i < n; i++)
+		if (memcmp(s[i].src, src, sizeof(s[i].src)) == 0)
+			same++;
+	sockaddr_text(ss, peer, sizeof(peer), &port);
+	if (same >= g->serve_per_source_startups) {
+		slog("%s port %u: dropped a connection: %u unauthenticated "
+		    "connections from there already (per_source_max_startups)",
+		    peer, port, same);
+		return true;
+	}
+	if (early_drop(g, n)) {
+		slog("%s port %u: dropped a connection: %zu unauthenticated "
+		    "connections already (max_startups %u:%u:%u)", peer, port,
+		    n, g->serve_startups_begin, g->serve_startups_rate,
+		    g->serve_startups_full);
+		return true;
+	}
+	return false;
+}
+
 static void
 accept_one(const struct serve_opts *o, const struct policy *p, ssh_bind b,
     struct startup *s, size_t *n)
 {
-	ssh_session	session;
-	int		pp[2];
-	pid_t		pid;
+	ssh_session		session;
+	struct sockaddr_storage	ss;
+	socklen_t		len = sizeof(ss);
+	unsigned char		src[16];
+	int			pp[2];
+	pid_t			pid;
 
 	if ((session = ssh_new()) == NULL)
 		return;
@@ -1008,9 +1137,12 @@ accept_one(const struct serve_opts *o, const struct policy *p, ssh_bind b,
 		ssh_free(session);
 		return;
 	}
-	if (*n >= policy_gateway(p)->serve_max_startups) {
-		slog("dropped a connection: %zu unauthenticated connections "
-		    "already (max_startups)", *n);
+	memset(&ss, 0, sizeof(ss));
+	if (getpeername(ssh_get_fd(session), (struct sockaddr *)&ss,
+	    &len) == -1)
+		ss.ss_family = AF_UNSPEC;
+	source_of(&ss, src);
+	if (startup_refused(policy_gateway(p), s, *n, &ss, src)) {
 		ssh_free(session);
 		return;
 	}
@@ -1027,6 +1159,7 @@ accept_one(const struct serve_opts *o, const struct policy *p, ssh_bind b,
 	close(pp[1]);
 	s[*n].pid = pid;
 	s[*n].fd = pp[0];
+	memcpy(s[*n].src, src, sizeof(s[*n].src));
 	(*n)++;
 	ssh_free(session);	/* the child has it; this closes our copy */
 }
@@ -1063,7 +1196,7 @@ serve_loop(const struct serve_opts *o, const struct policy *p, ssh_bind b)
 	struct startup	*s;
 	struct pollfd	*pfd;
 	sigset_t	 set;
-	size_t		 n = 0, i, max = policy_gateway(p)->serve_max_startups;
+	size_t		 n = 0, i, max = policy_gateway(p)->serve_startups_full;
 	int		 sfd, status;
 	pid_t		 pid;
 	struct signalfd_siginfo si;

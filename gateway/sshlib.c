@@ -33,6 +33,7 @@ __typeof__(ssh_event_free) *sshlib_ssh_event_free;
 __typeof__(ssh_event_new) *sshlib_ssh_event_new;
 __typeof__(ssh_finalize) *sshlib_ssh_finalize;
 __typeof__(ssh_free) *sshlib_ssh_free;
+__typeof__(ssh_get_clientbanner) *sshlib_ssh_get_clientbanner;
 __typeof__(ssh_get_error) *sshlib_ssh_get_error;
 __typeof__(ssh_get_fd) *sshlib_ssh_get_fd;
 __typeof__(ssh_get_fingerprint_hash) *sshlib_ssh_get_fingerprint_hash;

@@ -47,6 +47,7 @@ int	sshlib_load(char *err, size_t errlen) __attribute__((warn_unused_result));
 	X(ssh_event_new) \
 	X(ssh_finalize) \
 	X(ssh_free) \
+	X(ssh_get_clientbanner) \
 	X(ssh_get_error) \
 	X(ssh_get_fd) \
 	X(ssh_get_fingerprint_hash) \
@@ -99,6 +100,7 @@ SSHLIB_FUNCS(SSHLIB_DECLARE)
 #define ssh_event_new sshlib_ssh_event_new
 #define ssh_finalize sshlib_ssh_finalize
 #define ssh_free sshlib_ssh_free
+#define ssh_get_clientbanner sshlib_ssh_get_clientbanner
 #define ssh_get_error sshlib_ssh_get_error
 #define ssh_get_fd sshlib_ssh_get_fd
 #define ssh_get_fingerprint_hash sshlib_ssh_get_fingerprint_hash
