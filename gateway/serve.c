@@ -31,6 +31,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <syslog.h>
 #include <time.h>
@@ -48,7 +49,33 @@
 #include "gateway/str.h"
 #include "gateway/xmalloc.h"
 
-#define SERVE_IO_BUF	16384
+/*
+ * One bounded buffer per direction, as sudo's exec_pty.c does: reading
+ * fills it, writing drains it, and a full buffer stops the reading.  What
+ * the shell has not taken yet stays in libssh, whose channel window then
+ * holds the client back; what the client has not taken yet stays in the
+ * shell's pipe, which then blocks the shell.  Nothing grows without bound
+ * and nothing here ever blocks, so a client that goes away is noticed.
+ */
+#define SERVE_IO_BUF	32768
+/*
+ * libssh (0.10) keeps channel data a client sends beyond the window it
+ * was given.  A well-behaved client never has more than the window, about
+ * 1.2 MB, waiting there; past this, it ignores the window: drop it.
+ */
+#define SERVE_CHANNEL_MAX	(4u * 1024 * 1024)
+/*
+ * libssh writes to a blocking socket once poll() says it may; a send that
+ * still makes no progress for this long means the client is gone.
+ */
+#define SERVE_SEND_TIMEOUT	30
+
+struct iobuf {
+	char	 data[SERVE_IO_BUF];
+	size_t	 off;		/* first pending byte */
+	size_t	 len;		/* pending bytes from off */
+	bool	 eof;		/* no more will be read into it */
+};
 
 struct serve_opts {
 	const char	*config;
@@ -85,8 +112,9 @@ struct conn {
 	int				 to_child;	/* stdin, or the pty */
 	int				 from_child;	/* stdout, or the pty */
 	int				 err_child;
-	bool				 child_out_eof;
-	bool				 child_err_eof;
+	struct iobuf			 in;		/* client -> shell */
+	struct iobuf			 out;		/* shell stdout -> client */
+	struct iobuf			 err;		/* shell stderr -> client */
 	int				 status;
 	bool				 exited;
 	char				*auth_file;
@@ -410,6 +438,17 @@ build_env(struct conn *c, const char *command, struct argv *env)
 }
 
 static int
+set_nonblock(int fd)
+{
+	int	fl;
+
+	if ((fl = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1)
+		return -1;
+	return 0;
+}
+
+static int
 start_shell(struct conn *c, const char *command)
 {
 	struct argv	argv = { 0 }, env = { 0 };
@@ -435,7 +474,7 @@ start_shell(struct conn *c, const char *command)
 		close(c->pty_slave);
 		c->pty_slave = -1;
 		c->to_child = c->from_child = c->pty_master;
-		c->child_err_eof = true;
+		c->err.eof = true;
 	} else {
 		if (pipe2(in, O_CLOEXEC) == -1 || pipe2(out, O_CLOEXEC) == -1 ||
 		    pipe2(er, O_CLOEXEC) == -1 ||
@@ -446,6 +485,13 @@ start_shell(struct conn *c, const char *command)
 		c->from_child = out[0];
 		c->err_child = er[0];
 		in[1] = out[0] = er[0] = -1;
+	}
+	/* Our ends only: the shell's stay blocking, as under sshd. */
+	if (set_nonblock(c->to_child) == -1 ||
+	    set_nonblock(c->from_child) == -1 ||
+	    (c->err_child != -1 && set_nonblock(c->err_child) == -1)) {
+		snprintf(err, sizeof(err), "O_NONBLOCK: %s", strerror(errno));
+		goto out;
 	}
 	slog("%s port %u: identity %s: %s", c->peer, c->peer_port,
 	    policy_identity_name(c->id), command != NULL ? "command" : "shell");
@@ -478,59 +524,239 @@ exec_request(ssh_session session, ssh_channel channel, const char *command,
 	return start_shell(userdata, command);
 }
 
-static int
-channel_data(ssh_session session, ssh_channel channel, void *data,
-    uint32_t len, int is_stderr, void *userdata)
-{
-	struct conn	*c = userdata;
-	ssize_t		 n;
+/* ---- the relay: bounded buffers, nothing blocks ---- */
 
-	if (c->pid <= 0 || c->to_child == -1)
-		return 0;	/* kept by libssh until there is a child */
-	n = write(c->to_child, data, len);
-	if (n == -1)
-		return errno == EAGAIN || errno == EINTR ? 0 : (int)len;
-	return (int)n;
+static size_t
+iobuf_space(const struct iobuf *b)
+{
+	return sizeof(b->data) - b->off - b->len;
+}
+
+/* Room at the end for a read: move what is pending to the front. */
+static void
+iobuf_compact(struct iobuf *b)
+{
+	if (b->off == 0)
+		return;
+	if (b->len > 0)
+		memmove(b->data, b->data + b->off, b->len);
+	b->off = 0;
 }
 
 static void
-channel_eof(ssh_session session, ssh_channel channel, void *userdata)
+iobuf_drained(struct iobuf *b, size_t n)
 {
-	struct conn	*c = userdata;
-
-	/* End of the client's input: a command reading stdin sees EOF. */
-	if (c->pty_master == -1 && c->to_child != -1) {
-		close(c->to_child);
-		c->to_child = -1;
-	}
+	b->off += n;
+	b->len -= n;
+	if (b->len == 0)
+		b->off = 0;
 }
 
-/* Child output to the channel. */
-static int
-child_readable(socket_t fd, int revents, void *userdata)
+static void
+close_fd(int *fdp)
 {
-	struct conn	*c = userdata;
-	char		 buf[SERVE_IO_BUF];
-	ssize_t		 n;
-	bool		 is_err = fd == c->err_child;
+	if (*fdp != -1)
+		(void)close(*fdp);
+	*fdp = -1;
+}
 
-	if ((revents & (POLLIN | POLLHUP | POLLERR)) == 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf));
-	if (n == -1 && (errno == EAGAIN || errno == EINTR))
-		return 0;
-	if (n <= 0) {
-		if (is_err)
-			c->child_err_eof = true;
-		else
-			c->child_out_eof = true;
-		return -1;	/* removes the fd from the event */
-	}
-	if (is_err)
-		(void)ssh_channel_write_stderr(c->channel, buf, (uint32_t)n);
+/* Our end of the shell's stdin; the pty stays for its output. */
+static void
+close_to_child(struct conn *c)
+{
+	if (c->to_child != c->pty_master)
+		close_fd(&c->to_child);
 	else
-		(void)ssh_channel_write(c->channel, buf, (uint32_t)n);
+		c->to_child = -1;
+	c->in.len = c->in.off = 0;
+	c->in.eof = true;
+}
+
+/*
+ * Client to shell: take from libssh what fits (the rest, and the window
+ * with it, waits there), give the shell what it takes.  Returns true if
+ * anything moved, -1 if the client broke the protocol.
+ */
+static int
+pump_in(struct conn *c)
+{
+	struct iobuf	*b = &c->in;
+	char		 sink[4096];
+	ssize_t		 n;
+	int		 r, moved = 0;
+
+	/* Nobody reads a client's "stderr": do not let it pile up. */
+	while ((r = ssh_channel_read_nonblocking(c->channel, sink, sizeof(sink),
+	    1)) > 0)
+		moved = 1;
+	if (c->to_child == -1) {
+		/* The shell takes no more input: what comes is dropped. */
+		while ((r = ssh_channel_read_nonblocking(c->channel, sink,
+		    sizeof(sink), 0)) > 0)
+			moved = 1;
+		return moved;
+	}
+	if ((r = ssh_channel_poll(c->channel, 0)) > 0 &&
+	    (unsigned)r > SERVE_CHANNEL_MAX) {
+		slog("%s port %u: the client ignores the channel window",
+		    c->peer, c->peer_port);
+		return -1;
+	}
+	if (!b->eof && iobuf_space(b) + b->off > 0) {
+		iobuf_compact(b);
+		r = ssh_channel_read_nonblocking(c->channel, b->data + b->len,
+		    (uint32_t)iobuf_space(b), 0);
+		if (r > 0) {
+			b->len += (size_t)r;
+			moved = 1;
+		} else if (r == SSH_EOF || (r == 0 &&
+		    ssh_channel_is_eof(c->channel)))
+			b->eof = true;
+	}
+	if (b->len > 0) {
+		n = write(c->to_child, b->data + b->off, b->len);
+		if (n > 0) {
+			iobuf_drained(b, (size_t)n);
+			moved = 1;
+		} else if (n == -1 && errno != EAGAIN && errno != EINTR) {
+			/* EPIPE, EIO: the shell reads no more; drop its input. */
+			close_to_child(c);
+			return 1;
+		}
+	}
+	/* End of the client's input: a command reading stdin sees EOF. */
+	if (b->eof && b->len == 0 && c->to_child != -1 &&
+	    c->to_child != c->pty_master)
+		close_to_child(c);
+	return moved;
+}
+
+/* Shell to client: read what fits, send what the window and socket take. */
+static int
+pump_out(struct conn *c, struct iobuf *b, int *fdp, bool is_err)
+{
+	ssize_t		 n;
+	uint32_t	 win;
+	int		 moved = 0;
+
+	if (!b->eof && *fdp != -1 && iobuf_space(b) + b->off > 0) {
+		iobuf_compact(b);
+		n = read(*fdp, b->data + b->len, iobuf_space(b));
+		if (n > 0) {
+			b->len += (size_t)n;
+			moved = 1;
+		} else if (n == 0 || (errno != EAGAIN && errno != EINTR) ||
+		    (c->exited && c->pty_master != -1)) {
+			/*
+			 * EOF, or EIO from a pty whose last slave is closed;
+			 * a pty left to a gone shell has nothing more either.
+			 */
+			b->eof = true;
+			if (*fdp != c->pty_master)
+				close_fd(fdp);
+		}
+	}
+	/* Only onto an empty libssh socket buffer: it holds at most one write. */
+	if (b->len > 0 && (ssh_get_poll_flags(c->session) &
+	    SSH_WRITE_PENDING) == 0 &&
+	    (win = ssh_channel_window_size(c->channel)) > 0) {
+		win = (uint32_t)(b->len < win ? b->len : win);
+		n = is_err ? ssh_channel_write_stderr(c->channel,
+		    b->data + b->off, win) : ssh_channel_write(c->channel,
+		    b->data + b->off, win);
+		if (n == SSH_ERROR)
+			return -1;
+		if (n > 0) {
+			iobuf_drained(b, (size_t)n);
+			moved = 1;
+		}
+	}
+	return moved;
+}
+
+/* Move data until nothing moves; -1 when the client is to be dropped. */
+static int
+pump(struct conn *c)
+{
+	int	i, a, o, e;
+
+	for (i = 0; i < 16; i++) {
+		if ((a = pump_in(c)) == -1)
+			return -1;
+		if ((o = pump_out(c, &c->out, &c->from_child, false)) == -1 ||
+		    (e = pump_out(c, &c->err, &c->err_child, true)) == -1)
+			return -1;
+		if (a == 0 && o == 0 && e == 0)
+			break;
+	}
 	return 0;
+}
+
+static bool
+client_gone(struct conn *c)
+{
+	return (ssh_get_status(c->session) & (SSH_CLOSED |
+	    SSH_CLOSED_ERROR)) != 0 || !ssh_channel_is_open(c->channel);
+}
+
+/* What to wait for: each fd only when its buffer can move. */
+static nfds_t
+relay_pollfds(struct conn *c, struct pollfd *p)
+{
+	nfds_t	n = 0;
+
+	p[n].fd = ssh_get_fd(c->session);
+	p[n].events = POLLIN;
+	if (ssh_get_poll_flags(c->session) & SSH_WRITE_PENDING)
+		p[n].events |= POLLOUT;
+	n++;
+	if (c->pid <= 0)
+		return n;
+	if (c->in.len > 0 && c->to_child != -1) {
+		p[n].fd = c->to_child;
+		p[n++].events = POLLOUT;
+	}
+	if (!c->out.eof && iobuf_space(&c->out) + c->out.off > 0) {
+		p[n].fd = c->from_child;
+		p[n++].events = POLLIN;
+	}
+	if (!c->err.eof && c->err_child != -1 &&
+	    iobuf_space(&c->err) + c->err.off > 0) {
+		p[n].fd = c->err_child;
+		p[n++].events = POLLIN;
+	}
+	return n;
+}
+
+static void
+relay_channel(struct conn *c, ssh_event event)
+{
+	struct pollfd	p[4];
+	nfds_t		n;
+	int		timeout;
+
+	while (!conn_stop && !client_gone(c)) {
+		n = relay_pollfds(c, p);
+		/* Data libssh holds already makes no fd readable. */
+		timeout = c->pid > 0 && !c->in.eof && iobuf_space(&c->in) +
+		    c->in.off > 0 && ssh_channel_poll(c->channel, 0) > 0 ? 0 :
+		    100;
+		if (poll(p, n, timeout) == -1 && errno != EINTR)
+			break;
+		if (ssh_event_dopoll(event, 0) == SSH_ERROR || client_gone(c))
+			break;
+		if (c->pid > 0 && !c->exited &&
+		    waitpid(c->pid, &c->status, WNOHANG) == c->pid)
+			c->exited = true;
+		if (c->pid > 0 && pump(c) == -1)
+			break;
+		/* Done when the shell exited and its output is all sent. */
+		if (c->exited && c->out.eof && c->err.eof && c->out.len == 0 &&
+		    c->err.len == 0)
+			break;
+		if (c->pid == 0 && ssh_channel_is_eof(c->channel))
+			break;
+	}
 }
 
 static const char *
@@ -557,6 +783,11 @@ end_child(struct conn *c)
 
 	if (c->pid <= 0)
 		return;
+	/* A shell blocked on its stdin or stdout wakes up now. */
+	close_to_child(c);
+	close_fd(&c->err_child);
+	if (c->from_child != c->pty_master)
+		close_fd(&c->from_child);
 	if (!c->exited) {
 		(void)kill(-c->pid, SIGHUP);
 		for (i = 0; i < 200 && waitpid(c->pid, &c->status, WNOHANG) == 0;
@@ -607,45 +838,6 @@ authenticate(struct conn *c, ssh_event event)
 }
 
 static void
-relay_channel(struct conn *c, ssh_event event)
-{
-	bool	added = false;
-
-	while (ssh_channel_is_open(c->channel) && !conn_stop) {
-		if (c->pid > 0 && !added) {
-			ssh_event_add_fd(event, c->from_child, POLLIN,
-			    child_readable, c);
-			if (c->err_child != -1)
-				ssh_event_add_fd(event, c->err_child, POLLIN,
-				    child_readable, c);
-			added = true;
-		}
-		if (ssh_event_dopoll(event, 100) == SSH_ERROR)
-			break;
-		if (c->pid > 0 && !c->exited &&
-		    waitpid(c->pid, &c->status, WNOHANG) == c->pid)
-			c->exited = true;
-		/* Done when the shell exited and its output is all sent. */
-		if (c->exited && c->child_out_eof && c->child_err_eof)
-			break;
-		if (c->exited && c->pty_master != -1) {
-			/* A pty may still hold output: drain what is there. */
-			struct pollfd p = { c->pty_master, POLLIN, 0 };
-			while (!c->child_out_eof && poll(&p, 1, 0) > 0)
-				(void)child_readable(c->pty_master, POLLIN, c);
-			break;
-		}
-		if (c->pid == 0 && ssh_channel_is_eof(c->channel))
-			break;
-	}
-	if (added) {
-		ssh_event_remove_fd(event, c->from_child);
-		if (c->err_child != -1)
-			ssh_event_remove_fd(event, c->err_child);
-	}
-}
-
-static void
 conn_free(struct conn *c)
 {
 	if (c->to_child != -1 && c->to_child != c->pty_master)
@@ -664,6 +856,76 @@ conn_free(struct conn *c)
 	}
 	free(c->key_line);
 	free(c->ssh_user);
+}
+
+/*
+ * From the login on, libssh must never wait: not for the window (we write
+ * no more than it), not for the socket (nonblocking session).  libssh
+ * takes EAGAIN from the socket as an error, so the socket itself stays
+ * blocking, with a send timeout in case one send finds too little room.
+ */
+static int
+relay_setup(struct conn *c)
+{
+	struct timeval	tv = { SERVE_SEND_TIMEOUT, 0 };
+
+	if (setsockopt(ssh_get_fd(c->session), SOL_SOCKET, SO_SNDTIMEO, &tv,
+	    sizeof(tv)) == -1) {
+		slog("%s port %u: SO_SNDTIMEO: %s", c->peer, c->peer_port,
+		    strerror(errno));
+		return -1;
+	}
+	ssh_set_blocking(c->session, 0);
+	return 0;
+}
+
+static long
+ms_until(const struct timespec *end)
+{
+	struct timespec	now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (end->tv_sec - now.tv_sec) * 1000 +
+	    (end->tv_nsec - now.tv_nsec) / 1000000;
+}
+
+/*
+ * The client's identification line must come within SECS: a connection
+ * that sends nothing holds a startup for seconds, not the whole login
+ * grace time.  Our own line goes first, as the first step of the key
+ * exchange, done without blocking so that the clock can be watched.
+ */
+static int
+await_banner(struct conn *c, unsigned secs)
+{
+	struct pollfd	p = { ssh_get_fd(c->session), POLLIN, 0 };
+	struct timespec	end;
+	long		ms;
+	int		r;
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += secs;
+	ssh_set_blocking(c->session, 0);
+	for (;;) {
+		r = ssh_handle_key_exchange(c->session);
+		if (r == SSH_ERROR || (ssh_get_status(c->session) &
+		    (SSH_CLOSED | SSH_CLOSED_ERROR)) != 0) {
+			slog("%s port %u: connection closed before its banner",
+			    c->peer, c->peer_port);
+			return -1;
+		}
+		if (r == SSH_OK || ssh_get_clientbanner(c->session) != NULL)
+			break;
+		if ((ms = ms_until(&end)) <= 0) {
+			slog("%s port %u: no SSH banner within %us", c->peer,
+			    c->peer_port, secs);
+			return -1;
+		}
+		if (poll(&p, 1, (int)ms) == -1 && errno != EINTR)
+			return -1;
+	}
+	ssh_set_blocking(c->session, 1);
+	return 0;
 }
 
 /* The connection process.  Never returns. */
@@ -702,6 +964,8 @@ connection(const struct serve_opts *o, const struct policy *p,
 	ssh_callbacks_init(&scb);
 	ssh_set_server_callbacks(session, &scb);
 	ssh_set_auth_methods(session, SSH_AUTH_METHOD_PUBLICKEY);
+	if (await_banner(&c, policy_gateway(p)->serve_banner_timeout) == -1)
+		goto out;
 	if (ssh_handle_key_exchange(session) != SSH_OK) {
 		slog("%s port %u: key exchange failed: %s", c.peer, c.peer_port,
 		    ssh_get_error(session));
@@ -717,6 +981,8 @@ connection(const struct serve_opts *o, const struct policy *p,
 	if (write(notify, "a", 1) != 1)
 		slog("cannot notify the listener: %s", strerror(errno));
 	close(notify);
+	if (relay_setup(&c) == -1)
+		goto out;
 	memset(&ccb, 0, sizeof(ccb));
 	ccb.userdata = &c;
 	ccb.channel_pty_request_function = pty_request;
@@ -725,8 +991,6 @@ connection(const struct serve_opts *o, const struct policy *p,
 	ccb.channel_exec_request_function = exec_request;
 	ccb.channel_env_request_function = env_request;
 	ccb.channel_subsystem_request_function = subsystem_request;
-	ccb.channel_data_function = channel_data;
-	ccb.channel_eof_function = channel_eof;
 	ssh_callbacks_init(&ccb);
 	ssh_set_channel_callbacks(c.channel, &ccb);
 	relay_channel(&c, event);
@@ -752,9 +1016,55 @@ out:
 /* ---- the listener ---- */
 
 struct startup {
-	pid_t	pid;
-	int	fd;	/* readable once the connection logged in */
+	pid_t		pid;
+	int		fd;	/* readable once the connection logged in */
+	unsigned char	src[16];	/* the source, as source_of() */
 };
+
+/*
+ * The source a per-source limit counts against: the IPv4 address, or
+ * the /64 of an IPv6 one (what one customer of a provider gets).
+ */
+static void
+source_of(const struct sockaddr_storage *ss, unsigned char src[16])
+{
+	const struct sockaddr_in	*s4 = (const struct sockaddr_in *)ss;
+	const struct sockaddr_in6	*s6 = (const struct sockaddr_in6 *)ss;
+
+	memset(src, 0, 16);
+	if (ss->ss_family == AF_INET)
+		memcpy(src + 12, &s4->sin_addr, 4);
+	else if (ss->ss_family == AF_INET6 &&
+	    IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+		memcpy(src + 12, s6->sin6_addr.s6_addr + 12, 4);
+	else if (ss->ss_family == AF_INET6) {
+		src[0] = 0xff;	/* apart from every IPv4 address */
+		memcpy(src + 1, s6->sin6_addr.s6_addr, 8);
+	}
+}
+
+/*
+ * sshd's MaxStartups START:RATE:FULL: below START every connection is
+ * taken; from START on, a new one is dropped with RATE percent chance,
+ * rising linearly to 100 % at FULL.  The random drop keeps a flood from
+ * locking everybody out at a fixed count: a real client that retries
+ * gets through while the flood only holds connections.
+ */
+static bool
+early_drop(const struct policy_gateway *g, size_t n)
+{
+	unsigned long	p;
+
+	if (n < g->serve_startups_begin)
+		return false;
+	if (n >= g->serve_startups_full)
+		return true;
+	p = 100 - g->serve_startups_rate;
+	p *= n - g->serve_startups_begin;
+	p /= g->serve_startups_full - g->serve_startups_begin;
+	p += g->serve_startups_rate;
+	return arc4random_uniform(100) < p;
+}
 
 static void
 drop_privileges(const char *user)
@@ -780,13 +1090,45 @@ close_startup(struct startup *s, size_t *n, size_t i)
 	s[i] = s[--(*n)];
 }
 
+/* Whether a new connection from SS is dropped; logged if it is. */
+static bool
+startup_refused(const struct policy_gateway *g, const struct startup *s,
+    size_t n, const struct sockaddr_storage *ss, const unsigned char src[16])
+{
+	char		peer[INET6_ADDRSTRLEN];
+	unsigned	port, same = 0;
+	size_t		i;
+
+	for (i = 0; i < n; i++)
+		if (memcmp(s[i].src, src, sizeof(s[i].src)) == 0)
+			same++;
+	sockaddr_text(ss, peer, sizeof(peer), &port);
+	if (same >= g->serve_per_source_startups) {
+		slog("%s port %u: dropped a connection: %u unauthenticated "
+		    "connections from there already (per_source_max_startups)",
+		    peer, port, same);
+		return true;
+	}
+	if (early_drop(g, n)) {
+		slog("%s port %u: dropped a connection: %zu unauthenticated "
+		    "connections already (max_startups %u:%u:%u)", peer, port,
+		    n, g->serve_startups_begin, g->serve_startups_rate,
+		    g->serve_startups_full);
+		return true;
+	}
+	return false;
+}
+
 static void
 accept_one(const struct serve_opts *o, const struct policy *p, ssh_bind b,
     struct startup *s, size_t *n)
 {
-	ssh_session	session;
-	int		pp[2];
-	pid_t		pid;
+	ssh_session		session;
+	struct sockaddr_storage	ss;
+	socklen_t		len = sizeof(ss);
+	unsigned char		src[16];
+	int			pp[2];
+	pid_t			pid;
 
 	if ((session = ssh_new()) == NULL)
 		return;
@@ -795,9 +1137,12 @@ accept_one(const struct serve_opts *o, const struct policy *p, ssh_bind b,
 		ssh_free(session);
 		return;
 	}
-	if (*n >= policy_gateway(p)->serve_max_startups) {
-		slog("dropped a connection: %zu unauthenticated connections "
-		    "already (max_startups)", *n);
+	memset(&ss, 0, sizeof(ss));
+	if (getpeername(ssh_get_fd(session), (struct sockaddr *)&ss,
+	    &len) == -1)
+		ss.ss_family = AF_UNSPEC;
+	source_of(&ss, src);
+	if (startup_refused(policy_gateway(p), s, *n, &ss, src)) {
 		ssh_free(session);
 		return;
 	}
@@ -814,6 +1159,7 @@ accept_one(const struct serve_opts *o, const struct policy *p, ssh_bind b,
 	close(pp[1]);
 	s[*n].pid = pid;
 	s[*n].fd = pp[0];
+	memcpy(s[*n].src, src, sizeof(s[*n].src));
 	(*n)++;
 	ssh_free(session);	/* the child has it; this closes our copy */
 }
@@ -850,7 +1196,7 @@ serve_loop(const struct serve_opts *o, const struct policy *p, ssh_bind b)
 	struct startup	*s;
 	struct pollfd	*pfd;
 	sigset_t	 set;
-	size_t		 n = 0, i, max = policy_gateway(p)->serve_max_startups;
+	size_t		 n = 0, i, max = policy_gateway(p)->serve_startups_full;
 	int		 sfd, status;
 	pid_t		 pid;
 	struct signalfd_siginfo si;

@@ -45,7 +45,11 @@ policy_defaults(struct policy *p)
 	p->gw.serve_host_key = "/etc/muxgate/ssh_host_ed25519_key";
 	p->gw.serve_login_grace = 30;
 	p->gw.serve_max_auth_tries = 6;
-	p->gw.serve_max_startups = 10;
+	p->gw.serve_startups_begin = 10;	/* sshd's 10:30:100 */
+	p->gw.serve_startups_rate = 30;
+	p->gw.serve_startups_full = 100;
+	p->gw.serve_per_source_startups = 5;
+	p->gw.serve_banner_timeout = 5;
 }
 
 /* Load every YAML document of FP; exactly one is expected. */
@@ -264,6 +268,59 @@ policy_parse_size(const char *s, unsigned long long *out)
 	if (*end != '\0' || v == 0 || v > (1ULL << 50) / mul)
 		return -1;
 	*out = v * mul;
+	return 0;
+}
+
+/* One field of max_startups: digits only, from MIN to MAX. */
+static const char *
+startups_field(const char *s, unsigned min, unsigned max, unsigned *out)
+{
+	unsigned long	v = 0;
+	const char	*cp;
+
+	for (cp = s; *cp >= '0' && *cp <= '9'; cp++) {
+		v = v * 10 + (unsigned long)(*cp - '0');
+		if (v > max)
+			return NULL;
+	}
+	if (cp == s || v < min)
+		return NULL;
+	*out = (unsigned)v;
+	return cp;
+}
+
+int
+policy_parse_startups(const char *s, unsigned *start, unsigned *rate,
+    unsigned *full, const char **errstr)
+{
+	unsigned	 b, r, f;
+	const char	*cp;
+
+	if ((cp = startups_field(s, 1, 10000, &b)) == NULL) {
+		*errstr = "START must be a number from 1 to 10000";
+		return -1;
+	}
+	if (*cp == '\0') {
+		*start = *full = b;
+		*rate = 100;
+		return 0;
+	}
+	if (*cp != ':' || (cp = startups_field(cp + 1, 1, 100, &r)) == NULL) {
+		*errstr = "RATE must be a percentage from 1 to 100";
+		return -1;
+	}
+	if (*cp != ':' || (cp = startups_field(cp + 1, 1, 10000, &f)) == NULL ||
+	    *cp != '\0') {
+		*errstr = "FULL must be a number from 1 to 10000, and last";
+		return -1;
+	}
+	if (b > f) {
+		*errstr = "START may not be larger than FULL";
+		return -1;
+	}
+	*start = b;
+	*rate = r;
+	*full = f;
 	return 0;
 }
 

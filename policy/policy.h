@@ -69,7 +69,12 @@ struct policy_gateway {
 	const char	*serve_host_key;
 	unsigned	 serve_login_grace;	/* seconds */
 	unsigned	 serve_max_auth_tries;
-	unsigned	 serve_max_startups;	/* unauthenticated at once */
+	/* unauthenticated connections: random early drop, as sshd does */
+	unsigned	 serve_startups_begin;	/* from here, RATE % dropped */
+	unsigned	 serve_startups_rate;	/* percent */
+	unsigned	 serve_startups_full;	/* from here, all dropped */
+	unsigned	 serve_per_source_startups;	/* per address (/64) */
+	unsigned	 serve_banner_timeout;	/* seconds */
 	bool		 serve_syslog;
 };
 const struct policy_gateway *policy_gateway(const struct policy *);
@@ -184,6 +189,13 @@ int	policy_parse_size(const char *, unsigned long long *) POLICY_WUR;
  */
 int	policy_parse_listen(const char *, char *addr, size_t addrlen,
 	    unsigned *port) POLICY_WUR;
+/*
+ * gateway.serve.max_startups: "START:RATE:FULL" as sshd's MaxStartups, or
+ * "N", which is N:100:N (a hard cap).  1 <= START <= FULL <= 10000 and
+ * 1 <= RATE <= 100.  -1 with *ERRSTR set to a static reason on error.
+ */
+int	policy_parse_startups(const char *, unsigned *start, unsigned *rate,
+	    unsigned *full, const char **errstr) POLICY_WUR;
 /* Names: hosts, identities, roles: [A-Za-z0-9_.-]{1,64}. */
 bool	policy_valid_name(const char *);
 /* Unix user names as tmux users: [A-Za-z0-9_][A-Za-z0-9_.-]{0,31}. */

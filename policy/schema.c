@@ -402,7 +402,22 @@ ssh_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 }
 
 static const char *const serve_keys[] = { "listen", "host_key",
-    "login_grace_time", "max_auth_tries", "max_startups", "log", NULL };
+    "login_grace_time", "banner_timeout", "max_auth_tries", "max_startups",
+    "per_source_max_startups", "log", NULL };
+
+static void
+serve_startups(struct ctx *c, yaml_node_t *v)
+{
+	struct policy_gateway	*gw = &c->p->gw;
+	const char		*s, *why;
+
+	if ((s = get_string(c, v, "gateway.serve.max_startups")) == NULL)
+		return;
+	if (policy_parse_startups(s, &gw->serve_startups_begin,
+	    &gw->serve_startups_rate, &gw->serve_startups_full, &why) == -1)
+		NODE_ERR(c, v, "gateway.serve.max_startups: expected N or "
+		    "START:RATE:FULL such as 10:30:100, found '%s': %s", s, why);
+}
 
 static void
 serve_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
@@ -410,6 +425,7 @@ serve_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 {
 	struct policy_gateway	*gw = &c->p->gw;
 	const char		*s;
+	unsigned		 t;
 
 	if (strcmp(key, "listen") == 0) {
 		if ((s = get_string(c, v, "gateway.serve.listen")) == NULL)
@@ -430,12 +446,22 @@ serve_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 		    &gw->serve_login_grace) == 0 && gw->serve_login_grace == 0)
 			NODE_ERR(c, v, "gateway.serve.login_grace_time: may not "
 			    "be 0");
+	} else if (strcmp(key, "banner_timeout") == 0) {
+		if (get_duration(c, v, "gateway.serve.banner_timeout", &t) == -1)
+			return;
+		if (t == 0 || t > 300)
+			NODE_ERR(c, v, "gateway.serve.banner_timeout: expected 1s "
+			    "to 5m");
+		else
+			gw->serve_banner_timeout = t;
 	} else if (strcmp(key, "max_auth_tries") == 0)
 		(void)get_uint(c, v, "gateway.serve.max_auth_tries", 1, 100,
 		    &gw->serve_max_auth_tries);
 	else if (strcmp(key, "max_startups") == 0)
-		(void)get_uint(c, v, "gateway.serve.max_startups", 1, 10000,
-		    &gw->serve_max_startups);
+		serve_startups(c, v);
+	else if (strcmp(key, "per_source_max_startups") == 0)
+		(void)get_uint(c, v, "gateway.serve.per_source_max_startups", 1,
+		    10000, &gw->serve_per_source_startups);
 	else if (strcmp(key, "log") == 0) {
 		if ((s = get_string(c, v, "gateway.serve.log")) == NULL)
 			return;

@@ -326,6 +326,7 @@ gateway:
     recording_min_free: 0%
   serve:
     max_startups: 64
+    per_source_max_startups: 64         # every client is 127.0.0.1
     login_grace_time: 60s
 hosts:
   bastion:

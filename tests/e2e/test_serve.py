@@ -23,6 +23,7 @@ import shutil
 import signal
 import socket
 import stat
+import subprocess
 import threading
 import time
 
@@ -759,7 +760,10 @@ def test_login_grace_time(gw, serve, another_serve, policy_edit):
 
 
 def test_max_startups(gw, serve, another_serve, policy_edit, sspawn):
-    policy_edit.write(policy_with_serve(gw, max_startups=3))
+    """The plain number N of old: N:100:N, a hard cap.  (Idle connections
+    here are given a minute before the banner deadline closes them.)"""
+    policy_edit.write(policy_with_serve(gw, max_startups=3,
+                                        banner_timeout="1m"))
     s2 = another_serve()
     idle = []
     try:
@@ -771,8 +775,9 @@ def test_max_startups(gw, serve, another_serve, policy_edit, sspawn):
         assert read_banner(extra, timeout=3) == b""
         assert time.monotonic() - t0 < 1
         extra.close()
-        s2.wait_log(r"dropped a connection: 3 unauthenticated connections "
-                    r"already \(max_startups\)$")
+        s2.wait_log(r"127\.0\.0\.1 port \d+: dropped a connection: 3 "
+                    r"unauthenticated connections already \(max_startups "
+                    r"3:100:3\)$")
         # one of them goes: its place is free again
         idle.pop(0).close()
         assert wait_for(lambda: len(s2.connections()) == 2, 3), \
@@ -802,6 +807,112 @@ def test_max_startups(gw, serve, another_serve, policy_edit, sspawn):
         for c in shells:
             c.send("exit\r")
             assert finish(c)[0] == OK
+    finally:
+        for s in idle:
+            s.close()
+
+
+def tcp_connect_from(source, port, timeout=5):
+    """tcp_connect, from the loopback address SOURCE (127.0.0.0/8)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout,
+                                 source_address=(source, 0))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                 b"\0\0\0\0\0\0\0\0")
+    return s
+
+
+def test_idle_connections_do_not_lock_out(gw, serve, another_serve,
+                                          policy_edit):
+    """Three idle TCP connections used to fill max_startups: 3 until the
+    login grace time, and a real login failed meanwhile.  Now one address
+    holds at most per_source_max_startups of them, and only until the
+    banner deadline."""
+    policy_edit.write(policy_with_serve(gw, max_startups=3,
+                                        per_source_max_startups=2,
+                                        banner_timeout="2s"))
+    s2 = another_serve()
+    idle = []
+    try:
+        t0 = time.monotonic()
+        for _ in range(6):
+            idle.append(tcp_connect(s2.port))
+        got = [read_banner(s) for s in idle]
+        assert [b.startswith(b"SSH-2.0-") for b in got] == \
+            [True, True, False, False, False, False], got
+        s2.wait_log(r"127\.0\.0\.1 port \d+: dropped a connection: 2 "
+                    r"unauthenticated connections from there already "
+                    r"\(per_source_max_startups\)$")
+        # another address logs in while they are there
+        args = s2.client().ssh_args("alice")
+        args[1:1] = ["-b", "127.0.0.2"]
+        p = run(args + ["whoami --json"], check=False, timeout=15)
+        assert p.returncode == OK, p.stderr
+        assert parse_json(_s(p.stdout))["identity"] == "alice"
+        assert time.monotonic() - t0 < 2
+        # the silent ones go at the banner deadline
+        took = [closed_within(s, 5 - (time.monotonic() - t0))
+                for s in idle[:2]]
+        assert None not in took, took
+        gone = time.monotonic() - t0
+        assert 1.5 <= gone <= 3.5, gone
+        print("\nidle connections closed %.2fs after they were opened" %
+              gone)
+        s2.wait_log(r"127\.0\.0\.1 port \d+: no SSH banner within 2s$")
+        assert wait_for(lambda: not s2.connections(), 3), s2.connections()
+        # and the address they came from logs in again
+        code, out, err = s2.client().ssh("alice", "whoami --json")
+        assert code == OK, err
+    finally:
+        for s in idle:
+            s.close()
+
+
+def test_banner_deadline_only_for_the_first_line(gw, serve, another_serve,
+                                                 policy_edit):
+    """banner_timeout closes a connection that sent nothing; one that sent
+    its identification line has the whole login grace time."""
+    policy_edit.write(policy_with_serve(gw, banner_timeout="1s",
+                                        login_grace_time="4s"))
+    s2 = another_serve()
+    silent = tcp_connect(s2.port)
+    talker = tcp_connect(s2.port)
+    try:
+        t0 = time.monotonic()
+        talker.sendall(b"SSH-2.0-OpenSSH_9.2p1 mgt-e2e\r\n")
+        assert read_banner(silent).startswith(b"SSH-2.0-")
+        assert read_banner(talker).startswith(b"SSH-2.0-")
+        a = closed_within(silent, 3)
+        assert a is not None and 0.5 <= time.monotonic() - t0 <= 2, a
+        assert closed_within(talker, 1.5) is None
+        b = closed_within(talker, 4)
+        assert b is not None and 3 <= time.monotonic() - t0 <= 6
+    finally:
+        silent.close()
+        talker.close()
+    assert wait_for(lambda: not s2.connections(), 3), s2.connections()
+
+
+def test_random_early_drop(gw, serve, another_serve, policy_edit):
+    """max_startups START:RATE:FULL as sshd's: below START every
+    connection is taken, from FULL none, in between some."""
+    policy_edit.write(policy_with_serve(gw, max_startups="2:50:6",
+                                        per_source_max_startups=100,
+                                        banner_timeout="1m"))
+    s2 = another_serve()
+    idle = []
+    try:
+        for i in range(12):
+            s = tcp_connect_from("127.0.0.%d" % (10 + i), s2.port)
+            idle.append(s)
+            if not read_banner(s).startswith(b"SSH-2.0-"):
+                s.close()
+                idle.pop()
+            time.sleep(0.05)    # the listener has counted it
+        assert 2 <= len(idle) <= 6, len(idle)
+        assert wait_for(lambda: len(s2.connections()) == len(idle), 3)
+        assert re.search(r"dropped a connection: [2-6] unauthenticated "
+                         r"connections already \(max_startups 2:50:6\)$",
+                         s2.log(), re.M), s2.log()
     finally:
         for s in idle:
             s.close()
@@ -1028,3 +1139,84 @@ def test_client_keepalives_are_answered(serve, sgw):
         assert code == OK, out
     finally:
         c.close(force=True)
+
+
+# ---- flow control: a client that sends much and reads little ------------------------
+
+FLOOD_LINES = 60000
+
+
+def _flood(args, how):
+    """ssh with FLOOD_LINES "help" lines on stdin (fed by a thread, which
+    blocks as soon as the windows are full) and a stdout nobody reads."""
+    p = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, env=BASE_ENV)
+
+    def feed():
+        with contextlib.suppress(OSError, ValueError):
+            p.stdin.write(b"help\n" * FLOOD_LINES)
+            p.stdin.close()
+    threading.Thread(target=feed, daemon=True).start()
+    return p
+
+
+@pytest.mark.parametrize("how", ["killed", "terminated"])
+def test_flood_then_client_gone_ends_everything(gw, serve, sgw, how):
+    """A client pipes 60000 commands in and reads none of the output, then
+    goes (kill -9: a reset; SIGTERM: ssh closes the connection).  serve
+    wrote to the shell's stdin blocking while the shell blocked writing
+    output serve no longer read: both stayed, with their SSH_USER_AUTH
+    file, long after the client.  Now the connection process, the shell
+    and the auth-* file go within seconds."""
+    p = _flood(sgw.ssh_args("alice"), how)
+    try:
+        assert wait_for(lambda: len(serve.connections()) == 1, 10), \
+            serve.connections()
+        conn = serve.connections()[0]
+        assert wait_for(lambda: [q for q in descendants(conn, procs())
+                                 if is_muxgate(gw, q)], 10)
+        shells = [q.pid for q in descendants(conn, procs())
+                  if is_muxgate(gw, q)]
+        assert len(auth_files(gw)) == 1, auth_files(gw)
+        time.sleep(2)               # every buffer on the way fills up
+        assert p.poll() is None     # the client is stuck, not done
+        # what waits is held back by the windows, not piled up in serve
+        rss = int(re.search(r"(?m)^VmRSS:\s+(\d+) kB",
+                            open("/proc/%d/status" % conn).read()).group(1))
+        assert rss < 32 * 1024, rss
+        t0 = time.monotonic()
+        if how == "killed":
+            p.kill()
+        else:
+            p.terminate()
+        p.wait(15)
+
+        def left():
+            t = procs()
+            return [q for q in [conn] + shells
+                    if q in t and t[q].state != "Z"] + auth_files(gw)
+        assert wait_for(lambda: not left(), 10), \
+            "left %.1fs after the client: %r" % (time.monotonic() - t0,
+                                                 left())
+        took = time.monotonic() - t0
+        assert took < 5, took
+        print("\nflood, client %s: cleaned up in %.2fs" % (how, took))
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            p.kill()
+        p.wait(5)
+
+
+def test_flood_read_fully_completes(gw, serve, sgw):
+    """The same 60000 commands from a client that reads all the output:
+    every one runs, its output arrives complete, exit 0."""
+    t0 = time.monotonic()
+    code, out, err = sgw.ssh("alice", input=b"help\n" * FLOOD_LINES,
+                             timeout=80)
+    took = time.monotonic() - t0
+    assert code == OK, err
+    assert out.count("show this list") == FLOOD_LINES
+    assert out.count("Targets are USER@HOST:SESSION.") == FLOOD_LINES
+    print("\nflood read fully: %d lines, %d bytes in %.2fs" % (
+        FLOOD_LINES, len(out), took))
+    assert wait_for(lambda: auth_files(gw) == [], 5), auth_files(gw)

@@ -316,6 +316,11 @@ test_defaults(void **state)
 	assert_int_equal(gw->attach_lifetime, 6 * 3600);
 	assert_int_equal(gw->idle_timeout, 0);
 	assert_int_equal(gw->escape_key, 0x1d);
+	assert_int_equal(gw->serve_startups_begin, 10);
+	assert_int_equal(gw->serve_startups_rate, 30);
+	assert_int_equal(gw->serve_startups_full, 100);
+	assert_int_equal(gw->serve_per_source_startups, 5);
+	assert_int_equal(gw->serve_banner_timeout, 5);
 	id = policy_identity_find(l.p, "alice");
 	assert_non_null(id);
 	assert_false(policy_identity_disabled(id));
@@ -661,6 +666,69 @@ test_gateway_escape_key(void **state)
 	ERR1(EK "[\"^]\"]\n", 14, 15,
 	    "gateway.escape_key: expected a string, found a list");
 #undef EK
+}
+
+/* gateway.serve: the startup limits (line 15 is the setting). */
+static void
+test_gateway_serve_startups(void **state)
+{
+#define SV BASE "gateway:\n  serve:\n"
+	struct loaded			 l;
+	const struct policy_gateway	*gw;
+
+	ERR1(SV "    max_startups: 10:30\n", 15, 19,
+	    "gateway.serve.max_startups: expected N or START:RATE:FULL such as "
+	    "10:30:100, found '10:30': FULL must be a number from 1 to 10000, "
+	    "and last");
+	ERR1(SV "    max_startups: 0\n", 15, 19,
+	    "found '0': START must be a number from 1 to 10000");
+	ERR1(SV "    max_startups: 10:0:100\n", 15, 19,
+	    "found '10:0:100': RATE must be a percentage from 1 to 100");
+	ERR1(SV "    max_startups: 10:101:100\n", 15, 19,
+	    "RATE must be a percentage from 1 to 100");
+	ERR1(SV "    max_startups: 20:30:10\n", 15, 19,
+	    "found '20:30:10': START may not be larger than FULL");
+	ERR1(SV "    max_startups: 10:30:10001\n", 15, 19,
+	    "FULL must be a number from 1 to 10000");
+	ERR1(SV "    max_startups: \"10:30:100:5\"\n", 15, 19,
+	    "FULL must be a number from 1 to 10000, and last");
+	ERR1(SV "    max_startups: [10, 30, 100]\n", 15, 19,
+	    "gateway.serve.max_startups: expected a string, found a list");
+	ERR1(SV "    per_source_max_startups: 0\n", 15, 30,
+	    "gateway.serve.per_source_max_startups: expected a number from 1 "
+	    "to 10000, found '0'");
+	ERR1(SV "    per_source_max_startups: 3:30:10\n", 15, 30,
+	    "found '3:30:10'");
+	ERR1(SV "    banner_timeout: 0\n", 15, 21,
+	    "gateway.serve.banner_timeout: expected 1s to 5m");
+	ERR1(SV "    banner_timeout: 6m\n", 15, 21,
+	    "gateway.serve.banner_timeout: expected 1s to 5m");
+	ERR1(SV "    banner_timeout: 5\n", 15, 21,
+	    "gateway.serve.banner_timeout: bad duration '5'");
+	ERR1(SV "    max_startup: 10\n", 15, 5,
+	    "gateway.serve: unknown key 'max_startup'");
+
+	/* N alone is the hard cap it always was: N:100:N. */
+	load_text(&l, SV "    max_startups: 3\n");
+	assert_non_null(l.p);
+	gw = policy_gateway(l.p);
+	assert_int_equal(gw->serve_startups_begin, 3);
+	assert_int_equal(gw->serve_startups_rate, 100);
+	assert_int_equal(gw->serve_startups_full, 3);
+	loaded_free(&l);
+
+	load_text(&l, SV "    max_startups: 20:50:60\n"
+	    "    per_source_max_startups: 2\n    banner_timeout: 2s\n");
+	assert_non_null(l.p);
+	gw = policy_gateway(l.p);
+	assert_int_equal(gw->serve_startups_begin, 20);
+	assert_int_equal(gw->serve_startups_rate, 50);
+	assert_int_equal(gw->serve_startups_full, 60);
+	assert_int_equal(gw->serve_per_source_startups, 2);
+	assert_int_equal(gw->serve_banner_timeout, 2);
+	loaded_free(&l);
+	OK(SV "    max_startups: \"10:30:100\"\n");
+#undef SV
 }
 
 /* ---- hosts: (ROLES_OK IDENTS_OK are lines 1-8, "hosts:" is line 9) ---- */
@@ -1051,6 +1119,49 @@ test_parse_duration(void **state)
 }
 
 static void
+test_parse_startups(void **state)
+{
+	static const struct {
+		const char	*s;
+		unsigned	 b, r, f;
+	} good[] = {
+		{ "10", 10, 100, 10 }, { "1", 1, 100, 1 },
+		{ "10000", 10000, 100, 10000 }, { "10:30:100", 10, 30, 100 },
+		{ "1:1:1", 1, 1, 1 }, { "5:100:5", 5, 100, 5 },
+		{ "010:030:0100", 10, 30, 100 }, { "1:100:10000", 1, 100, 10000 },
+	};
+	static const char *const bad[] = {
+		"", "0", "10001", "-1", "+10", " 10", "10 ", "1e3", "0x10", "10:",
+		"10:30", "10:30:", "10::100", ":30:100", "10:30:100:", "10:0:100",
+		"10:101:100", "10:30:0", "20:30:10", "10:30:10001", "10:-30:100",
+		"10:30:100 ", "10;30;100", "10:30:100:200", "99999999999999999999",
+		"10:99999999999999999999:100", "ten",
+	};
+	unsigned	 b, r, f;
+	const char	*why;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		b = r = f = 0;
+		if (policy_parse_startups(good[i].s, &b, &r, &f, &why) != 0)
+			fail_msg("startups '%s' refused: %s", good[i].s, why);
+		assert_int_equal(b, good[i].b);
+		assert_int_equal(r, good[i].r);
+		assert_int_equal(f, good[i].f);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		b = r = f = 12345;
+		why = NULL;
+		if (policy_parse_startups(bad[i], &b, &r, &f, &why) != -1)
+			fail_msg("startups '%s' accepted", bad[i]);
+		assert_non_null(why);
+		assert_int_equal(b, 12345);
+		assert_int_equal(r, 12345);
+		assert_int_equal(f, 12345);
+	}
+}
+
+static void
 test_valid_names(void **state)
 {
 	char	long_name[80];
@@ -1110,6 +1221,7 @@ main(void)
 		cmocka_unit_test(test_gateway_numbers),
 		cmocka_unit_test(test_gateway_durations),
 		cmocka_unit_test(test_gateway_escape_key),
+		cmocka_unit_test(test_gateway_serve_startups),
 		cmocka_unit_test(test_hosts_keys),
 		cmocka_unit_test(test_hosts_values),
 		cmocka_unit_test(test_hosts_local_remote),
@@ -1123,6 +1235,7 @@ main(void)
 		cmocka_unit_test(test_identities_bad_keys),
 		cmocka_unit_test(test_identities_shared_key),
 		cmocka_unit_test(test_parse_duration),
+		cmocka_unit_test(test_parse_startups),
 		cmocka_unit_test(test_valid_names),
 	};
 
