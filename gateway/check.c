@@ -175,11 +175,12 @@ check_main(int argc, char **argv)
 		usage();
 		return MG_USAGE;
 	}
-	if (policy_check_path(config, geteuid(), err, sizeof(err)) == -1) {
+	if ((p = policy_load_checked(config, geteuid(), err, sizeof(err),
+	    &errs)) == NULL && err[0] != '\0') {
 		fprintf(stderr, "%s: refused: %s\n", config, err);
 		return MG_FAIL;
 	}
-	if ((p = policy_load(config, &errs)) == NULL) {
+	if (p == NULL) {
 		for (i = 0; i < errs.n; i++)
 			fprintf(stderr, "%s\n", errs.msgs[i]);
 		policy_errors_free(&errs);

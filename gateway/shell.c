@@ -36,12 +36,13 @@ shell_load_policy(const char *config)
 	struct policy		*p;
 	char			 err[512];
 
-	if (policy_check_path(config, geteuid(), err, sizeof(err)) == -1) {
+	if ((p = policy_load_checked(config, geteuid(), err, sizeof(err),
+	    &errs)) == NULL && err[0] != '\0') {
 		audit_policy_failure(err);
 		error_msg("refusing policy %s: %s", config, err);
 		return NULL;
 	}
-	if ((p = policy_load(config, &errs)) == NULL) {
+	if (p == NULL) {
 		audit_policy_failure(errs.n > 0 ? errs.msgs[0] : config);
 		if (errs.n > 1)
 			error_msg("policy %s invalid: %s (and %zu more: run "

@@ -1,6 +1,7 @@
 /* load.c — read a policy file with libyaml; durations, dates, names. */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include <yaml.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "policy/policy-int.h"
 
@@ -52,10 +54,10 @@ policy_defaults(struct policy *p)
 	p->gw.serve_banner_timeout = 5;
 }
 
-/* Load every YAML document of FP; exactly one is expected. */
+/* Load every YAML document of BUF; exactly one is expected. */
 static int
-load_document(const char *path, FILE *fp, yaml_document_t *doc,
-    struct policy_errors *errs)
+load_document(const char *path, const unsigned char *buf, size_t len,
+    yaml_document_t *doc, struct policy_errors *errs)
 {
 	yaml_parser_t	 parser;
 	yaml_document_t	 extra;
@@ -63,7 +65,7 @@ load_document(const char *path, FILE *fp, yaml_document_t *doc,
 
 	if (!yaml_parser_initialize(&parser))
 		abort();
-	yaml_parser_set_input_file(&parser, fp);
+	yaml_parser_set_input_string(&parser, buf, len);
 	if (!yaml_parser_load(&parser, doc)) {
 		perr_add(errs, path, parser.problem_mark.line + 1,
 		    parser.problem_mark.column + 1, "YAML syntax error: %s%s%s",
@@ -99,15 +101,61 @@ out:
 	return r;
 }
 
-struct policy *
-policy_load(const char *path, struct policy_errors *errs)
+/*
+ * Read all of FD into *BUF (caller frees), at most POLICY_MAX_SIZE bytes.
+ * The size fstat(2) gave, HINT, is where the buffer starts: the file may
+ * still grow while it is read.
+ */
+static int
+read_all(int fd, const char *path, size_t hint, unsigned char **bufp,
+    size_t *lenp, struct policy_errors *errs)
+{
+	unsigned char	*buf;
+	size_t		 len = 0, cap;
+	ssize_t		 n;
+
+	cap = hint < POLICY_MAX_SIZE ? hint + 1 : POLICY_MAX_SIZE + 1;
+	buf = preallocarray(NULL, cap, 1);
+	for (;;) {
+		if (len == cap) {
+			if (cap > POLICY_MAX_SIZE) {
+				perr_add(errs, path, 0, 0, "larger than %d "
+				    "bytes", POLICY_MAX_SIZE);
+				free(buf);
+				return -1;
+			}
+			cap = cap > (POLICY_MAX_SIZE + 1) / 2 ?
+			    POLICY_MAX_SIZE + 1 : cap * 2;
+			buf = preallocarray(buf, cap, 1);
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			perr_add(errs, path, 0, 0, "cannot read: %s",
+			    strerror(errno));
+			free(buf);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	*bufp = buf;
+	*lenp = len;
+	return 0;
+}
+
+/* Parse the open regular file FD, named PATH in errors; FD is closed. */
+static struct policy *
+load_fd(int fd, const char *path, struct policy_errors *errs)
 {
 	struct policy		*p = NULL;
 	yaml_document_t		 doc;
-	FILE			*fp = NULL;
 	struct stat		 st;
 	struct policy_errors	 local = { NULL, 0 };
-	size_t			 nerrs;
+	unsigned char		*buf = NULL;
+	size_t			 len, nerrs;
 
 	/*
 	 * Count errors even when the caller wants no list, and only this
@@ -116,12 +164,7 @@ policy_load(const char *path, struct policy_errors *errs)
 	if (errs == NULL)
 		errs = &local;
 	nerrs = errs->n;
-	if ((fp = fopen(path, "re")) == NULL) {
-		perr_add(errs, path, 0, 0, "cannot open: %s", strerror(errno));
-		policy_errors_free(&local);
-		return NULL;
-	}
-	if (fstat(fileno(fp), &st) == -1 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		perr_add(errs, path, 0, 0, "not a regular file");
 		goto out;
 	}
@@ -130,7 +173,9 @@ policy_load(const char *path, struct policy_errors *errs)
 		    POLICY_MAX_SIZE);
 		goto out;
 	}
-	if (load_document(path, fp, &doc, errs) == -1)
+	if (read_all(fd, path, (size_t)st.st_size, &buf, &len, errs) == -1)
+		goto out;
+	if (load_document(path, buf, len, &doc, errs) == -1)
 		goto out;
 	p = pcalloc(1, sizeof(*p));
 	p->path = pstrdup(path);
@@ -142,9 +187,50 @@ policy_load(const char *path, struct policy_errors *errs)
 		p = NULL;
 	}
 out:
-	fclose(fp);
+	/* Read-only: a failed close(2) loses nothing. */
+	(void)close(fd);
+	free(buf);
 	policy_errors_free(&local);
 	return p;
+}
+
+struct policy *
+policy_load(const char *path, struct policy_errors *errs)
+{
+	struct stat	st;
+	int		fd, flags;
+
+	/* O_NONBLOCK: a FIFO is refused below, not waited on. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd == -1) {
+		perr_add(errs, path, 0, 0, "cannot open: %s", strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		perr_add(errs, path, 0, 0, "not a regular file");
+		(void)close(fd);
+		return NULL;
+	}
+	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == -1) {
+		perr_add(errs, path, 0, 0, "cannot open: %s", strerror(errno));
+		(void)close(fd);
+		return NULL;
+	}
+	return load_fd(fd, path, errs);
+}
+
+struct policy *
+policy_load_checked(const char *path, uid_t trusted, char *err,
+    size_t errlen, struct policy_errors *errs)
+{
+	int	fd;
+
+	if (errlen > 0)
+		err[0] = '\0';
+	if ((fd = safepath_open(path, trusted, err, errlen)) == -1)
+		return NULL;
+	return load_fd(fd, path, errs);
 }
 
 static void

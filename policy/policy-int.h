@@ -117,4 +117,12 @@ bool	 is_glob(const char *);
 /* load.c */
 int	 parse_expiry(const char *, time_t *);
 
+/*
+ * safepath.c: open PATH read-only and apply policy_check_path()'s rule to
+ * the open file.  Returns the descriptor (blocking, close-on-exec), or -1
+ * with the reason in ERR.
+ */
+int	 safepath_open(const char *path, uid_t trusted, char *err,
+	    size_t errlen);
+
 #endif

@@ -31,16 +31,32 @@ void	 policy_errors_free(struct policy_errors *);
 /*
  * Parse and validate PATH.  Returns NULL when any error was found, and
  * then ERRS holds every error (never a partial policy).  The file's
- * permissions are not checked here: see policy_check_path().
+ * permissions are not checked here: a gateway loads its policy with
+ * policy_load_checked().
  */
 struct policy	*policy_load(const char *path, struct policy_errors *errs)
 		    POLICY_WUR;
 void		 policy_free(struct policy *);
 
 /*
- * StrictModes-style check: PATH and every directory above it must be
- * owned by root or TRUSTED_UID and not writable by group or others.
- * Returns 0 when safe, -1 with a message naming the path in ERR.
+ * Open PATH once, check what was opened with policy_check_path()'s rule,
+ * and parse that same open file, so that nothing can swap the file
+ * between the check and the read.  Returns NULL either when the file is
+ * refused (ERR holds the reason, ERRS is not touched) or when it does not
+ * validate (ERR is "", ERRS holds every error).  ERRLEN must not be 0.
+ */
+struct policy	*policy_load_checked(const char *path, uid_t trusted_uid,
+		    char *err, size_t errlen, struct policy_errors *errs)
+		    POLICY_WUR;
+
+/*
+ * StrictModes-style check: PATH must open as a regular file (a FIFO is
+ * refused, not waited on); the file and every directory above it must be
+ * owned by root or TRUSTED_UID and not writable by group or others, and
+ * so must every directory PATH is looked up through, including those
+ * holding a symbolic link it follows.  Returns 0 when safe, -1 with a
+ * message naming the path in ERR.  It only reports: a file read after
+ * this check may no longer be the one checked (see policy_load_checked()).
  */
 int	policy_check_path(const char *path, uid_t trusted_uid, char *err,
 	    size_t errlen) POLICY_WUR;

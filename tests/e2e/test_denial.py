@@ -157,6 +157,40 @@ def test_policy_in_world_writable_directory_refused(gw, ssh, policy_edit):
     assert tmux_sessions(DEPLOY) == ["p1"]
 
 
+@pytest.mark.parametrize("mode", [0o777, 0o775], ids=["0777", "0775"])
+def test_policy_symlink_in_writable_directory_refused(gw, ssh, policy_edit,
+                                                      workdir, mode):
+    """The policy path is a symlink to a safe copy, but the directory
+    holding the link may be written by others, who could point the link
+    at their own policy between muxgate's check and its read: refused at
+    login, with one line naming that directory."""
+    real = os.path.join(workdir, "gateway.yaml")
+    shutil.copyfile(gw.policy, real)
+    os.chmod(real, 0o644)
+    os.unlink(gw.policy)
+    os.symlink(real, gw.policy)
+    try:
+        policy_edit.chmod_dir(mode)
+        code, out, err = ssh("alice", "whoami")
+        assert code == FAIL, (out, err)
+        assert out == "", out
+        assert one_error_line(err) == (
+            "muxgate: refusing policy %s: bad permissions on %s: writable "
+            "by %s" % (gw.policy, gw.etc,
+                       "everyone" if mode & 0o002 else "its group")), err
+        code, out, err = gw.local("check", "-f", gw.policy)
+        assert code == FAIL, (out, err)
+        assert "bad permissions on %s" % gw.etc in err, err
+        # The same link is fine once nobody else may write its directory.
+        policy_edit.chmod_dir(0o755)
+        code, out, err = ssh("alice", "whoami --json")
+        assert code == OK, (out, err)
+        assert parse_json(out)["identity"] == "alice"
+    finally:
+        if os.path.islink(gw.policy):
+            os.unlink(gw.policy)
+
+
 def test_policy_copy_below_tmp_refused(gw):
     """A copy of the (good) policy in /tmp/...: /tmp is world-writable."""
     d = tempfile.mkdtemp(prefix="mgt-e2e-", dir="/tmp")

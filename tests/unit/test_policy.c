@@ -406,6 +406,55 @@ test_missing_file(void **state)
 	policy_errors_free(&errs);
 }
 
+/* The whole file is read into memory, so its size is bounded: 4 MiB. */
+#define MAX_POLICY (4 * 1024 * 1024)
+
+static void
+write_padded(char *path, size_t total)
+{
+	char	pad[4096];
+	size_t	left = total - strlen(BASE), n;
+	int	fd;
+
+	memset(pad, '#', sizeof(pad));
+	fd = mkstemps(path, 5);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, BASE, strlen(BASE)), (ssize_t)strlen(BASE));
+	while (left > 0) {
+		n = left < sizeof(pad) ? left : sizeof(pad);
+		assert_int_equal(write(fd, pad, n), (ssize_t)n);
+		left -= n;
+	}
+	assert_int_equal(close(fd), 0);
+}
+
+static void
+test_size_limit(void **state)
+{
+	char			 path[] = "/tmp/mgt-unit-policy-XXXXXX.yaml";
+	char			 big[] = "/tmp/mgt-unit-policy-XXXXXX.yaml";
+	char			 want[128];
+	struct policy_errors	 errs = { NULL, 0 };
+	struct policy		*p;
+
+	/* One comment line up to the limit exactly: loads. */
+	write_padded(path, MAX_POLICY);
+	p = policy_load(path, &errs);
+	unlink(path);
+	assert_non_null(p);
+	assert_int_equal(errs.n, 0);
+	policy_free(p);
+	write_padded(big, MAX_POLICY + 1);
+	p = policy_load(big, &errs);
+	unlink(big);
+	assert_null(p);
+	assert_int_equal(errs.n, 1);
+	snprintf(want, sizeof(want), "%s:0:0: larger than %d bytes", big,
+	    MAX_POLICY);
+	assert_string_equal(errs.msgs[0], want);
+	policy_errors_free(&errs);
+}
+
 static void
 test_yaml_syntax(void **state)
 {
@@ -1215,6 +1264,7 @@ main(void)
 		cmocka_unit_test(test_top_level),
 		cmocka_unit_test(test_all_errors_reported),
 		cmocka_unit_test(test_no_error_list),
+		cmocka_unit_test(test_size_limit),
 		cmocka_unit_test(test_reused_error_list),
 		cmocka_unit_test(test_gateway_keys),
 		cmocka_unit_test(test_gateway_values),
