@@ -212,6 +212,7 @@ term_claim(struct term *t)
 {
 	struct sigaction	ign;
 	size_t			i;
+	pid_t			pgrp = getpgrp();
 
 	memset(&ign, 0, sizeof(ign));
 	ign.sa_handler = SIG_IGN;
@@ -219,11 +220,15 @@ term_claim(struct term *t)
 	for (i = 0; i < sizeof(term_signals) / sizeof(*term_signals); i++)
 		(void)sigaction(term_signals[i], &ign, &t->old[i]);
 	t->fg = tcgetpgrp(STDIN_FILENO);
-	if (getpgrp() != getsid(0) && setpgid(0, 0) == -1)
+	if (t->fg != pgrp) {
+		/* Not the foreground: the terminal is someone else's. */
+		debug("not in the terminal's foreground process group");
+	} else if (pgrp != getpid() && setpgid(0, 0) == -1)
 		debug("setpgid: %s", strerror(errno));
-	if (tcsetpgrp(STDIN_FILENO, getpgrp()) == -1)
+	else if (tcsetpgrp(STDIN_FILENO, getpid()) == -1) {
 		debug("tcsetpgrp: %s", strerror(errno));
-	else
+		(void)setpgid(0, pgrp);
+	} else
 		t->claimed = true;
 }
 

@@ -94,12 +94,18 @@ class Term:
             time.sleep(0.1)
 
     def dead(self):
-        """ssh's exit status once it has exited, else None."""
+        """ssh's exit status once it has exited and been reaped by tmux
+        (128 + N for a signal N), else None."""
         out = self._tmux("display-message", "-p", "-t", "t",
-                         "#{pane_dead} #{pane_dead_status}").split()
-        if out and out[0] == "1":
-            return int(out[1]) if len(out) > 1 and out[1] else -1
-        return None
+                         "#{pane_dead}:#{pane_dead_status}:"
+                         "#{pane_dead_signal}").strip().split(":")
+        if len(out) != 3 or out[0] != "1":
+            return None
+        if out[1]:
+            return int(out[1])
+        if out[2]:
+            return 128 + int(out[2])
+        return None     # its pty closed, its status is not known yet
 
     def wait_dead(self, timeout=15):
         assert wait_for(lambda: self.dead() is not None, timeout), \

@@ -67,13 +67,6 @@ def serve_server(gw):
         s.stop()
 
 
-@pytest.fixture(params=["sshd", "serve"])
-def gateway(request, gw):
-    if request.param == "sshd":
-        return gw
-    return request.getfixturevalue("serve_server").client()
-
-
 @pytest.fixture(scope="module")
 def editrc(gw):
     """A startup file that would turn every key into the command prompt,
@@ -103,8 +96,23 @@ def children(pid):
     return out
 
 
-@pytest.mark.parametrize("who", ["alice", "eve"])
-@pytest.mark.parametrize("route", ROUTES, ids=[r[0] for r in ROUTES])
+ALL = ("all", [k for _, keys in ROUTES for k in keys + [b"\x03"]])
+
+# Each route on its own through sshd for an operator; every route in one
+# session for a watch-only identity, and through serve.
+CASES = [("sshd", "alice", r) for r in ROUTES] + [
+    ("sshd", "eve", ALL), ("serve", "alice", ALL), ("serve", "eve", ALL)]
+
+
+@pytest.fixture
+def gateway(request, gw):
+    if request.param == "sshd":
+        return gw
+    return request.getfixturevalue("serve_server").client()
+
+
+@pytest.mark.parametrize("gateway,who,route", CASES, indirect=["gateway"],
+                         ids=["%s-%s-%s" % (g, w, r[0]) for g, w, r in CASES])
 def test_no_way_out_of_the_prompt(gateway, editrc, who, route):
     name, keys = route
     t = Term(gateway, who)

@@ -134,9 +134,7 @@ def test_batch_ends_when_identity_is_revoked(gw, policy_edit):
     time.sleep(1.5)
     policy_edit.write(edited(gw, alice_block(gw),
                              alice_block(gw) + "    disabled: true\n"))
-    p.stdin.write(b"new mgt-deploy@bastion:rv3\n")
-    p.stdin.close()
-    out, err = p.communicate(timeout=30)
+    out, err = p.communicate(b"new mgt-deploy@bastion:rv3\n", timeout=30)
     assert p.returncode == DENIED, (out, err)
     assert b"access ended: identity alice is disabled" in err
     assert not tmux_has(DEPLOY, "rv3")
