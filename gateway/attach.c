@@ -3,6 +3,8 @@
  * caps, the recording, the terminal, the relay, and the cleanup, which
  * happens on every path out.
  */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,17 +116,50 @@ open_recording(struct attach *a)
 	return MG_OK;
 }
 
-/* Raw mode on the user's terminal for the relay; restored by the caller. */
+/*
+ * Raw mode on the user's terminal for the relay; restored by
+ * restore_mode().  The signals that end the relay are held from here to
+ * the restore, so that none of them can leave the terminal raw (the relay
+ * takes them through its signalfd; the shell's handlers see what is left
+ * once the terminal is back).
+ */
 static int
-raw_mode(struct termios *saved)
+raw_mode(struct termios *saved, sigset_t *oldmask)
 {
 	struct termios	raw;
+	sigset_t	set;
 
-	if (tcgetattr(STDIN_FILENO, saved) == -1)
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGQUIT);
+	if (sigprocmask(SIG_BLOCK, &set, oldmask) == -1)
 		return -1;
+	if (tcgetattr(STDIN_FILENO, saved) == -1)
+		goto fail;
 	raw = *saved;
 	cfmakeraw(&raw);
-	return tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw);
+	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw) == -1)
+		goto fail;
+	return 0;
+fail:
+	(void)sigprocmask(SIG_SETMASK, oldmask, NULL);
+	return -1;
+}
+
+/*
+ * Exactly the settings from before the attach; TCSADRAIN: tmux's last
+ * words ("[detached ...]") go out first, and what the user typed ahead
+ * for the menu is kept.
+ */
+static void
+restore_mode(const struct termios *saved, const sigset_t *oldmask)
+{
+	if (tcsetattr(STDIN_FILENO, TCSADRAIN, saved) == -1)
+		error_msg("cannot restore the terminal mode: %s",
+		    strerror(errno));
+	(void)sigprocmask(SIG_SETMASK, oldmask, NULL);
 }
 
 static void
@@ -177,6 +212,7 @@ relay(struct attach *a)
 	struct relay_opts		 o;
 	struct relay_stats		 st;
 	struct termios			 saved;
+	sigset_t			 oldmask;
 	char				 err[256];
 	pid_t				 pid;
 	int				 master, timeout, code = MG_OK;
@@ -197,7 +233,7 @@ relay(struct attach *a)
 		code = cmd_error(MG_FAIL, "attach: %s", err);
 		goto out;
 	}
-	if (raw_mode(&saved) == -1) {
+	if (raw_mode(&saved, &oldmask) == -1) {
 		(void)spawn_end(pid, master);
 		code = cmd_error(MG_FAIL, "attach: cannot set the terminal mode");
 		goto out;
@@ -215,7 +251,7 @@ relay(struct attach *a)
 	o.rec_required = g->recording_required;
 	relay_run(&o, &st);
 	(void)spawn_end(pid, master);
-	(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+	restore_mode(&saved, &oldmask);
 	report_end(a, &st);
 	if (st.rec_stopped)
 		error_msg("warning: the attach went on unrecorded: %s",

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gateway/log.h"
 #include "gateway/record.h"
 #include "gateway/relay.h"
 
@@ -374,12 +375,35 @@ loop(struct relay *r, int sfd)
 	}
 }
 
+/*
+ * The user's input and output are usually one open file description (the
+ * same terminal, opened once by sshd): its flags are shared.  Both are
+ * read before either is changed, and put back in the reverse order, so
+ * that the description ends as it was whether it is one or two; left
+ * non-blocking, it would make the menu's next read fail with EAGAIN,
+ * which looks like Ctrl-D.
+ */
 static void
-set_nonblock(int fd, int *saved)
+user_fds_nonblock(const struct relay_opts *o, int *fl_in, int *fl_out)
 {
-	*saved = fcntl(fd, F_GETFL);
-	if (*saved != -1)
-		(void)fcntl(fd, F_SETFL, *saved | O_NONBLOCK);
+	*fl_in = fcntl(o->in, F_GETFL);
+	*fl_out = o->out != o->in ? fcntl(o->out, F_GETFL) : -1;
+	if (*fl_in != -1 && fcntl(o->in, F_SETFL, *fl_in | O_NONBLOCK) == -1)
+		*fl_in = -1;
+	if (*fl_out != -1 &&
+	    fcntl(o->out, F_SETFL, *fl_out | O_NONBLOCK) == -1)
+		*fl_out = -1;
+}
+
+static void
+user_fds_restore(const struct relay_opts *o, int fl_in, int fl_out)
+{
+	if (fl_out != -1 && fcntl(o->out, F_SETFL, fl_out) == -1)
+		error_msg("cannot restore the terminal's flags: %s",
+		    strerror(errno));
+	if (fl_in != -1 && fcntl(o->in, F_SETFL, fl_in) == -1)
+		error_msg("cannot restore the terminal's flags: %s",
+		    strerror(errno));
 }
 
 /* Whatever the session printed last (tmux's "[detached]") still goes out. */
@@ -457,19 +481,14 @@ relay_run(const struct relay_opts *o, struct relay_stats *st)
 		finish(&r, RELAY_ERROR, strerror(errno));
 		goto out;
 	}
-	set_nonblock(o->in, &fl_in);
-	if (o->out != o->in)
-		set_nonblock(o->out, &fl_out);
+	user_fds_nonblock(o, &fl_in, &fl_out);
 	loop(&r, sfd);
 	flush_child(&r);
 	if (st->end == RELAY_DETACH || st->end == RELAY_HANGUP)
 		flush_user(&r);
 	else
 		wind_down(&r);
-	if (fl_in != -1)
-		(void)fcntl(o->in, F_SETFL, fl_in);
-	if (fl_out != -1)
-		(void)fcntl(o->out, F_SETFL, fl_out);
+	user_fds_restore(o, fl_in, fl_out);
 	close(sfd);
 out:
 	/*

@@ -12,6 +12,7 @@ import pytest
 
 from helpers import *
 from relay_util import *
+from helpers import _s
 
 TARGET = "mgt-deploy@bastion:"
 
@@ -386,3 +387,68 @@ def test_lost_connection_ends_the_attach_cleanly(gw, spawn):
         if "before-hangup-" + s not in stream(events, "i"):
             lost.append((s, events[-2:]))
     assert not lost, "recordings missing their last events: %r" % lost
+
+
+def _menu_tty(gw):
+    """(pid, /dev/pts/N): the menu's muxgate (the gateway user's muxgate
+    whose standard input is a terminal; a test has one menu) and that
+    terminal, seen from the server."""
+    found = []
+    for pid in pgrep_gw():
+        try:
+            tty = os.readlink("/proc/%d/fd/0" % pid)
+        except OSError:
+            continue
+        if tty.startswith("/dev/pts/"):
+            found.append((pid, tty))
+    assert len(found) == 1, "not one menu muxgate (did the menu end?): %r" \
+        % found
+    return found[0]
+
+
+def _fd0_flags(pid):
+    for line in open("/proc/%d/fdinfo/0" % pid):
+        if line.startswith("flags:"):
+            return int(line.split()[1], 8)
+    raise AssertionError("no flags in /proc/%d/fdinfo/0" % pid)
+
+
+def _stty(tty):
+    return _s(run(["stty", "-g", "-F", tty]).stdout).strip()
+
+
+def test_menu_terminal_unchanged_after_attaches(gw, spawn):
+    """Attach and leave with the escape key, three times from one menu:
+    the terminal comes back as it was each time (blocking, the same
+    settings), and the menu still answers.  The menu's line editor keeps
+    the terminal in its own mode at the prompt, so the settings are
+    compared prompt to prompt."""
+    s = "r-tty"
+    tmux_new(DEPLOY, s, "/bin/cat")
+    c = spawn("alice")
+    n = menu_number(read_menu(c), TARGET + s)
+    time.sleep(0.3)             # the editor sets its mode, then waits
+    pid, tty = _menu_tty(gw)
+    assert not _fd0_flags(pid) & os.O_NONBLOCK
+    at_prompt = _stty(tty)
+    for i, how in enumerate((n, "attach " + TARGET + s, n)):
+        c.send(how + "\r")
+        wait_client(DEPLOY, s)
+        c.send("round-%d\r" % i)
+        wait_pane(DEPLOY, s, "round-%d" % i)
+        c.send(ESC)
+        read_menu(c, timeout=5)
+        time.sleep(0.3)
+        assert _menu_tty(gw) == (pid, tty)
+        flags = _fd0_flags(pid)
+        assert not flags & os.O_NONBLOCK, \
+            "attach %d left the terminal non-blocking (flags %o)" % (i, flags)
+        assert _stty(tty) == at_prompt, i
+        # what the user sees: the menu reads the next line and answers,
+        # in cooked output (\r\n), instead of taking EAGAIN for Ctrl-D
+        c.send("whoami\r")
+        out = read_menu(c, timeout=5)
+        assert "alice" in out and "\r\n" in out, (i, out)
+    c.send("exit\r")
+    code, out = finish(c)
+    assert code == OK, out
