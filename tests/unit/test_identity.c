@@ -12,9 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gateway/audit.h"
+#include "gateway/exitcode.h"
 #include "gateway/identity.h"
 #include "gateway/str.h"
 #include "policy/policy.h"
+#include "tests/unit/unit.h"
 
 /* Made with ssh-keygen -t ed25519 / -t rsa; fingerprints from ssh-keygen -l. */
 #define K1_B64	"AAAAC3NzaC1lZDI1NTE5AAAAIIqepccp2ppozyUKkQU8pQ/WHhCQYbAoFkTX3SpHw0JQ"
@@ -258,6 +261,126 @@ test_client_addr(void **state)
 	expect_addr(long_addr, NULL);
 }
 
+/* ---- identity_recheck(): the checks before every command ---- */
+
+#define RECHECK_POLICY(alice_extra, k1_owner) \
+	"gateway: {audit: none}\n" \
+	"hosts: {bastion: {local: true, tmux_users: [deploy]}}\n" \
+	"roles: {op: {allow: [{hosts: [bastion], tmux_users: [deploy], " \
+	"actions: [list]}]}}\n" \
+	"identities:\n" \
+	"  alice: {keys: [" k1_owner "], roles: [op]" alice_extra "}\n" \
+	"  bob: {keys: [\"ssh-ed25519 " K2_B64 "\"], roles: [op]}\n"
+
+#define K1_LINE	"\"ssh-ed25519 " K1_B64 "\""
+
+/* A shell logged in as alice with key K1 (or by --identity). */
+static void
+logged_in(struct gw *gw, struct policy *p, bool forced)
+{
+	struct auth_keys	k;
+	char			err[256];
+
+	memset(gw, 0, sizeof(*gw));
+	gw->policy = p;
+	assert_non_null(gw->id = policy_identity_find(p, "alice"));
+	gw->forced = forced;
+	if (forced)
+		return;
+	assert_int_equal(identity_parse_auth(PK(K1_B64), &k, err,
+	    sizeof(err)), 0);
+	policy_key_fingerprint(k.blob[0], k.len[0], gw->key_fp);
+	gw->have_key = true;
+	gw->key = k.blob[0];
+	gw->key_len = k.len[0];
+	k.blob[0] = NULL;
+	k.n = 0;
+}
+
+static int
+recheck(struct gw *gw, const char *text)
+{
+	struct policy			*p;
+	const struct policy_identity	*id = (void *)1;
+	int				 r;
+
+	assert_non_null(p = unit_policy(text));
+	r = identity_recheck(gw, p, &id);
+	if (r == MG_OK) {
+		assert_non_null(id);
+		assert_string_equal(policy_identity_name(id), "alice");
+	} else
+		assert_null(id);
+	policy_free(p);
+	return r;
+}
+
+static void
+test_recheck(void **state)
+{
+	struct policy	*p;
+	struct gw	 gw;
+	bool		 forced;
+
+	audit_configure(POLICY_AUDIT_NONE, false);
+	unsetenv("SSH_CONNECTION");
+	assert_non_null(p = unit_policy(RECHECK_POLICY("", K1_LINE)));
+	for (forced = false; ; forced = true) {
+		logged_in(&gw, p, forced);
+		assert_int_equal(recheck(&gw, RECHECK_POLICY("", K1_LINE)),
+		    MG_OK);
+		assert_int_equal(recheck(&gw, RECHECK_POLICY(
+		    ", disabled: true", K1_LINE)), MG_DENIED);
+		assert_int_equal(recheck(&gw, RECHECK_POLICY(
+		    ", expires: \"2020-01-01\"", K1_LINE)), MG_DENIED);
+		assert_int_equal(recheck(&gw, RECHECK_POLICY(
+		    ", expires: \"2999-01-01\"", K1_LINE)), MG_OK);
+		setenv("SSH_CONNECTION", "198.51.100.7 5555 127.0.0.1 22", 1);
+		assert_int_equal(recheck(&gw, RECHECK_POLICY(
+		    ", from: [192.0.2.0/24]", K1_LINE)), MG_DENIED);
+		assert_int_equal(recheck(&gw, RECHECK_POLICY(
+		    ", from: [198.51.100.0/24]", K1_LINE)), MG_OK);
+		unsetenv("SSH_CONNECTION");
+		/* The key gone from alice: a key login ends, --identity not. */
+		assert_int_equal(recheck(&gw, RECHECK_POLICY("",
+		    "\"" K3_FP "\"")), forced ? MG_OK : MG_DENIED);
+		free(gw.key);
+		if (forced)
+			break;
+	}
+	policy_free(p);
+}
+
+/* The key that logged in now names another identity: not alice any more. */
+static void
+test_recheck_key_moved(void **state)
+{
+	struct policy	*p;
+	struct gw	 gw;
+
+	audit_configure(POLICY_AUDIT_NONE, false);
+	assert_non_null(p = unit_policy(RECHECK_POLICY("", K1_LINE)));
+	logged_in(&gw, p, false);
+	assert_int_equal(recheck(&gw,
+	    "gateway: {audit: none}\n"
+	    "hosts: {bastion: {local: true, tmux_users: [deploy]}}\n"
+	    "roles: {op: {allow: [{hosts: [bastion], tmux_users: [deploy], "
+	    "actions: [list]}]}}\n"
+	    "identities:\n"
+	    "  alice: {keys: [\"" K3_FP "\"], roles: [op]}\n"
+	    "  bob: {keys: [" K1_LINE "], roles: [op]}\n"), MG_DENIED);
+	/* And alice renamed away: gone. */
+	assert_int_equal(recheck(&gw,
+	    "gateway: {audit: none}\n"
+	    "hosts: {bastion: {local: true, tmux_users: [deploy]}}\n"
+	    "roles: {op: {allow: [{hosts: [bastion], tmux_users: [deploy], "
+	    "actions: [list]}]}}\n"
+	    "identities:\n"
+	    "  alicia: {keys: [" K1_LINE "], roles: [op]}\n"), MG_DENIED);
+	free(gw.key);
+	policy_free(p);
+}
+
 int
 main(void)
 {
@@ -269,6 +392,8 @@ main(void)
 		cmocka_unit_test(test_type_mismatch),
 		cmocka_unit_test(test_key_limit),
 		cmocka_unit_test(test_client_addr),
+		cmocka_unit_test(test_recheck),
+		cmocka_unit_test(test_recheck_key_moved),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
