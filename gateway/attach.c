@@ -108,8 +108,10 @@ open_recording(struct attach *a)
 	m.timestamp = (long long)time(NULL);
 	a->rec = record_open(g->recordings, &m, g->recording_max, err,
 	    sizeof(err));
-	if (a->rec != NULL)
+	if (a->rec != NULL) {
+		record_set_min_free(a->rec, g->recording_min_free);
 		return MG_OK;
+	}
 	if (g->recording_required)
 		return cmd_error(MG_FAIL, "attach refused: recording: %s", err);
 	error_msg("warning: attaching without a recording: %s", err);

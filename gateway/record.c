@@ -17,17 +17,26 @@
 #include "gateway/xmalloc.h"
 
 #define RECORD_BUFFER (64 * 1024)
+/* Free space is checked after at most this much was written... */
+#define SPACE_STEP_MAX (64 * 1024)
+/* ...and no more often than this, however close the minimum is. */
+#define SPACE_STEP_MIN (4 * 1024)
 
 struct recorder {
 	int			 fd;
 	char			*path;
+	char			*root;		/* gateway.recordings */
 	struct buf		 buf;
 	unsigned long long	 written;	/* bytes in the file */
 	unsigned long long	 max;
+	unsigned		 min_free;	/* percent, 0 = off */
+	unsigned long long	 space_check_at; /* WRITTEN of the next check */
 	unsigned char		 carry[2][4];	/* split UTF-8, per stream */
 	size_t			 ncarry[2];
-	char			 error[256];
+	char			 error[512];
 	bool			 failed;
+	bool			 broken;	/* a write failed: write no more */
+	bool			 space_low;	/* below min_free */
 };
 
 /* Length of the UTF-8 sequence starting with C, or 0 if C cannot start one. */
@@ -183,6 +192,7 @@ record_open(const char *root, const struct record_meta *m,
 	r = xcalloc(1, sizeof(*r));
 	r->fd = fd;
 	r->path = path;
+	r->root = xstrdup(root);
 	r->max = max;
 	hdr = header_json(m);
 	buf_adds(&r->buf, hdr);
@@ -208,10 +218,23 @@ record_error(const struct recorder *r)
 	return r->error;
 }
 
+bool
+record_space_low(const struct recorder *r)
+{
+	return r->space_low;
+}
+
 unsigned long long
 record_size(const struct recorder *r)
 {
 	return r->written + r->buf.len;
+}
+
+void
+record_set_min_free(struct recorder *r, unsigned min_free)
+{
+	r->min_free = min_free;
+	r->space_check_at = r->written;
 }
 
 /* WHAT is "cannot write recording" or the like; DETAIL may be NULL. */
@@ -223,6 +246,68 @@ fail(struct recorder *r, const char *what, const char *detail)
 		    detail != NULL ? ": " : "", detail != NULL ? detail : "");
 	r->failed = true;
 	return -1;
+}
+
+/*
+ * Is less than MIN_FREE percent of SV free?  *PCT is the share that is
+ * free, *MARGIN how many bytes can still be written before it is below.
+ */
+static bool
+space_below(const struct statvfs *sv, unsigned min_free, double *pct,
+    unsigned long long *margin)
+{
+	unsigned long long	 avail, keep;
+
+	*pct = 100.0;
+	*margin = ~0ULL;
+	if (sv->f_blocks == 0)
+		return false;	/* no size to speak of, as in /proc */
+	avail = (unsigned long long)sv->f_bavail * sv->f_frsize;
+	keep = (unsigned long long)sv->f_blocks * sv->f_frsize / 100 *
+	    min_free;
+	/* Rounded down: never "5.0% free, below the 5% minimum". */
+	*pct = (double)(1000ULL * sv->f_bavail / sv->f_blocks) / 10.0;
+	*margin = avail > keep ? avail - keep : 0;
+	return avail < keep;
+}
+
+/*
+ * Is the recording's file system still at least MIN_FREE percent free?
+ * One fstatvfs, and the next one after half of what is left above the
+ * minimum has been written (between SPACE_STEP_MIN and SPACE_STEP_MAX),
+ * so that a flood of output cannot jump past the minimum to a full disk
+ * and a quiet attach costs nothing.  FORCE: check now.
+ */
+static int
+space_check(struct recorder *r, bool force)
+{
+	struct statvfs		 sv;
+	unsigned long long	 margin, step;
+	double			 pct;
+
+	if (r->min_free == 0 || (!force && r->written < r->space_check_at))
+		return 0;
+	if (fstatvfs(r->fd, &sv) == -1) {
+		r->space_check_at = r->written + SPACE_STEP_MIN;
+		return 0;	/* not knowing is no reason to end the attach */
+	}
+	if (space_below(&sv, r->min_free, &pct, &margin)) {
+		if (!r->failed)
+			snprintf(r->error, sizeof(r->error), "the recordings file "
+			    "system %s has %.1f%% free, below the %u%% minimum "
+			    "(gateway.limits.recording_min_free)", r->root, pct,
+			    r->min_free);
+		r->failed = true;
+		r->space_low = true;
+		return -1;
+	}
+	step = margin / 2;
+	if (step > SPACE_STEP_MAX)
+		step = SPACE_STEP_MAX;
+	if (step < SPACE_STEP_MIN)
+		step = SPACE_STEP_MIN;
+	r->space_check_at = r->written + step;
+	return 0;
 }
 
 /*
@@ -248,16 +333,15 @@ event_head(struct buf *b, unsigned long long usec, char type)
 	buf_add(b, p, (size_t)(e - p));
 }
 
-int
-record_event(struct recorder *r, unsigned long long usec, char type,
+/* Add one event to the buffer; 1 if it crossed the size limit. */
+static int
+append(struct recorder *r, unsigned long long usec, char type,
     const void *data, size_t len)
 {
 	unsigned char	*joined = NULL;
 	const unsigned char *p = data;
 	size_t		 stream = type == 'i', carry, n = len;
 
-	if (r->failed)
-		return -1;
 	if (type != 'r' && r->ncarry[stream] > 0) {
 		joined = xmalloc(r->ncarry[stream] + len);
 		memcpy(joined, r->carry[stream], r->ncarry[stream]);
@@ -274,33 +358,92 @@ record_event(struct recorder *r, unsigned long long usec, char type,
 		r->ncarry[stream] = carry;
 	}
 	free(joined);
-	if (record_size(r) > r->max)
-		return fail(r, "size limit (gateway.limits.recording_max) "
+	if (record_size(r) > r->max) {
+		(void)fail(r, "size limit (gateway.limits.recording_max) "
 		    "reached by recording", NULL);
-	if (r->buf.len >= RECORD_BUFFER)
-		return record_flush(r);
+		return 1;
+	}
 	return 0;
 }
 
-int
-record_flush(struct recorder *r)
+/*
+ * Write the buffer out.  When a write fails (a full disk, an I/O error),
+ * what is left is dropped, a partly written event is cut off the file so
+ * that it ends with whole events, and nothing is written any more.
+ */
+static int
+write_out(struct recorder *r)
 {
-	size_t	off = 0;
-	ssize_t	n;
+	size_t			 off = 0, whole;
+	ssize_t			 n;
+	int			 saved;
+	const char		*nl;
 
 	while (off < r->buf.len) {
 		n = write(r->fd, r->buf.data + off, r->buf.len - off);
 		if (n == -1 && errno == EINTR)
 			continue;
-		if (n == -1) {
-			r->buf.len = 0;
-			return fail(r, "cannot write recording",
-			    strerror(errno));
-		}
+		if (n == -1)
+			goto bad;
 		off += (size_t)n;
 		r->written += (size_t)n;
 	}
 	r->buf.len = 0;
+	return 0;
+bad:
+	saved = errno;
+	nl = off > 0 ? memrchr(r->buf.data, '\n', off) : NULL;
+	whole = nl != NULL ? (size_t)(nl - r->buf.data) + 1 : 0;
+	if (whole < off && ftruncate(r->fd, (off_t)(r->written - off + whole))
+	    == 0)
+		r->written -= off - whole;
+	r->buf.len = 0;
+	r->broken = true;
+	return fail(r, "cannot write recording", strerror(saved));
+}
+
+int
+record_event(struct recorder *r, unsigned long long usec, char type,
+    const void *data, size_t len)
+{
+	int	rc;
+
+	if (r->failed)
+		return -1;
+	rc = append(r, usec, type, data, len);
+	if (r->buf.len < RECORD_BUFFER)
+		return rc;
+	if (write_out(r) == -1)
+		return -1;
+	return space_check(r, false) == -1 ? 1 : rc;
+}
+
+int
+record_event_written(struct recorder *r, unsigned long long usec,
+    char type, const void *data, size_t len)
+{
+	int	rc;
+
+	if (r->failed)
+		return -1;
+	rc = append(r, usec, type, data, len);
+	if (write_out(r) == -1)
+		return -1;
+	if (space_check(r, false) == -1)
+		return 1;
+	return rc;
+}
+
+int
+record_flush(struct recorder *r)
+{
+	if (r->broken)
+		return -1;
+	if (write_out(r) == -1)
+		return -1;
+	/* Called about once a second: also notices others filling the disk. */
+	if (space_check(r, true) == -1)
+		return -1;
 	return r->failed ? -1 : 0;
 }
 
@@ -311,11 +454,12 @@ record_close(struct recorder *r)
 
 	if (r == NULL)
 		return 0;
-	if (r->buf.len > 0 && record_flush(r) == -1)
+	if (r->broken || (r->buf.len > 0 && write_out(r) == -1))
 		ret = -1;
 	if (close(r->fd) == -1)
 		ret = -1;
 	buf_free(&r->buf);
+	free(r->root);
 	free(r->path);
 	free(r);
 	return ret;
@@ -324,8 +468,9 @@ record_close(struct recorder *r)
 int
 record_space_ok(const char *root, unsigned min_free, char *err, size_t errlen)
 {
-	struct statvfs	sv;
-	double		pct;
+	struct statvfs		 sv;
+	unsigned long long	 margin;
+	double			 pct;
 
 	if (min_free == 0)
 		return 0;
@@ -335,10 +480,7 @@ record_space_ok(const char *root, unsigned min_free, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", root, strerror(errno));
 		return -1;
 	}
-	if (sv.f_blocks == 0)
-		return 0;
-	pct = 100.0 * (double)sv.f_bavail / (double)sv.f_blocks;
-	if (pct < (double)min_free) {
+	if (space_below(&sv, min_free, &pct, &margin)) {
 		snprintf(err, errlen, "the recordings file system %s has %.1f%% "
 		    "free, below the %u%% minimum", root, pct, min_free);
 		return -1;

@@ -2,7 +2,9 @@
  * record.h — one attach, one asciicast v2 file: a JSON header line, then
  * [seconds, "o"|"i"|"r", data] events.  Buffered, written out at least
  * once a second by the relay and on close, so that a killed relay loses
- * at most the last second and leaves a file that still replays.
+ * at most the last second and leaves a file that still replays; or
+ * written at once, for keystrokes that must be recorded before they are
+ * sent.
  */
 #ifndef MUXGATE_RECORD_H
 #define MUXGATE_RECORD_H
@@ -36,14 +38,39 @@ struct recorder	*record_open(const char *root, const struct record_meta *,
 		    unsigned long long max, char *err, size_t errlen);
 /* The path of the file (owned by the recorder). */
 const char	*record_path(const struct recorder *);
-/* Append an event; -1 when the recording failed or reached its limit. */
+/*
+ * Keep MIN_FREE percent of the recording's file system free (0: no
+ * check).  Checked with one fstatvfs() as the file grows, more often as
+ * the free space nears the minimum, and by every record_flush(); below
+ * the minimum, the recording has failed (record_error() says so).
+ */
+void		 record_set_min_free(struct recorder *, unsigned min_free);
+/*
+ * Append an event, buffered.  0: recorded; 1: recorded, but it is the
+ * last (the size limit or the free space minimum was reached with it);
+ * -1: not recorded, the recording has failed (now or before).  After a
+ * failed write nothing more is written, and the file ends with the last
+ * whole event that was written.
+ */
 int		 record_event(struct recorder *, unsigned long long usec,
 		    char type, const void *data, size_t len)
 		    __attribute__((warn_unused_result));
+/*
+ * The same, but the event, and every event before it, is in the file
+ * (write(2) succeeded) when this returns 0 or 1: for keystrokes, which
+ * may reach the session only once they are recorded.  -1: the event is
+ * not in the file.
+ */
+int		 record_event_written(struct recorder *, unsigned long long usec,
+		    char type, const void *data, size_t len)
+		    __attribute__((warn_unused_result));
+/* Write out what is buffered, and check the free space. */
 int		 record_flush(struct recorder *)
 		    __attribute__((warn_unused_result));
 /* Why the last call failed. */
 const char	*record_error(const struct recorder *);
+/* Did it fail because the file system fell below the free minimum? */
+bool		 record_space_low(const struct recorder *);
 unsigned long long record_size(const struct recorder *);
 /* Flush and close; -1 if the last bytes could not be written. */
 int		 record_close(struct recorder *);

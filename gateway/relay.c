@@ -60,6 +60,7 @@ relay_end_name(enum relay_end e)
 	case RELAY_LIFETIME: return "lifetime";
 	case RELAY_IDLE: return "idle";
 	case RELAY_RECORDING: return "recording";
+	case RELAY_DISK_SPACE: return "disk-space";
 	case RELAY_HANGUP: return "hangup";
 	case RELAY_SIGNAL: return "signal";
 	case RELAY_ERROR: return "error";
@@ -95,20 +96,38 @@ static bool
 record_failed(struct relay *r)
 {
 	if (r->o->rec_required) {
-		finish(r, RELAY_RECORDING, record_error(r->rec));
+		finish(r, record_space_low(r->rec) ? RELAY_DISK_SPACE :
+		    RELAY_RECORDING, record_error(r->rec));
 		return false;
 	}
 	r->rec = NULL;
 	return true;
 }
 
+/*
+ * Record an event; false if its bytes must not be passed on.  When the
+ * recording is required, keystrokes are in the file (written, not only
+ * buffered) before they go to the session: one write per read of the
+ * user's input, the output around them riding along.  An event recorded
+ * as the last one (a limit reached) still passes, and the attach ends.
+ */
 static bool
 record(struct relay *r, char type, const void *p, size_t n)
 {
-	if (r->rec != NULL &&
-	    record_event(r->rec, r->now - r->start, type, p, n) == -1)
-		return record_failed(r);
-	return true;
+	unsigned long long	 t = r->now - r->start;
+	int			 rc;
+	bool			 go_on;
+
+	if (r->rec == NULL)
+		return true;
+	if (type == 'i' && r->o->rec_required)
+		rc = record_event_written(r->rec, t, type, p, n);
+	else
+		rc = record_event(r->rec, t, type, p, n);
+	if (rc == 0)
+		return true;
+	go_on = record_failed(r);
+	return rc == 1 || go_on;
 }
 
 /* Free space after the data, where the next read goes. */

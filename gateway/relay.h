@@ -17,6 +17,7 @@ enum relay_end {
 	RELAY_LIFETIME,		/* attach_lifetime reached */
 	RELAY_IDLE,		/* idle_timeout reached */
 	RELAY_RECORDING,	/* the recording could not be written */
+	RELAY_DISK_SPACE,	/* its file system fell below min_free */
 	RELAY_HANGUP,		/* the user's side went away */
 	RELAY_SIGNAL,		/* muxgate was told to stop */
 	RELAY_ERROR,

@@ -5,9 +5,11 @@ tmux user, /proc, the files under gateway.recordings).
 
 Import with `from relay_util import *` after `from helpers import *`.
 """
+import contextlib
 import glob
 import json
 import os
+import pwd
 import re
 import stat
 import subprocess
@@ -355,3 +357,23 @@ def tty_run(argv, timeout=20):
                             timeout=timeout, env=dict(BASE_ENV),
                             encoding="utf-8", codec_errors="replace")
     return code, out
+
+
+@contextlib.contextmanager
+def small_fs(workdir, size):
+    """A tmpfs of SIZE (e.g. "256k") on WORKDIR/fs, with a recordings
+    directory of the gateway's (0700) in it; yields (mount point,
+    recordings directory).  Unmounted afterwards, whatever happened."""
+    mnt = os.path.join(workdir, "fs")
+    os.mkdir(mnt, 0o755)
+    run(["mount", "-t", "tmpfs", "-o", "size=%s,mode=0755" % size,
+         "mgt-e2e-recs", mnt])
+    try:
+        d = os.path.join(mnt, "recs")
+        os.mkdir(d)
+        pw = pwd.getpwnam(GW)
+        os.chown(d, pw.pw_uid, pw.pw_gid)
+        os.chmod(d, 0o700)
+        yield mnt, d
+    finally:
+        run(["umount", "-l", mnt], check=False)

@@ -678,6 +678,32 @@ def test_attach_end_reasons(gw, policy_edit, auditd, audit_cap, since, spawn,
         "\n%s" % (len(lost), len(names), "\n".join(map(repr, lost)))
 
 
+def test_attach_end_reason_disk_space(gw, policy_edit, auditd, audit_cap,
+                                     since, spawn, workdir):
+    """A session that prints without end fills the recordings file
+    system to gateway.limits.recording_min_free: USER_END res=failed
+    reason=disk-space, naming the recording."""
+    from relay_util import small_fs
+    name = tag("space")
+    with small_fs(workdir, "2m") as (mnt, d):
+        text = policy_with(gw, "auditd", required=True,
+                           extra="  limits:\n    recording_min_free: 25%\n")
+        old = "  recordings: %s/recordings\n" % gw.base
+        assert old in text
+        policy_edit.write(text.replace(old, "  recordings: %s\n" % d))
+        tmux_new(DEPLOY, name, "/bin/sh", "-c",
+                 "read x; while :; do echo flood-of-output-$$; done")
+        c = spawn("alice", "attach mgt-deploy@bastion:" + name)
+        assert wait_for(lambda: tmux_clients(DEPLOY, name), 10)
+        c.send("\r")
+        assert finish(c, timeout=30) == FAIL
+        end = expect_one(since, type="USER_END", session=name)
+        assert end["reason"] == "disk-space", end
+        assert end.res == "failed", end
+        assert end["recording"].startswith(d + "/alice/"), end
+        check_interp(end, 'reason="disk-space"')
+
+
 def test_attach_mode_readable_with_ausearch_i(gw, trail, spawn):
     """`ausearch -i` must tell an attach from a watch.  (auparse interprets
     any field called mode= as a file mode.)"""

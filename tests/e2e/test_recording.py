@@ -515,3 +515,105 @@ def test_replay_timing_and_errors(gw, workdir):
                  ["--cat", f, f], ["--bogus", f]):
         code, out, err = gw.local("replay", *args)
         assert code == USAGE, (args, code, err)
+
+
+def _fill(mnt, leave):
+    """A file of the root's that leaves about LEAVE bytes free on MNT."""
+    sv = os.statvfs(mnt)
+    n = sv.f_bavail * sv.f_frsize - leave
+    with open(os.path.join(mnt, "filler"), "wb") as f:
+        f.write(b"\0" * n)
+    sv = os.statvfs(mnt)
+    return sv.f_bavail * sv.f_frsize
+
+
+def _paste(c, text, chunk=4096):
+    """Type TEXT as a paste would: in big pieces, as fast as they go;
+    stop quietly when the attach has ended."""
+    for i in range(0, len(text), chunk):
+        if not c.isalive():
+            break
+        try:
+            c.send(text[i:i + chunk])
+        except OSError:
+            break
+
+
+def test_paste_into_a_full_disk_sends_only_recorded_keys(gw, spawn,
+                                                         policy_edit,
+                                                         workdir):
+    """The recordings file system has 20 KiB left and the free space check
+    is off: a 2,500-line paste fills it.  Every line that reached the
+    session is in the recording, the recording is whole (no cut event),
+    and the attach ends saying why."""
+    out_file = "/home/%s/paste-%d.out" % (DEPLOY, os.getpid())
+    s = "rec-paste"
+    with small_fs(workdir, "256k") as (mnt, d):
+        free = _fill(mnt, 20 * 1024)
+        assert 16 * 1024 <= free <= 24 * 1024, free
+        policy_edit.write(policy_with(gw, recordings=d,
+                                      limits={"recording_min_free": "0%"}))
+        tmux_new(DEPLOY, s, "/bin/sh", "-c",
+                 "stty -echo; exec cat > " + out_file)
+        c = _attach(spawn, s)
+        lines = ["paste-line-%04d-0123456789abcdef" % i for i in range(2500)]
+        _paste(c, "".join(l + "\r" for l in lines))
+        code, out = finish(c, timeout=20)
+        assert code == FAIL, out[-500:]
+        f = recordings_of(gw, "alice", s, root=d)
+        assert len(f) == 1, f
+        f = f[0]
+        msg = [l for l in muxgate_lines(out)
+               if l.startswith("muxgate: attach to %s%s ended: " %
+                               (TARGET, s))]
+        msg = msg[0] if msg else muxgate_lines(out)
+        header, events = read_cast(f, allow_partial_last=True)
+        recorded = stream(events, "i", strip=False).split("\r")
+        # the last piece may be a line cut short: not a line that was sent
+        recorded = set(recorded[:-1])
+        whole = open(f, "rb").read().endswith(b"\n")
+    time.sleep(1)       # what tmux still had for cat
+    reached = open(out_file).read().split("\n")
+    assert reached[-1] == "", reached[-1:]
+    reached = reached[:-1]
+    assert reached and len(reached) < len(lines), len(reached)
+    missing = [l for l in reached if l not in recorded]
+    assert "cannot write recording %s: No space left on device" % f \
+        in msg, msg
+    assert not missing, "%d lines reached the session unrecorded, e.g. %r" \
+        " (%d recorded, %d reached)" % (len(missing), missing[:3],
+                                        len(recorded), len(reached))
+    assert whole, "the recording ends with an event cut short"
+
+
+def test_output_filling_the_disk_ends_the_attach_before_it_is_full(
+        gw, spawn, policy_edit, workdir):
+    """The session prints without end: the recording grows until its file
+    system falls below recording_min_free, and the attach ends there,
+    before the disk is full, with a whole recording."""
+    s = "rec-fill"
+    with small_fs(workdir, "2m") as (mnt, d):
+        policy_edit.write(policy_with(gw, recordings=d,
+                                      limits={"recording_min_free": "25%"}))
+        tmux_new(DEPLOY, s, "/bin/sh", "-c", FLOOD)
+        c = _attach(spawn, s)
+        snap = AttachSnap(gw, s)
+        c.send("\r")                # the flood starts
+        code, out = finish(c, timeout=30)
+        assert code == FAIL, out[-500:]
+        assert_attach_ended(snap, DEPLOY, s)
+        lines = muxgate_lines(out)
+        want = re.compile(
+            r"muxgate: attach to %s ended: the recordings file system %s "
+            r"has [0-9.]+%% free, below the 25%% minimum "
+            r"\(gateway\.limits\.recording_min_free\)$" % (
+                re.escape(TARGET + s), re.escape(d)))
+        assert any(want.match(l) for l in lines), lines
+        sv = os.statvfs(mnt)
+        free = 100.0 * sv.f_bavail / sv.f_blocks
+        # ended near the minimum: far from full, and not long before
+        assert 10 <= free < 25, free
+        f = recordings_of(gw, "alice", s, root=d)
+        assert len(f) == 1, f
+        header, events = read_cast(f[0])    # complete
+        assert "flood-of-output" in stream(events, "o")

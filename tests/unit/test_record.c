@@ -1,13 +1,18 @@
-/* test_record.c — the asciicast writer: escaping, split UTF-8, limits. */
+/*
+ * test_record.c — the asciicast writer: escaping, split UTF-8, limits,
+ * keystrokes written before they are sent, failed writes, free space.
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <json-c/json.h>
@@ -259,7 +264,8 @@ test_recorder_size_limit(void **state)
 	for (i = 0; i < 10 && rc == 0; i++)
 		rc = record_event(r, 100000ULL * (unsigned)i, 'o', big,
 		    sizeof(big));
-	assert_int_equal(rc, -1);
+	/* The event that crosses the limit is recorded, as the last one. */
+	assert_int_equal(rc, 1);
 	assert_true(i <= 5);
 	assert_non_null(strstr(record_error(r), "size limit"));
 	/* Once failed, it stays failed. */
@@ -293,6 +299,131 @@ test_space_check(void **state)
 	    sizeof(err)), 0);
 }
 
+static struct recorder *
+open_in_tmpdir(const char *id, unsigned long long max)
+{
+	struct record_meta	 m;
+	struct recorder		*r;
+	char			 err[256], root[128];
+
+	meta(&m);
+	m.attach_id = id;
+	snprintf(root, sizeof(root), "%s/rec", tmpdir);
+	r = record_open(root, &m, max, err, sizeof(err));
+	assert_non_null(r);
+	return r;
+}
+
+static off_t
+file_size(const char *path)
+{
+	struct stat	st;
+
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_size;
+}
+
+/* Output waits in the buffer; a written keystroke takes it along. */
+static void
+test_recorder_input_written_before_return(void **state)
+{
+	struct recorder	*r = open_in_tmpdir("4444444444444444", 1 << 20);
+	char		 path[512];
+	off_t		 header;
+
+	snprintf(path, sizeof(path), "%s", record_path(r));
+	header = file_size(path);
+	assert_int_equal(record_event(r, 1000, 'o', "prompt$ ", 8), 0);
+	assert_int_equal(file_size(path), header);
+	assert_int_equal(record_event_written(r, 2000, 'i', "ls\r", 3), 0);
+	assert_int_equal(file_size(path), (off_t)record_size(r));
+	assert_true(file_size(path) > header);
+	assert_int_equal(record_close(r), 0);
+	assert_int_equal(check_file(path, NULL), 3);
+}
+
+/*
+ * A write that fails half-way (a full disk; here RLIMIT_FSIZE, which
+ * fails the same way: a short write, then an error): the event is not
+ * recorded, the file keeps only whole events, and nothing after it is
+ * accepted or written.
+ */
+static void
+test_recorder_write_failure(void **state)
+{
+	struct recorder	*r = open_in_tmpdir("5555555555555555", 1 << 20);
+	struct rlimit	 old, lim;
+	char		 path[512], big[300];
+	off_t		 kept;
+	void		(*oldsig)(int);
+
+	snprintf(path, sizeof(path), "%s", record_path(r));
+	assert_int_equal(record_event_written(r, 1000, 'i', "KEPT\r", 5), 0);
+	kept = file_size(path);
+	memset(big, 'x', sizeof(big));
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = (rlim_t)kept + 100;
+	oldsig = signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	/* 100 bytes fit, the event does not: it is cut off again. */
+	assert_int_equal(record_event(r, 2000, 'o', "out", 3), 0);
+	assert_int_equal(record_event_written(r, 3000, 'i', big, sizeof(big)),
+	    -1);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	(void)signal(SIGXFSZ, oldsig);
+	assert_non_null(strstr(record_error(r), "cannot write recording"));
+	assert_false(record_space_low(r));
+	/* The output before it was whole and stays; the keystrokes do not. */
+	assert_int_equal(check_file(path, NULL), 3);
+	assert_true(file_size(path) < kept + 100);
+	/* Failed for good: nothing more is taken or written. */
+	assert_int_equal(record_event_written(r, 4000, 'i', "AFTER\r", 6), -1);
+	assert_int_equal(record_event(r, 5000, 'o', "after", 5), -1);
+	assert_int_equal(record_flush(r), -1);
+	kept = file_size(path);
+	assert_int_equal(record_close(r), -1);
+	assert_int_equal(file_size(path), kept);
+}
+
+/*
+ * Below the free space minimum (100%: no file system with our file on it
+ * is entirely free): the event that found it is recorded, as the last.
+ */
+static void
+test_recorder_min_free(void **state)
+{
+	struct recorder	*r = open_in_tmpdir("6666666666666666", 1 << 20);
+	char		 path[512];
+
+	snprintf(path, sizeof(path), "%s", record_path(r));
+	record_set_min_free(r, 1);
+	assert_int_equal(record_event_written(r, 1000, 'i', "a", 1), 0);
+	assert_int_equal(record_flush(r), 0);
+	record_set_min_free(r, 100);
+	assert_int_equal(record_event_written(r, 2000, 'i', "b", 1), 1);
+	assert_true(record_space_low(r));
+	assert_non_null(strstr(record_error(r), "% free, below the 100% "
+	    "minimum (gateway.limits.recording_min_free)"));
+	assert_int_equal(record_event_written(r, 3000, 'i', "c", 1), -1);
+	assert_int_equal(record_flush(r), -1);
+	(void)record_close(r);
+	assert_int_equal(check_file(path, NULL), 3);
+}
+
+/* Checked once a second by the relay's flush, even with nothing to write. */
+static void
+test_recorder_min_free_on_flush(void **state)
+{
+	struct recorder	*r = open_in_tmpdir("7777777777777777", 1 << 20);
+
+	record_set_min_free(r, 100);
+	assert_int_equal(record_flush(r), -1);
+	assert_true(record_space_low(r));
+	assert_int_equal(record_event(r, 1000, 'o', "x", 1), -1);
+	(void)record_close(r);
+}
+
 int
 main(void)
 {
@@ -313,6 +444,14 @@ main(void)
 		    test_recorder_refuses_open_directory, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_space_check, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_recorder_input_written_before_return, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recorder_write_failure,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recorder_min_free, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_recorder_min_free_on_flush,
+		    setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
