@@ -195,6 +195,7 @@ def test_signal_keys_at_the_prompt_keep_the_connection(term):
     t.keys("C-u")
     t.line("whoami")
     t.wait(r"(?m)^identity +alice", m)
+    t.prompt(m)
     assert t.dead() is None
     t.keys("C-d")
     assert t.wait_dead() == 0
