@@ -10,6 +10,7 @@ never answers), h6 mismatch (known_hosts holds another key), h7 unknown
 """
 import contextlib
 import hashlib
+import json
 import os
 import pwd
 import re
@@ -594,3 +595,42 @@ def test_long_state_path(gw, ssh, remote, policy_edit):
     finally:
         testhosts.kill_control_masters(state)
         shutil.rmtree(state, ignore_errors=True)
+
+# ---- what crosses the generated ssh_config ----
+
+# A known_hosts path that closes its quotes and goes on to another option.
+INJECTED_KNOWN_HOSTS = ("/x\"\nProxyCommand /bin/touch /tmp/mgt-pwned\n"
+                        "#")
+
+
+def test_policy_value_cannot_inject_ssh_config(gw, ssh, remote, policy_edit):
+    """A policy path with a quote and a newline would have written a
+    ProxyCommand into the gateway's ssh_config, which ls then ran: the
+    policy check refuses it, with one FILE:LINE:COL error, and so does
+    every command, before any ssh runs."""
+    t = _sub1(fleet_policy(gw, remote),
+              "    known_hosts: %s\n" % json.dumps(remote.known_hosts),
+              "    known_hosts: %s\n" % json.dumps(INJECTED_KNOWN_HOSTS))
+    policy_edit.write(t)
+    line = t.split("\n").index(
+        "    known_hosts: %s" % json.dumps(INJECTED_KNOWN_HOSTS)) + 1
+    for cmd in ("ls", "ls --json", "hosts",
+                "ls %s" % target(remote.kind("ok")[0])):
+        remove_control_sockets(gw)      # ssh would connect afresh
+        code, out, err = ssh("alice", cmd, timeout=20)
+        for p in PWNED:
+            assert not os.path.exists(p), "%s was created: ssh ran the " \
+                "injected ProxyCommand" % p
+        assert code == FAIL, (cmd, out, err)
+        assert "gateway.ssh.known_hosts" in one_error_line(err), err
+    conf = os.path.join(state_ssh(gw), "config")
+    if os.path.exists(conf):
+        assert "ProxyCommand" not in open(conf).read()
+    code, out, err = gw.local("check", "-f", gw.policy)
+    assert code == FAIL, (out, err)
+    errors = [l for l in err.split("\n") if l != ""]
+    assert errors == [
+        "%s:%d:18: gateway.ssh.known_hosts: a double quote (ssh_config "
+        "values may not hold quotes, backslashes, whitespace, control "
+        "characters or %%)" % (gw.policy, line)], err
+

@@ -1,4 +1,7 @@
-/* test_quote.c — shell quoting: hostile words survive /bin/sh unchanged. */
+/*
+ * test_quote.c — quoting: hostile words survive /bin/sh unchanged, and
+ * ssh_config values that would need escaping are refused.
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -79,12 +82,38 @@ test_round_trip_through_sh(void **state)
 	argv_free(&a);
 }
 
+static void
+test_ssh_config_values(void **state)
+{
+	static const char *const bad[] = { "/x\"y", "/x'y", "/x\\y", "/x y",
+	    "/x\ty", "/x\ny", "/x\ry", "/x\x1b", "\x01", "/x\x7f", "/x%d",
+	    "%", "/x\"\nProxyCommand /bin/touch /tmp/mgt-pwned\n#" };
+	static const char space[] = "/a/b c";
+	struct buf	 b = { 0 };
+	size_t		 i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		buf_adds(&b, "k ");
+		assert_non_null(quote_ssh_config_unsafe(bad[i]));
+		assert_int_equal(quote_ssh_config(&b, bad[i]), -1);
+		assert_string_equal(b.data, "k ");	/* nothing written */
+		buf_free(&b);
+	}
+	assert_ptr_equal(quote_ssh_config_unsafe(space), space + 4);
+	assert_int_equal(quote_ssh_config(&b, "/etc/mg/known_hosts-\xc3\xa9"),
+	    0);
+	assert_string_equal(b.data, "\"/etc/mg/known_hosts-\xc3\xa9\"");
+	buf_free(&b);
+	assert_null(quote_ssh_config_unsafe("muxgate.h-1_x"));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_quote_word_simple),
 		cmocka_unit_test(test_round_trip_through_sh),
+		cmocka_unit_test(test_ssh_config_values),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
