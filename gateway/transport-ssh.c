@@ -7,8 +7,9 @@
  *
  * The options live in a generated ssh_config under gateway.state rather
  * than on the command line, so that a ProxyJump hop gets the same ones.
- * The remote command is one string for the remote user's shell: every
- * word of it goes through quote.c.
+ * The remote command is one string for the remote user's login shell,
+ * whichever it is: quote_remote() makes it run /bin/sh with a script
+ * that every supported login shell passes on unchanged.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -258,7 +259,7 @@ ssh_command(const struct policy_host *h, const char *user,
 	argv_add(&remote, "tmux");
 	for (i = 0; i < args->n; i++)
 		argv_add(&remote, args->v[i]);
-	line = quote_argv(&remote);
+	line = quote_remote(&remote);
 	argv_free(&remote);
 	argv_add(full, SSH_PATH);
 	argv_add(full, "-F");
