@@ -1,17 +1,31 @@
 /*
- * quote.h — the one place that turns strings into shell text.  OpenSSH
- * hands a remote command to the remote user's shell as one string, so
- * every word crossing it is quoted here, and only transport-ssh.c calls
- * this.
+ * quote.h — the one place that turns strings into text another program
+ * parses: the remote command line (OpenSSH hands it to the remote user's
+ * login shell as one string) and the values of the generated ssh_config.
+ * Only transport-ssh.c calls it.  quote.c explains the forms.
  */
 #ifndef MUXGATE_QUOTE_H
 #define MUXGATE_QUOTE_H
 
 #include "gateway/str.h"
 
-/* Append S to B as one POSIX shell word: '...' with ' as '\''. */
+/* Append S to B as one POSIX shell word: "..." or '...' with ' as '\''. */
 void	quote_word(struct buf *b, const char *s);
-/* The words of ARGV as one shell command line (caller frees). */
+/* The words of ARGV as one POSIX shell command line (caller frees). */
 char	*quote_argv(const struct argv *);
+/*
+ * ARGV as the command string for ssh: it runs exactly ARGV whichever of
+ * sh, bash, dash, ksh, zsh, csh, tcsh or fish the remote user's login
+ * shell is (caller frees).  Needs /bin/sh; and awk when a word is not
+ * printable ASCII, holds one of ' \ ! " $ ` or the line is long.
+ */
+char	*quote_remote(const struct argv *);
+/* The first byte of S that ssh_config cannot take in "..." (quote,
+ * backslash, whitespace, control character, %), or NULL. */
+const char *quote_ssh_config_unsafe(const char *s);
+/* Append S to B as a double-quoted ssh_config value; -1 (B unchanged) if
+ * quote_ssh_config_unsafe(S) finds a byte that would need escaping. */
+int	quote_ssh_config(struct buf *b, const char *s)
+	    __attribute__((warn_unused_result));
 
 #endif

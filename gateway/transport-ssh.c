@@ -7,8 +7,9 @@
  *
  * The options live in a generated ssh_config under gateway.state rather
  * than on the command line, so that a ProxyJump hop gets the same ones.
- * The remote command is one string for the remote user's shell: every
- * word of it goes through quote.c.
+ * The remote command is one string for the remote user's login shell,
+ * whichever it is: quote_remote() makes it run /bin/sh with a script
+ * that every supported login shell passes on unchanged.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,67 +38,123 @@ transport_setup(const struct policy *p)
 	config_path = NULL;
 }
 
-/* A value for ssh_config: double-quoted, which the policy checks allow. */
-static void
-conf(struct buf *b, const char *key, const char *value)
+/*
+ * One "KEY VALUE" line.  The policy schema already refuses values that
+ * ssh_config would read as more than one value, as another line or with
+ * % tokens; this refuses them again rather than write them.
+ */
+static int
+conf(struct buf *b, const char *key, const char *value, char *err,
+    size_t errlen)
 {
-	buf_printf(b, "\t%s \"%s\"\n", key, value);
+	const char	*bad;
+
+	buf_printf(b, "\t%s ", key);
+	if (quote_ssh_config(b, value) == -1) {
+		bad = quote_ssh_config_unsafe(value);
+		snprintf(err, errlen, "ssh_config %s: refusing a value with "
+		    "byte 0x%02x (quotes, backslashes, whitespace, control "
+		    "characters and %% are not allowed)", key,
+		    (unsigned char)*bad);
+		return -1;
+	}
+	buf_addc(b, '\n');
+	return 0;
 }
 
-static void
-host_block(struct buf *b, const struct policy_host *h)
+static int
+host_block(struct buf *b, const struct policy_host *h, char *err,
+    size_t errlen)
 {
-	char	port[16];
+	char	*v = NULL;
+	char	 port[16];
+	int	 ret = -1;
 
-	buf_printf(b, "Host muxgate.%s\n", policy_host_name(h));
-	conf(b, "HostName", policy_host_address(h));
-	snprintf(port, sizeof(port), "%u", policy_host_port(h));
-	conf(b, "Port", port);
-	conf(b, "User", policy_host_ssh_user(h));
-	if (policy_host_jump(h) != NULL)
-		buf_printf(b, "\tProxyJump \"muxgate.%s\"\n",
-		    policy_host_jump(h));
+	xasprintf(&v, "muxgate.%s", policy_host_name(h));
+	if (quote_ssh_config_unsafe(v) != NULL) {
+		snprintf(err, errlen, "ssh_config: refusing host name %s",
+		    policy_host_name(h));
+		goto out;
+	}
+	buf_printf(b, "Host %s\n", v);
+	(void)snprintf(port, sizeof(port), "%u", policy_host_port(h));
+	if (conf(b, "HostName", policy_host_address(h), err, errlen) == -1 ||
+	    conf(b, "Port", port, err, errlen) == -1 ||
+	    conf(b, "User", policy_host_ssh_user(h), err, errlen) == -1)
+		goto out;
+	if (policy_host_jump(h) != NULL) {
+		free(v);
+		xasprintf(&v, "muxgate.%s", policy_host_jump(h));
+		if (conf(b, "ProxyJump", v, err, errlen) == -1)
+			goto out;
+	}
+	ret = 0;
+out:
+	free(v);
+	return ret;
 }
 
-static char *
-config_text(const char *dir)
+/* Fixed options: constants here, so they cannot fail the value check. */
+static const char *const fixed_options[][2] = {
+	{ "BatchMode", "yes" },
+	{ "StrictHostKeyChecking", "yes" },
+	{ "UpdateHostKeys", "no" },
+	{ "CheckHostIP", "no" },
+	{ "GlobalKnownHostsFile", "/dev/null" },
+	{ "IdentitiesOnly", "yes" },
+	{ "IdentityAgent", "none" },
+	{ "PasswordAuthentication", "no" },
+	{ "KbdInteractiveAuthentication", "no" },
+	{ "ServerAliveInterval", "15" },
+	{ "ServerAliveCountMax", "3" },
+	{ "ControlMaster", "auto" },
+	{ "ControlPersist", CONTROL_PERSIST },
+	{ "ForwardAgent", "no" },
+	{ "ForwardX11", "no" },
+	{ "ClearAllForwardings", "yes" },
+	{ "PermitLocalCommand", "no" },
+	{ "EscapeChar", "none" },
+	{ "LogLevel", "ERROR" },
+};
+
+/* The ssh_config text in *OUT (caller frees), or -1 and ERR. */
+static int
+config_text(const char *dir, char **out, char *err, size_t errlen)
 {
 	const struct policy_gateway	*g = policy_gateway(policy);
 	struct buf			 b = { 0 };
-	char				 v[4096];
+	char				 v[16];
 	size_t				 i;
+	int				 ret = -1;
 
 	buf_adds(&b, "# Written by muxgate from its policy; do not edit.\n");
 	for (i = 0; i < policy_host_count(policy); i++)
-		if (!policy_host_local(policy_host_at(policy, i)))
-			host_block(&b, policy_host_at(policy, i));
+		if (!policy_host_local(policy_host_at(policy, i)) &&
+		    host_block(&b, policy_host_at(policy, i), err, errlen) == -1)
+			goto out;
 	buf_adds(&b, "Host *\n");
-	conf(&b, "BatchMode", "yes");
-	conf(&b, "StrictHostKeyChecking", "yes");
-	conf(&b, "UpdateHostKeys", "no");
-	conf(&b, "CheckHostIP", "no");
-	conf(&b, "UserKnownHostsFile", g->ssh_known_hosts);
-	conf(&b, "GlobalKnownHostsFile", "/dev/null");
-	conf(&b, "IdentityFile", g->ssh_identity_file);
-	conf(&b, "IdentitiesOnly", "yes");
-	conf(&b, "IdentityAgent", "none");
-	conf(&b, "PasswordAuthentication", "no");
-	conf(&b, "KbdInteractiveAuthentication", "no");
-	snprintf(v, sizeof(v), "%u", g->ssh_connect_timeout);
-	conf(&b, "ConnectTimeout", v);
-	conf(&b, "ServerAliveInterval", "15");
-	conf(&b, "ServerAliveCountMax", "3");
-	conf(&b, "ControlMaster", "auto");
-	snprintf(v, sizeof(v), "%s/cm-%%C", dir);
-	conf(&b, "ControlPath", v);
-	conf(&b, "ControlPersist", CONTROL_PERSIST);
-	conf(&b, "ForwardAgent", "no");
-	conf(&b, "ForwardX11", "no");
-	conf(&b, "ClearAllForwardings", "yes");
-	conf(&b, "PermitLocalCommand", "no");
-	conf(&b, "EscapeChar", "none");
-	conf(&b, "LogLevel", "ERROR");
-	return buf_take(&b);
+	for (i = 0; i < sizeof(fixed_options) / sizeof(*fixed_options); i++)
+		if (conf(&b, fixed_options[i][0], fixed_options[i][1], err,
+		    errlen) == -1)
+			goto out;
+	(void)snprintf(v, sizeof(v), "%u", g->ssh_connect_timeout);
+	if (conf(&b, "UserKnownHostsFile", g->ssh_known_hosts, err,
+	    errlen) == -1 ||
+	    conf(&b, "IdentityFile", g->ssh_identity_file, err, errlen) == -1 ||
+	    conf(&b, "ConnectTimeout", v, err, errlen) == -1)
+		goto out;
+	/* %C is ours, for ssh to expand; the directory must hold no %. */
+	if (quote_ssh_config_unsafe(dir) != NULL) {
+		snprintf(err, errlen, "ssh_config ControlPath: refusing "
+		    "directory %s", dir);
+		goto out;
+	}
+	buf_printf(&b, "\tControlPath \"%s/cm-%%C\"\n", dir);
+	*out = buf_take(&b);
+	ret = 0;
+out:
+	buf_free(&b);
+	return ret;
 }
 
 /*
@@ -140,7 +197,8 @@ write_config(char *err, size_t errlen)
 	if (dirs_private(policy_gateway(policy)->state, err, errlen) == -1 ||
 	    dirs_private(dir, err, errlen) == -1)
 		goto out;
-	text = config_text(dir);
+	if (config_text(dir, &text, err, errlen) == -1)
+		goto out;
 	len = strlen(text);
 	xasprintf(&config_path, "%s/config", dir);
 	if (config_current(config_path, text, len)) {
@@ -201,7 +259,7 @@ ssh_command(const struct policy_host *h, const char *user,
 	argv_add(&remote, "tmux");
 	for (i = 0; i < args->n; i++)
 		argv_add(&remote, args->v[i]);
-	line = quote_argv(&remote);
+	line = quote_remote(&remote);
 	argv_free(&remote);
 	argv_add(full, SSH_PATH);
 	argv_add(full, "-F");

@@ -162,6 +162,60 @@ get_abspath(struct ctx *c, yaml_node_t *n, const char *what, char **out)
 }
 
 /*
+ * Values that transport-ssh.c writes into the generated ssh_config, one
+ * double-quoted value per line: there a quote or backslash ends or
+ * escapes the quoting, a newline starts another option (a ProxyCommand,
+ * say), other whitespace and control characters split or hide it, and %
+ * starts one of ssh's tokens.  Refused here so that `muxgate check`
+ * refuses them too; the value itself is not repeated in the message,
+ * since it may hold a newline.
+ */
+static int
+check_ssh_config_value(struct ctx *c, yaml_node_t *n, const char *what,
+    const char *s)
+{
+	const unsigned char	*p;
+	const char		*name;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		switch (*p) {
+		case '"': name = "a double quote"; break;
+		case '\'': name = "a single quote"; break;
+		case '\\': name = "a backslash"; break;
+		case '%': name = "'%'"; break;
+		case ' ': name = "a space"; break;
+		case '\t': name = "a tab"; break;
+		case '\n': name = "a newline"; break;
+		case '\r': name = "a carriage return"; break;
+		default:
+			if (*p > 0x20 && *p != 0x7f)
+				continue;
+			NODE_ERR(c, n, "%s: control character 0x%02x (ssh_config "
+			    "values may not hold quotes, backslashes, "
+			    "whitespace, control characters or %%)", what, *p);
+			return -1;
+		}
+		NODE_ERR(c, n, "%s: %s (ssh_config values may not hold quotes, "
+		    "backslashes, whitespace, control characters or %%)", what,
+		    name);
+		return -1;
+	}
+	return 0;
+}
+
+/* An absolute path that is also written into ssh_config. */
+static int
+get_ssh_path(struct ctx *c, yaml_node_t *n, const char *what, char **out)
+{
+	const char	*s;
+
+	if ((s = get_string(c, n, what)) == NULL ||
+	    check_ssh_config_value(c, n, what, s) == -1)
+		return -1;
+	return get_abspath(c, n, what, out);
+}
+
+/*
  * Walk a mapping: keys must be unique strings and, when KNOWN is given,
  * one of KNOWN.  CB runs for each pair that passes.
  */
@@ -383,11 +437,11 @@ ssh_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 	unsigned	 t;
 
 	if (strcmp(key, "identity_file") == 0) {
-		if (get_abspath(c, v, "gateway.ssh.identity_file",
+		if (get_ssh_path(c, v, "gateway.ssh.identity_file",
 		    &p->ssh_identity_file) == 0)
 			p->gw.ssh_identity_file = p->ssh_identity_file;
 	} else if (strcmp(key, "known_hosts") == 0) {
-		if (get_abspath(c, v, "gateway.ssh.known_hosts",
+		if (get_ssh_path(c, v, "gateway.ssh.known_hosts",
 		    &p->ssh_known_hosts) == 0)
 			p->gw.ssh_known_hosts = p->ssh_known_hosts;
 	} else if (strcmp(key, "connect_timeout") == 0) {
@@ -493,8 +547,11 @@ gateway_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 		if (get_abspath(c, v, "gateway.recordings", &p->recordings) == 0)
 			p->gw.recordings = p->recordings;
 	} else if (strcmp(key, "state") == 0) {
-		/* STATE/ssh/cm-<40 hex> must fit a socket path (108 bytes). */
-		if (get_abspath(c, v, "gateway.state", &p->state) == 0) {
+		/*
+		 * STATE/ssh/cm-<40 hex> must fit a socket path (108 bytes),
+		 * and is ssh's ControlPath.
+		 */
+		if (get_ssh_path(c, v, "gateway.state", &p->state) == 0) {
 			if (strlen(p->state) > 60)
 				NODE_ERR(c, v, "gateway.state: at most 60 "
 				    "characters (ssh's control sockets live "
@@ -572,7 +629,8 @@ host_field_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 	if (strcmp(key, "local") == 0)
 		(void)get_bool(c, v, "local", &h->local);
 	else if (strcmp(key, "address") == 0) {
-		if ((s = get_string(c, v, "address")) == NULL)
+		if ((s = get_string(c, v, "address")) == NULL ||
+		    check_ssh_config_value(c, v, "address", s) == -1)
 			return;
 		if (*s == '\0' || *s == '-' || strlen(s) > 253 ||
 		    strpbrk(s, " \t\r\n@/\\'\"`$;&|<>()") != NULL) {
@@ -584,7 +642,8 @@ host_field_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 	} else if (strcmp(key, "port") == 0)
 		(void)get_uint(c, v, "port", 1, 65535, &h->port);
 	else if (strcmp(key, "ssh_user") == 0) {
-		if ((s = get_string(c, v, "ssh_user")) == NULL)
+		if ((s = get_string(c, v, "ssh_user")) == NULL ||
+		    check_ssh_config_value(c, v, "ssh_user", s) == -1)
 			return;
 		if (!policy_valid_user(s)) {
 			NODE_ERR(c, v, "ssh_user: '%s' is not a user name", s);
@@ -603,7 +662,8 @@ host_field_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 		la.what = "labels";
 		(void)walk_map(c, v, "labels", NULL, labels_cb, &la);
 	} else if (strcmp(key, "jump") == 0) {
-		if ((s = get_string(c, v, "jump")) != NULL)
+		if ((s = get_string(c, v, "jump")) != NULL &&
+		    check_ssh_config_value(c, v, "jump", s) == 0)
 			h->jump = pstrdup(s);
 	}
 }

@@ -10,6 +10,7 @@ never answers), h6 mismatch (known_hosts holds another key), h7 unknown
 """
 import contextlib
 import hashlib
+import json
 import os
 import pwd
 import re
@@ -594,3 +595,93 @@ def test_long_state_path(gw, ssh, remote, policy_edit):
     finally:
         testhosts.kill_control_masters(state)
         shutil.rmtree(state, ignore_errors=True)
+
+
+# ---- what crosses the generated ssh_config ----
+
+# A known_hosts path that closes its quotes and goes on to another option.
+INJECTED_KNOWN_HOSTS = ("/x\"\nProxyCommand /bin/touch /tmp/mgt-pwned\n"
+                        "#")
+
+
+def test_policy_value_cannot_inject_ssh_config(gw, ssh, remote, policy_edit):
+    """A policy path with a quote and a newline would have written a
+    ProxyCommand into the gateway's ssh_config, which ls then ran: the
+    policy check refuses it, with one FILE:LINE:COL error, and so does
+    every command, before any ssh runs."""
+    t = _sub1(fleet_policy(gw, remote),
+              "    known_hosts: %s\n" % json.dumps(remote.known_hosts),
+              "    known_hosts: %s\n" % json.dumps(INJECTED_KNOWN_HOSTS))
+    policy_edit.write(t)
+    line = t.split("\n").index(
+        "    known_hosts: %s" % json.dumps(INJECTED_KNOWN_HOSTS)) + 1
+    for cmd in ("ls", "ls --json", "hosts",
+                "ls %s" % target(remote.kind("ok")[0])):
+        remove_control_sockets(gw)      # ssh would connect afresh
+        code, out, err = ssh("alice", cmd, timeout=20)
+        for p in PWNED:
+            assert not os.path.exists(p), "%s was created: ssh ran the " \
+                "injected ProxyCommand" % p
+        assert code == FAIL, (cmd, out, err)
+        assert "gateway.ssh.known_hosts" in one_error_line(err), err
+    conf = os.path.join(state_ssh(gw), "config")
+    if os.path.exists(conf):
+        assert "ProxyCommand" not in open(conf).read()
+    code, out, err = gw.local("check", "-f", gw.policy)
+    assert code == FAIL, (out, err)
+    errors = [l for l in err.split("\n") if l != ""]
+    assert errors == [
+        "%s:%d:18: gateway.ssh.known_hosts: a double quote (ssh_config "
+        "values may not hold quotes, backslashes, whitespace, control "
+        "characters or %%)" % (gw.policy, line)], err
+
+
+# ---- the remote ssh_user's login shell ----
+
+# fish reads \\ and \' inside single quotes; csh and tcsh expand ! there.
+LOGIN_SHELL_ARGS = HOSTILE_ARGS + [
+    "a\\\\b", "\\'", "it\\'s", "x!y", "!!", "!$", "%s%n", "^a^b",
+    "$(touch /tmp/mgt-pwned)", "\\`touch /tmp/mgt-pwned2\\`",
+]
+
+
+@pytest.mark.parametrize("shell", ["/usr/bin/fish", "/usr/bin/csh",
+                                   "/usr/bin/tcsh", "/usr/bin/zsh",
+                                   "/usr/bin/dash"])
+def test_remote_login_shell(gw, ssh, remote, shell):
+    """The remote ssh_user's login shell may be any of these: ls lists,
+    new runs exactly the argv asked for, nothing else runs."""
+    if not os.access(shell, os.X_OK):
+        pytest.skip("%s is not installed" % shell)
+    h = remote.kind("ok")[2]
+    old = pwd.getpwnam(h.ssh_user).pw_shell
+    out_file = "/home/%s/args.out" % h.app_user
+    tmp = "/home/%s/args.tmp" % h.app_user
+    # sshd takes the shell at login: no shared connection from before.
+    remove_control_sockets(gw)
+    run(["usermod", "-s", shell, h.ssh_user])
+    try:
+        tmux_new(h.app_user, "ls1", "/bin/cat")
+        code, out, err = ssh("alice", "ls %s --json" % target(h))
+        assert code == OK, (out, err)
+        assert [s["name"] for s in
+                parse_json(out)["hosts"][0]["sessions"]] == ["ls1"]
+        script = ('for a; do printf "%%s\\n" "$a"; done > %s && mv %s %s'
+                  % (tmp, tmp, out_file))
+        cmd = "new %s -- /bin/sh -c %s x %s" % (
+            target(h, "q3"), gwq(script),
+            " ".join(gwq(a) for a in LOGIN_SHELL_ARGS))
+        code, out, err = ssh("alice", cmd)
+        assert code == OK, (out, err)
+        assert wait_for(lambda: os.path.exists(out_file), 10)
+        with open(out_file, "rb") as f:
+            got = f.read().decode().split("\n")
+        assert got[:-1] == LOGIN_SHELL_ARGS and got[-1] == ""
+        code, out, err = ssh("alice", "kill %s --yes" % target(h, "ls1"))
+        assert code == OK, (out, err)
+        assert not tmux_has(h.app_user, "ls1")
+    finally:
+        remove_control_sockets(gw)
+        run(["usermod", "-s", old, h.ssh_user])
+    for p in PWNED:
+        assert not os.path.exists(p), "%s was created: a shell ran" % p

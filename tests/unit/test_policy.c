@@ -862,6 +862,91 @@ test_hosts_values(void **state)
 	    "ssh_user: 'root;id' is not a user name");
 }
 
+/*
+ * Every value written into the generated ssh_config is one double-quoted
+ * value on its line: a quote, backslash, whitespace, control character or
+ * % could end it, start another option or expand an ssh token.  Each
+ * class is refused in each such field, with one FILE:LINE:COL error that
+ * names the character, not the value.
+ */
+static const struct {
+	const char	*yaml;		/* inside a YAML double-quoted string */
+	const char	*what;
+} ssh_bad[] = {
+	{ "\\\"", "a double quote" },
+	{ "'", "a single quote" },
+	{ "\\\\", "a backslash" },
+	{ " ", "a space" },
+	{ "\\t", "a tab" },
+	{ "\\n", "a newline" },
+	{ "\\r", "a carriage return" },
+	{ "\\e", "control character 0x1b" },
+	{ "\\x01", "control character 0x01" },
+	{ "\\x7f", "control character 0x7f" },
+	{ "%", "'%'" },
+	{ "%d", "'%'" },
+};
+
+static void
+test_ssh_config_values(void **state)
+{
+	char	text[1024], want[128];
+	size_t	i;
+
+	for (i = 0; i < sizeof(ssh_bad) / sizeof(*ssh_bad); i++) {
+		/* gateway.ssh.* on line 15, column 18 or 20. */
+		snprintf(want, sizeof(want), "gateway.ssh.known_hosts: %s "
+		    "(ssh_config values may not hold", ssh_bad[i].what);
+		snprintf(text, sizeof(text), BASE "gateway:\n  ssh:\n"
+		    "    known_hosts: \"/etc/mg/kh%sx\"\n", ssh_bad[i].yaml);
+		ERR1(text, 15, 18, want);
+		snprintf(want, sizeof(want), "gateway.ssh.identity_file: %s "
+		    "(ssh_config", ssh_bad[i].what);
+		snprintf(text, sizeof(text), BASE "gateway:\n  ssh:\n"
+		    "    identity_file: \"/etc/mg/id%s\"\n", ssh_bad[i].yaml);
+		ERR1(text, 15, 20, want);
+		/* gateway.state is the ControlPath's directory. */
+		snprintf(want, sizeof(want), "gateway.state: %s (ssh_config",
+		    ssh_bad[i].what);
+		snprintf(text, sizeof(text), BASE "gateway:\n"
+		    "  state: \"/run/mg%s\"\n", ssh_bad[i].yaml);
+		ERR1(text, 14, 10, want);
+		/* A host's address (line 11) and ssh_user (line 12). */
+		snprintf(want, sizeof(want), "address: %s (ssh_config",
+		    ssh_bad[i].what);
+		snprintf(text, sizeof(text), "hosts:\n  h1:\n"
+		    "    address: \"h1%s.example\"\n    ssh_user: mg\n"
+		    "    tmux_users: [deploy]\n" ROLES_OK IDENTS_OK,
+		    ssh_bad[i].yaml);
+		ERRN(text, 3, 14, want);
+		snprintf(want, sizeof(want), "ssh_user: %s (ssh_config",
+		    ssh_bad[i].what);
+		snprintf(text, sizeof(text), "hosts:\n  h1:\n"
+		    "    address: h1.example\n    ssh_user: \"mg%s\"\n"
+		    "    tmux_users: [deploy]\n" ROLES_OK IDENTS_OK,
+		    ssh_bad[i].yaml);
+		ERRN(text, 4, 15, want);
+		snprintf(want, sizeof(want), "jump: %s (ssh_config",
+		    ssh_bad[i].what);
+		snprintf(text, sizeof(text), "hosts:\n  h1:\n"
+		    "    address: h1.example\n    ssh_user: mg\n"
+		    "    jump: \"h0%s\"\n"
+		    "    tmux_users: [deploy]\n" ROLES_OK IDENTS_OK,
+		    ssh_bad[i].yaml);
+		ERR1(text, 5, 11, want);
+	}
+	/* The reported attack: a known_hosts that goes on to a ProxyCommand. */
+	ERR1(BASE "gateway:\n  ssh:\n    known_hosts: \"/x\\\"\\nProxyCommand "
+	    "/bin/touch /tmp/mgt-pwned\\n#\"\n", 15, 18,
+	    "gateway.ssh.known_hosts: a double quote (ssh_config values may "
+	    "not hold quotes, backslashes, whitespace, control characters or "
+	    "%)");
+	/* What ssh_config takes in "..." is still accepted. */
+	OK(BASE "gateway:\n  state: /run/mg-state_1.x\n  ssh:\n"
+	    "    known_hosts: \"/etc/mg/known_hosts+\\u00e9,:@=~#\"\n"
+	    "    identity_file: /etc/mg/id_ed25519\n");
+}
+
 static void
 test_hosts_local_remote(void **state)
 {
@@ -1268,6 +1353,7 @@ main(void)
 		cmocka_unit_test(test_reused_error_list),
 		cmocka_unit_test(test_gateway_keys),
 		cmocka_unit_test(test_gateway_values),
+		cmocka_unit_test(test_ssh_config_values),
 		cmocka_unit_test(test_gateway_numbers),
 		cmocka_unit_test(test_gateway_durations),
 		cmocka_unit_test(test_gateway_escape_key),
