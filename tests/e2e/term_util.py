@@ -8,9 +8,11 @@ Term(gw, key) starts `ssh -tt` to the gateway in the pane; the pane stays
 after ssh exits so that its last screen and exit status can be read.
 Import with `from term_util import *` after `from helpers import *`.
 """
+import contextlib
 import os
 import re
 import subprocess
+import tempfile
 import time
 
 from helpers import *
@@ -21,10 +23,17 @@ TMUX = "/usr/bin/tmux"
 class Term:
     def __init__(self, gw, key, *command, width=120, height=40):
         self.sock = "mgt-term-%d-%d" % (os.getpid(), int(time.time() * 1000))
+        # tmux 3.3a does not always show a dead pane's exit status: the
+        # pane's shell writes ssh's own to a file.
+        fd, self.status_file = tempfile.mkstemp(prefix="mgt-term-")
+        os.close(fd)
+        os.unlink(self.status_file)
         args = gw.ssh_args(key, tty=True) + list(command)
         self._tmux("-f", "/dev/null", "new-session", "-d", "-s", "t",
                    "-x", str(width), "-y", str(height),
-                   "env", "TERM=xterm-256color", "LANG=C.UTF-8", *args)
+                   "/bin/sh", "-c", 'env TERM=xterm-256color LANG=C.UTF-8 '
+                   '"$@"; echo $? > %s.tmp && mv %s.tmp %s' % (
+                       (self.status_file,) * 3), "sh", *args)
         self._tmux("set-option", "-t", "t", "remain-on-exit", "on")
         self._tmux("set-option", "-t", "t", "history-limit", "5000")
 
@@ -94,26 +103,27 @@ class Term:
             time.sleep(0.1)
 
     def dead(self):
-        """ssh's exit status once it has exited and been reaped by tmux
-        (128 + N for a signal N), else None."""
-        out = self._tmux("display-message", "-p", "-t", "t",
-                         "#{pane_dead}:#{pane_dead_status}:"
-                         "#{pane_dead_signal}").strip().split(":")
-        if len(out) != 3 or out[0] != "1":
+        """ssh's exit status once it has exited, else None."""
+        try:
+            return int(open(self.status_file).read())
+        except (FileNotFoundError, ValueError):
             return None
-        if out[1]:
-            return int(out[1])
-        if out[2]:
-            return 128 + int(out[2])
-        return None     # its pty closed, its status is not known yet
 
     def wait_dead(self, timeout=15):
-        assert wait_for(lambda: self.dead() is not None, timeout), \
-            "ssh still runs: %r" % self.screen()
+        if not wait_for(lambda: self.dead() is not None, timeout):
+            ps = subprocess.run(["ps", "-eo", "pid,ppid,pgid,tty,stat,args"],
+                                stdout=subprocess.PIPE).stdout.decode()
+            raise AssertionError("ssh still runs: %r\n%s" % (
+                self.screen(), "\n".join(
+                    l for l in ps.split("\n")
+                    if "muxgate" in l or "sshd" in l or "ssh " in l)))
         return self.dead()
 
     def close(self):
         self._tmux("kill-server", check=False)
+        for f in (self.status_file, self.status_file + ".tmp"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(f)
 
 
 def gateway_shells(user=GW):
