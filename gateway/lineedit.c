@@ -407,16 +407,10 @@ meta(struct le *le, unsigned char c)
 	}
 }
 
-/* A whole CSI sequence: parameters in seq[0..seqlen), final byte F. */
+/* The final byte of an arrow, Home or End key, in CSI or SS3 form. */
 static enum le_action
-csi(struct le *le, unsigned char f)
+motion(struct le *le, unsigned char f, bool ctrl)
 {
-	const char	*p = (const char *)le->seq;
-	size_t		 n = le->seqlen;
-	bool		 ctrl = n == 3 && memcmp(p, "1;5", 3) == 0;
-
-	if (n != 0 && !ctrl && !(f == '~' && n == 1))
-		return LE_A_NONE;
 	switch (f) {
 	case 'A':
 		return do_key(le, K_UP);
@@ -430,9 +424,19 @@ csi(struct le *le, unsigned char f)
 		return do_key(le, K_HOME);
 	case 'F':
 		return do_key(le, K_END);
-	case '~':
-		if (n != 1)
-			return LE_A_NONE;
+	default:
+		return LE_A_NONE;
+	}
+}
+
+/* A whole CSI sequence: parameters in seq[0..seqlen), final byte F. */
+static enum le_action
+csi(struct le *le, unsigned char f)
+{
+	const char	*p = (const char *)le->seq;
+	size_t		 n = le->seqlen;
+
+	if (f == '~' && n == 1) {
 		if (p[0] == '1' || p[0] == '7')
 			return do_key(le, K_HOME);
 		if (p[0] == '4' || p[0] == '8')
@@ -440,31 +444,19 @@ csi(struct le *le, unsigned char f)
 		if (p[0] == '3')
 			return do_key(le, K_DELETE);
 		return LE_A_NONE;
-	default:
-		return LE_A_NONE;
 	}
+	if (n == 0)
+		return motion(le, f, false);
+	if (n == 3 && memcmp(p, "1;5", 3) == 0)
+		return motion(le, f, true);
+	return LE_A_NONE;
 }
 
 static enum le_action
 ss3(struct le *le, unsigned char f)
 {
 	le->st = ST_GROUND;
-	switch (f) {
-	case 'A':
-		return do_key(le, K_UP);
-	case 'B':
-		return do_key(le, K_DOWN);
-	case 'C':
-		return do_key(le, K_RIGHT);
-	case 'D':
-		return do_key(le, K_LEFT);
-	case 'H':
-		return do_key(le, K_HOME);
-	case 'F':
-		return do_key(le, K_END);
-	default:
-		return LE_A_NONE;
-	}
+	return motion(le, f, false);
 }
 
 static enum le_action

@@ -276,3 +276,40 @@ def policy_with_serve(gw, **settings):
                                  for k, v in settings.items())
     return text.replace("  audit: none\n", "  audit: none\n" + add, 1)
 
+
+
+@contextlib.contextmanager
+def running_serve(gw, name):
+    """A Serve in GW.base/NAME for the length of a `with` block."""
+    d = os.path.join(gw.base, name)
+    os.makedirs(d, 0o755, exist_ok=True)
+    s = Serve(gw, d)
+    s.start()
+    try:
+        yield s
+    finally:
+        s.stop()
+
+
+@contextlib.contextmanager
+def state_sparing_serve(alarm=90):
+    """conftest.clean_state for modules with a live serve listener: the
+    test users' processes and tmux servers go, the listeners and the
+    PWNED files do not stay, and a test may take ALARM seconds."""
+    def _alarm(signum, frame):
+        raise TimeoutError("test took longer than %d seconds" % alarm)
+
+    def _clean():
+        kill_tmux_servers_sparing(set(LIVE_LISTENERS))
+        for f in PWNED:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(f)
+    _clean()
+    old = signal.signal(signal.SIGALRM, _alarm)
+    signal.alarm(alarm)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+        _clean()

@@ -44,27 +44,14 @@ ROUTES = [
 
 @pytest.fixture(autouse=True)
 def clean_state(gw):
-    kill_tmux_servers_sparing(set(LIVE_LISTENERS))
-    for f in PWNED:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(f)
-    yield
-    kill_tmux_servers_sparing(set(LIVE_LISTENERS))
-    for f in PWNED:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(f)
+    with state_sparing_serve(90):
+        yield
 
 
 @pytest.fixture(scope="module")
 def serve_server(gw):
-    d = os.path.join(gw.base, "escape-serve")
-    os.makedirs(d, 0o755, exist_ok=True)
-    s = Serve(gw, d)
-    s.start()
-    try:
+    with running_serve(gw, "escape-serve") as s:
         yield s
-    finally:
-        s.stop()
 
 
 @pytest.fixture(scope="module")

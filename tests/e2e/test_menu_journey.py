@@ -24,32 +24,14 @@ O_NONBLOCK = 0o4000
 
 @pytest.fixture(autouse=True)
 def clean_state(gw):
-    """conftest.clean_state, sparing the live serve listeners."""
-    kill_tmux_servers_sparing(set(LIVE_LISTENERS))
-    old = signal.signal(signal.SIGALRM, _alarm)
-    signal.alarm(120)
-    try:
+    with state_sparing_serve(120):
         yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, old)
-        kill_tmux_servers_sparing(set(LIVE_LISTENERS))
-
-
-def _alarm(signum, frame):
-    raise TimeoutError("test took longer than 120 seconds")
 
 
 @pytest.fixture(scope="module")
 def serve_server(gw):
-    d = os.path.join(gw.base, "journey-serve")
-    os.makedirs(d, 0o755, exist_ok=True)
-    s = Serve(gw, d)
-    s.start()
-    try:
+    with running_serve(gw, "journey-serve") as s:
         yield s
-    finally:
-        s.stop()
 
 
 @pytest.fixture(params=["sshd", "serve"])
