@@ -122,7 +122,10 @@ install: muxgate
 	install -d $(DESTDIR)$(DOCDIR)/contrib/audit
 	install -m 0644 contrib/audit/muxgate.rules contrib/audit/search-recipes.md $(DESTDIR)$(DOCDIR)/contrib/audit/
 
+# Only the build's own directories: contrib/*.d are directories, not
+# dependency files.
 clean:
-	rm -f muxgate $(UNIT_TESTS) */*.o */*.d tests/unit/*.o tests/unit/*.d
+	rm -f muxgate $(UNIT_TESTS) gateway/*.o gateway/*.d policy/*.o policy/*.d \
+	    tests/unit/*.o tests/unit/*.d
 
 -include $(wildcard $(POLICY_OBJS:.o=.d) $(GWLIB_OBJS:.o=.d) $(GATEWAY_OBJS:.o=.d) $(UNIT_TESTS:=.d))
