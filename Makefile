@@ -4,8 +4,9 @@ DESTDIR  ?=
 BINDIR   ?= $(PREFIX)/bin
 MANDIR   ?= $(PREFIX)/share/man
 DOCDIR   ?= $(PREFIX)/share/doc/muxgate
+UNITDIR  ?= $(PREFIX)/lib/systemd/system
 # The account sshd runs muxgate as, written into the generated contrib/
-# files (sshd Match, sudoers, tmpfiles.d).
+# files (sshd Match, sudoers, tmpfiles.d, systemd units).
 GATEWAY_USER ?= gateway
 PKG_CONFIG ?= pkg-config
 VERSION  := 0.1.0
@@ -63,7 +64,9 @@ UNIT_TESTS := tests/unit/test_policy tests/unit/test_decide tests/unit/test_key 
 # contrib/.subst holds the values they were made with, so that a make
 # with other values makes them again.
 CONTRIB_GEN := contrib/sshd_config.d/muxgate.conf contrib/sudoers.d/muxgate \
-               contrib/tmpfiles.d/muxgate.conf contrib/audit/muxgate.rules
+               contrib/tmpfiles.d/muxgate.conf contrib/audit/muxgate.rules \
+               contrib/systemd/muxgate.service \
+               contrib/systemd/muxgate-prune.service
 .PHONY: all check unit e2e install uninstall clean deps bench demo valgrind fuzz FORCE
 all: muxgate $(CONTRIB_GEN)
 
@@ -129,13 +132,15 @@ INSTALLED := $(BINDIR)/muxgate $(MANDIR)/man8/muxgate.8 \
     $(addprefix $(DOCDIR)/,gateway.yaml.example threat-model.md \
         recordings.md audit-events.md contrib/sshd_config.d/muxgate.conf \
         contrib/sudoers.d/muxgate contrib/tmpfiles.d/muxgate.conf \
-        contrib/audit/muxgate.rules contrib/audit/search-recipes.md)
+        contrib/audit/muxgate.rules contrib/audit/search-recipes.md) \
+    $(addprefix $(UNITDIR)/,muxgate.service muxgate-prune.service \
+        muxgate-prune.timer)
 DOC_DIRS := $(addprefix $(DOCDIR)/contrib/,sshd_config.d sudoers.d \
     tmpfiles.d audit) $(DOCDIR)/contrib $(DOCDIR)
 
 install: muxgate $(CONTRIB_GEN)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
-	    $(addprefix $(DESTDIR),$(DOC_DIRS))
+	    $(DESTDIR)$(UNITDIR) $(addprefix $(DESTDIR),$(DOC_DIRS))
 	install -m 0755 muxgate $(DESTDIR)$(BINDIR)/muxgate
 	@# CAP_AUDIT_WRITE only, so a non-root gateway account can write audit
 	@# records; children get no capability (see docs/audit-events.md).
@@ -158,6 +163,8 @@ install: muxgate $(CONTRIB_GEN)
 	install -m 0644 contrib/sudoers.d/muxgate $(DESTDIR)$(DOCDIR)/contrib/sudoers.d/
 	install -m 0644 contrib/tmpfiles.d/muxgate.conf $(DESTDIR)$(DOCDIR)/contrib/tmpfiles.d/
 	install -m 0644 contrib/audit/muxgate.rules contrib/audit/search-recipes.md $(DESTDIR)$(DOCDIR)/contrib/audit/
+	install -m 0644 contrib/systemd/muxgate.service contrib/systemd/muxgate-prune.service \
+	    contrib/systemd/muxgate-prune.timer $(DESTDIR)$(UNITDIR)/
 
 # Exactly what install installed, and the documentation directories it
 # made if they are left empty; shared directories (bin, man8) stay.
