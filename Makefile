@@ -4,6 +4,10 @@ DESTDIR  ?=
 BINDIR   ?= $(PREFIX)/bin
 MANDIR   ?= $(PREFIX)/share/man
 DOCDIR   ?= $(PREFIX)/share/doc/muxgate
+UNITDIR  ?= $(PREFIX)/lib/systemd/system
+# The account sshd runs muxgate as, written into the generated contrib/
+# files (sshd Match, sudoers, tmpfiles.d, systemd units).
+GATEWAY_USER ?= gateway
 PKG_CONFIG ?= pkg-config
 VERSION  := 0.1.0
 
@@ -43,7 +47,7 @@ GATEWAY_SRCS := gateway/main.c gateway/shell.c gateway/cmd.c \
                gateway/transport-ssh.c \
                gateway/session.c gateway/view.c gateway/menu.c gateway/attach.c \
                gateway/serve.c gateway/sshlib.c \
-               gateway/replay.c
+               gateway/replay.c gateway/prune.c
 
 POLICY_OBJS := $(POLICY_SRCS:.c=.o)
 GWLIB_OBJS  := $(GATEWAY_LIB_SRCS:.c=.o)
@@ -55,8 +59,30 @@ UNIT_TESTS := tests/unit/test_policy tests/unit/test_decide tests/unit/test_key 
               tests/unit/test_record tests/unit/test_slots tests/unit/test_quote \
               tests/unit/test_lineedit tests/unit/test_logindefs
 
-.PHONY: all check unit e2e install clean deps bench demo valgrind fuzz
-all: muxgate
+# The contrib/ files that name the binary or the gateway account are
+# made from their .in templates for this BINDIR and GATEWAY_USER;
+# contrib/.subst holds the values they were made with, so that a make
+# with other values makes them again.
+CONTRIB_GEN := contrib/sshd_config.d/muxgate.conf contrib/sudoers.d/muxgate \
+               contrib/tmpfiles.d/muxgate.conf contrib/audit/muxgate.rules \
+               contrib/systemd/muxgate.service \
+               contrib/systemd/muxgate-prune.service
+.PHONY: all check unit e2e install uninstall clean deps bench demo valgrind fuzz FORCE
+all: muxgate $(CONTRIB_GEN)
+
+SUBST := BINDIR=$(BINDIR) DOCDIR=$(DOCDIR) GATEWAY_USER=$(GATEWAY_USER)
+
+contrib/.subst: FORCE
+	@case '$(GATEWAY_USER)' in \
+	    ''|-*|*[!a-z0-9_.-]*) echo "muxgate: bad GATEWAY_USER '$(GATEWAY_USER)'" >&2; exit 1;; esac
+	@case '$(BINDIR)$(DOCDIR)' in \
+	    *[!A-Za-z0-9_./+-]*) echo "muxgate: BINDIR and DOCDIR may not contain blanks or shell characters" >&2; exit 1;; esac
+	@echo '$(SUBST)' | cmp -s - $@ || echo '$(SUBST)' > $@
+
+$(CONTRIB_GEN): %: %.in contrib/.subst
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
+	    -e 's|@GATEWAY_USER@|$(GATEWAY_USER)|g' $< > $@.tmp
+	mv $@.tmp $@
 
 deps:
 	@contrib/install-deps --check || contrib/install-deps
@@ -100,14 +126,33 @@ demo: deps
 	$(MAKE) muxgate
 	@contrib/demo
 
-install: muxgate
+# The files `make install` installs, for `make uninstall`.
+INSTALLED := $(BINDIR)/muxgate $(MANDIR)/man8/muxgate.8 \
+    $(MANDIR)/man5/gateway.yaml.5 \
+    $(addprefix $(DOCDIR)/,gateway.yaml.example threat-model.md \
+        recordings.md audit-events.md contrib/sshd_config.d/muxgate.conf \
+        contrib/sudoers.d/muxgate contrib/tmpfiles.d/muxgate.conf \
+        contrib/audit/muxgate.rules contrib/audit/search-recipes.md) \
+    $(addprefix $(UNITDIR)/,muxgate.service muxgate-prune.service \
+        muxgate-prune.timer)
+DOC_DIRS := $(addprefix $(DOCDIR)/contrib/,sshd_config.d sudoers.d \
+    tmpfiles.d audit) $(DOCDIR)/contrib $(DOCDIR)
+
+install: muxgate $(CONTRIB_GEN)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
-	    $(DESTDIR)$(DOCDIR)/contrib/sshd_config.d $(DESTDIR)$(DOCDIR)/contrib/sudoers.d
+	    $(DESTDIR)$(UNITDIR) $(addprefix $(DESTDIR),$(DOC_DIRS))
 	install -m 0755 muxgate $(DESTDIR)$(BINDIR)/muxgate
 	@# CAP_AUDIT_WRITE only, so a non-root gateway account can write audit
 	@# records; children get no capability (see docs/audit-events.md).
-	@if command -v setcap >/dev/null 2>&1; then \
-	    setcap cap_audit_write+ep $(DESTDIR)$(BINDIR)/muxgate || \
+	@# A capability given to a file staged under DESTDIR does not survive
+	@# packaging (tar, dpkg-deb and rpm drop it): the package must set it
+	@# when it is installed.
+	@if [ -n '$(DESTDIR)' ]; then \
+	    echo "muxgate: DESTDIR is set: no capability given to the staged binary."; \
+	    echo "muxgate: the package must run, once installed (e.g. in postinst):"; \
+	    echo "    setcap cap_audit_write+ep $(BINDIR)/muxgate"; \
+	elif command -v setcap >/dev/null 2>&1; then \
+	    setcap cap_audit_write+ep $(BINDIR)/muxgate || \
 	    echo "muxgate: warning: setcap cap_audit_write+ep failed" >&2; \
 	else echo "muxgate: warning: setcap not found (package libcap2-bin)" >&2; fi
 	install -m 0644 docs/muxgate.8 $(DESTDIR)$(MANDIR)/man8/muxgate.8
@@ -116,13 +161,23 @@ install: muxgate
 	    docs/audit-events.md $(DESTDIR)$(DOCDIR)/
 	install -m 0644 contrib/sshd_config.d/muxgate.conf $(DESTDIR)$(DOCDIR)/contrib/sshd_config.d/
 	install -m 0644 contrib/sudoers.d/muxgate $(DESTDIR)$(DOCDIR)/contrib/sudoers.d/
-	install -d $(DESTDIR)$(DOCDIR)/contrib/tmpfiles.d
 	install -m 0644 contrib/tmpfiles.d/muxgate.conf $(DESTDIR)$(DOCDIR)/contrib/tmpfiles.d/
-	install -m 0755 contrib/install-deps $(DESTDIR)$(DOCDIR)/contrib/
-	install -d $(DESTDIR)$(DOCDIR)/contrib/audit
 	install -m 0644 contrib/audit/muxgate.rules contrib/audit/search-recipes.md $(DESTDIR)$(DOCDIR)/contrib/audit/
+	install -m 0644 contrib/systemd/muxgate.service contrib/systemd/muxgate-prune.service \
+	    contrib/systemd/muxgate-prune.timer $(DESTDIR)$(UNITDIR)/
 
+# Exactly what install installed, and the documentation directories it
+# made if they are left empty; shared directories (bin, man8) stay.
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	@for d in $(addprefix $(DESTDIR),$(DOC_DIRS)); do \
+	    if [ -d "$$d" ]; then rmdir --ignore-fail-on-non-empty "$$d" || exit 1; fi; \
+	done
+
+# Only the build's own directories: contrib/*.d are directories, not
+# dependency files.
 clean:
-	rm -f muxgate $(UNIT_TESTS) */*.o */*.d tests/unit/*.o tests/unit/*.d
+	rm -f muxgate $(UNIT_TESTS) gateway/*.o gateway/*.d policy/*.o policy/*.d \
+	    tests/unit/*.o tests/unit/*.d $(CONTRIB_GEN) $(CONTRIB_GEN:=.tmp) contrib/.subst
 
 -include $(wildcard $(POLICY_OBJS:.o=.d) $(GWLIB_OBJS:.o=.d) $(GATEWAY_OBJS:.o=.d) $(UNIT_TESTS:=.d))

@@ -13,6 +13,7 @@
 #include "gateway/check.h"
 #include "gateway/exitcode.h"
 #include "gateway/log.h"
+#include "gateway/prune.h"
 #include "gateway/replay.h"
 #include "gateway/serve.h"
 #include "gateway/shell.h"
@@ -27,6 +28,7 @@ usage(FILE *fp)
 	    "IDENTITY ACTION USER@HOST[:SESSION]]\n"
 	    "       muxgate serve [-f CONFIG] [--listen ADDR:PORT] [--host-key FILE] [--user NAME] [--syslog]\n"
 	    "       muxgate replay [--speed N] [--idle-limit S] FILE | --cat FILE\n"
+	    "       muxgate prune --older-than DURATION [--dry-run] [-f CONFIG]\n"
 	    "       muxgate --version | help\n");
 }
 
@@ -87,6 +89,8 @@ main(int argc, char **argv)
 		return serve_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "replay") == 0)
 		return replay_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "prune") == 0)
+		return prune_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
 		printf("muxgate %s\n", MUXGATE_VERSION);
 		return MG_OK;

@@ -124,6 +124,7 @@ slots_release(struct slot *s)
 static void
 viewer_clear(struct viewer *v)
 {
+	free(v->attach_id);
 	free(v->identity);
 	free(v->mode);
 	free(v->host);
@@ -168,6 +169,7 @@ read_slot(int dfd, const char *name, struct viewer *v)
 	if ((o = json_tokener_parse(text)) == NULL)
 		return false;
 	memset(v, 0, sizeof(*v));
+	v->attach_id = jstr(o, "attach_id");
 	v->identity = jstr(o, "identity");
 	v->mode = jstr(o, "mode");
 	v->host = jstr(o, "host");
@@ -175,15 +177,15 @@ read_slot(int dfd, const char *name, struct viewer *v)
 	v->session = jstr(o, "session");
 	if (json_object_object_get_ex(o, "since", &since))
 		v->since = json_object_get_int64(since);
-	ok = v->identity && v->mode && v->host && v->user && v->session;
+	ok = v->attach_id && v->identity && v->mode && v->host && v->user && v->session;
 	json_object_put(o);
 	if (!ok)
 		viewer_clear(v);
 	return ok;
 }
 
-void
-slots_viewers(const char *state, struct viewers *out)
+int
+slots_live(const char *state, struct viewers *out, char *err, size_t errlen)
 {
 	struct dirent	*de;
 	struct viewer	 v;
@@ -192,10 +194,16 @@ slots_viewers(const char *state, struct viewers *out)
 
 	memset(out, 0, sizeof(*out));
 	xasprintf(&dir, "%s/attach", state);
-	d = opendir(dir);
+	if ((d = opendir(dir)) == NULL) {
+		if (errno == ENOENT) {
+			free(dir);
+			return 0;
+		}
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		free(dir);
+		return -1;
+	}
 	free(dir);
-	if (d == NULL)
-		return;
 	while ((de = readdir(d)) != NULL) {
 		if (strncmp(de->d_name, "total.", 6) != 0)
 			continue;
@@ -205,6 +213,16 @@ slots_viewers(const char *state, struct viewers *out)
 		out->v[out->n++] = v;
 	}
 	closedir(d);
+	return 0;
+}
+
+void
+slots_viewers(const char *state, struct viewers *out)
+{
+	char	err[256];
+
+	if (slots_live(state, out, err, sizeof(err)) == -1)
+		debug("%s", err);
 }
 
 void

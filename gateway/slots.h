@@ -38,6 +38,7 @@ enum slots_result slots_acquire(const char *state, unsigned per_id,
 void		 slots_release(struct slot *);
 
 struct viewer {
+	char		*attach_id;
 	char		*identity;
 	char		*mode;
 	char		*host;
@@ -51,6 +52,13 @@ struct viewers {
 };
 /* Every live attach on this machine (none when STATE is unreadable). */
 void		 slots_viewers(const char *state, struct viewers *);
+/*
+ * The same for callers that must not mistake an unreadable STATE for "no
+ * attach is live" (prune): -1 with ERR set when STATE/attach exists but
+ * cannot be read; no STATE/attach at all is no live attach.
+ */
+int		 slots_live(const char *state, struct viewers *, char *err,
+		    size_t errlen) __attribute__((warn_unused_result));
 void		 viewers_free(struct viewers *);
 
 #endif
