@@ -19,9 +19,9 @@
 #include "policy/policy.h"
 
 static void
-usage(void)
+usage(FILE *fp)
 {
-	fprintf(stderr, "usage: muxgate check [-f CONFIG] [--explain IDENTITY "
+	fprintf(fp, "usage: muxgate check [-f CONFIG] [--explain IDENTITY "
 	    "| --can IDENTITY ACTION USER@HOST[:SESSION]]\n");
 }
 
@@ -138,6 +138,26 @@ can(const struct policy *p, const char *name, const char *action,
 	return code;
 }
 
+/* Say what is wrong with the operands, if anything. */
+static int
+check_operands(const char *explain_id, const char *can_id, int argc,
+    char **argv)
+{
+	if (explain_id != NULL && can_id != NULL)
+		error_msg("check: --explain and --can cannot be used together");
+	else if (can_id != NULL && argc < 2)
+		error_msg("check: --can %s needs an ACTION and a "
+		    "USER@HOST[:SESSION]", can_id);
+	else if (can_id != NULL && argc > 2)
+		error_msg("check: unexpected argument %s", argv[2]);
+	else if (can_id == NULL && argc > 0)
+		error_msg("check: unexpected argument %s", argv[0]);
+	else
+		return MG_OK;
+	usage(stderr);
+	return MG_USAGE;
+}
+
 int
 check_main(int argc, char **argv)
 {
@@ -157,24 +177,27 @@ check_main(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+f:h", longopts, NULL)) != -1) {
+	/* Options may follow the operands of --can. */
+	while ((ch = getopt_long(argc, argv, ":f:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'f': config = optarg; break;
 		case 'e': explain_id = optarg; break;
 		case 'c': can_id = optarg; break;
-		case 'h': usage(); return MG_OK;
+		case 'h': usage(stdout); return MG_OK;
+		case ':':
+			error_msg("check: %s needs a value", argv[optind - 1]);
+			usage(stderr);
+			return MG_USAGE;
 		default:
 			error_msg("check: bad option %s", argv[optind - 1]);
+			usage(stderr);
 			return MG_USAGE;
 		}
 	}
 	argc -= optind;
 	argv += optind;
-	if ((explain_id != NULL && can_id != NULL) ||
-	    (can_id != NULL && argc != 2) || (can_id == NULL && argc != 0)) {
-		usage();
-		return MG_USAGE;
-	}
+	if ((code = check_operands(explain_id, can_id, argc, argv)) != MG_OK)
+		return code;
 	if (policy_check_path(config, geteuid(), err, sizeof(err)) == -1) {
 		fprintf(stderr, "%s: refused: %s\n", config, err);
 		return MG_FAIL;
