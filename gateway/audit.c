@@ -115,6 +115,7 @@ audit_format(const struct audit_rec *r)
 	add_num(&b, "bytes_in", r->bytes_in);
 	add_num(&b, "bytes_out", r->bytes_out);
 	add_num(&b, "duration", r->duration);
+	add_field(&b, "ref", r->ref);
 	add_field(&b, "reason", r->reason);
 	return buf_take(&b);
 }

@@ -31,6 +31,7 @@ struct audit_rec {
 	const char	*attach;
 	const char	*mode;
 	const char	*reason;
+	const char	*ref;		/* USER_ERR: the user's reference */
 	const char	*recording;
 	long long	 bytes_in;	/* -1: not part of the record */
 	long long	 bytes_out;

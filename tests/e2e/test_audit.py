@@ -745,30 +745,83 @@ def test_interactive_kill_not_confirmed(gw, trail, spawn):
 
 # ---- the policy ----
 
-@pytest.mark.parametrize("how", ["invalid", "writable"])
-def test_policy_failure(gw, auditd, audit_cap, policy_edit, ssh, since, how):
-    if how == "invalid":
+POLICY_BREAKS = ["syntax", "unknown-key", "writable"]
+
+
+def break_policy(gw, policy_edit, how):
+    """Make the live policy unusable; returns what the full error says."""
+    if how == "syntax":
+        policy_edit.write(gw.policy_text + "bogus: [\n")
+        return gw.policy + ":"
+    if how == "unknown-key":
         marker = "bogus_" + secrets.token_hex(4)
         policy_edit.write(gw.policy_text.replace(
             "  audit: none\n", "  audit: auditd\n  %s: 1\n" % marker))
-    else:
-        marker = gw.policy
-        policy_edit.chmod(0o666)
+        return marker
+    policy_edit.chmod(0o666)
+    return "writable"
+
+
+def admin_lines(syslog, ref):
+    return syslog.wait(lambda m: m.ident == "muxgate" and m.text is not None
+                       and "(reference %s)" % ref in m.text)
+
+
+@pytest.mark.parametrize("how", POLICY_BREAKS)
+def test_policy_failure(gw, auditd, audit_cap, policy_edit, ssh, since, how):
+    """The user gets a reference; the audit record has it and the error."""
+    marker = break_policy(gw, policy_edit, how)
     code, out, err = ssh("alice", "whoami")
     assert code == FAIL, (code, out, err)
-    assert "policy" in one_error_line(err)
-    r = expect_one(since, type="USER_ERR", reason=lambda v: v is not None
-                   and marker in v)
+    ref = misconfigured(gw, err)
+    r = expect_one(since, type="USER_ERR", ref=ref)
     assert r.op == "muxgate-policy" and r.res == "failed", r
-    assert r.names() == ["op", "reason"] + list(LIBAUDIT_FIELDS), r.msg
+    assert r.names() == ["op", "ref", "reason"] + list(LIBAUDIT_FIELDS), r.msg
+    assert r.raw("ref") == '"%s"' % ref, r.msg
     assert re.fullmatch(r"[0-9A-F]+", r.raw("reason")), r.msg
-    if how == "writable":
-        assert "writable" in r["reason"], r["reason"]
+    assert marker in r["reason"], r["reason"]
     assert r.uid == uid_of(GW)
     check_encoding(r)
-    check_interp(r, "reason=" + r.raw("reason"))
+    check_interp(r, 'ref="%s"' % ref, "reason=" + r.raw("reason"))
     # no login record, nothing else from that process
     assert [x.serial for x in of_process(since, r.pid)] == [r.serial]
+
+
+@pytest.mark.parametrize("how", POLICY_BREAKS)
+def test_policy_failure_details_in_syslog(gw, policy_edit, ssh, syslog, how):
+    """What the user was not told is in the gateway's log, under the
+    reference the user was given (whether or not auditd runs)."""
+    marker = break_policy(gw, policy_edit, how)
+    code, out, err = ssh("alice", "whoami")
+    assert code == FAIL, (code, out, err)
+    ref = misconfigured(gw, err)
+    got = admin_lines(syslog, ref)
+    assert len(got) == 1, (ref, syslog.messages())
+    m = got[0]
+    assert m.text.startswith("policy unusable (reference %s): " % ref), m
+    assert gw.policy in m.text and marker in m.text, m
+    check_priority(m, LOG_ERR)
+
+
+def test_open_shell_broken_policy_gives_reference(gw, policy_edit, spawn,
+                                                  syslog):
+    """A menu whose policy breaks under it: the same one line, with the
+    details in the log under its reference."""
+    c = spawn("alice")
+    c.expect_exact(PROMPT)
+    policy_edit.write(gw.policy_text + "\nbogus: [\n")
+    c.send("ls\r")
+    c.expect(r"access ended: the gateway is misconfigured; tell its "
+             r"administrators \(reference ([0-9a-f]{8})\)")
+    ref = c.match.group(1)
+    c.expect(pexpect.EOF, timeout=10)
+    rest = c.before
+    c.close()
+    assert c.exitstatus == FAIL
+    assert gw.policy not in rest and "bogus" not in rest, rest
+    got = admin_lines(syslog, ref)
+    assert len(got) == 1, (ref, syslog.messages())
+    assert gw.policy in got[0].text, got[0]
 
 
 # ---- audit_required ----
