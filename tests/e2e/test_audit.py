@@ -9,7 +9,9 @@ again at the end.
 
 The audit daemon: one already registered with the kernel is used as it is
 and never stopped; if none runs, the module starts /sbin/auditd and stops
-it at the end.  Tests that need "no daemon" stop that daemon when it is
+it at the end.  Kernel auditing that is off (auditctl -s: enabled 0, as
+in a container started without it) is turned on for the module and off
+again afterwards.  Tests that need "no daemon" stop that daemon when it is
 the module's own and restart it afterwards; when the daemon belongs to
 somebody else they hide it from muxgate instead, the way muxgate looks for
 it without CAP_AUDIT_CONTROL: muxgate runs (as mgt-gw, with --identity) in
@@ -30,6 +32,7 @@ import pexpect
 import pytest
 
 from helpers import *
+from helpers import _s
 from audit_util import *
 
 FP_RE = re.compile(r"SHA256:[A-Za-z0-9+/]{43}")
@@ -80,9 +83,24 @@ def auditd(gw):
     if st is None:
         pytest.skip("the kernel refuses audit here (%s): no audit records "
                     "can be tested" % why)
+    # A machine (or container) that booted with auditing off: turn it on
+    # for this module, as auditd's own rules (-e 1) would, and back off.
+    enabled_here = False
     if st["enabled"] == 0:
-        pytest.skip("kernel auditing is disabled (auditctl -e 0): the kernel "
-                    "drops user records")
+        p = run(["auditctl", "-e", "1"], check=False, env=AUSEARCH_ENV)
+        if p.returncode != 0:
+            pytest.skip("kernel auditing is disabled (auditctl -e 0) and "
+                        "auditctl -e 1 failed: %s" % (_s(p.stderr) +
+                                                     _s(p.stdout)).strip())
+        enabled_here = True
+    try:
+        yield from _auditd_running()
+    finally:
+        if enabled_here:
+            run(["auditctl", "-e", "0"], check=False, env=AUSEARCH_ENV)
+
+
+def _auditd_running():
     pid = daemon_pid()
     d = Daemon(pid, ours=False)
     if not pid:
