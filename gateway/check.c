@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gateway/audit.h"
 #include "gateway/check.h"
 #include "gateway/exitcode.h"
 #include "gateway/log.h"
@@ -138,6 +139,30 @@ can(const struct policy *p, const char *name, const char *action,
 	return code;
 }
 
+/*
+ * A policy that parses can still lose every record on this machine, or
+ * refuse every login for want of an audit daemon: say so.
+ */
+static int
+check_audit(const struct policy *p)
+{
+	const struct policy_gateway	*g = policy_gateway(p);
+	char				 why[256];
+
+	switch (audit_probe(g->audit, g->audit_required, why, sizeof(why))) {
+	case AUDIT_REACH_REFUSED:
+		error_msg("refused: audit_required is set and %s: every login "
+		    "would be refused", why);
+		return MG_FAIL;
+	case AUDIT_REACH_NOTHING:
+		error_msg("warning: audit records would be lost: %s", why);
+		break;
+	case AUDIT_REACH_OK:
+		break;
+	}
+	return MG_OK;
+}
+
 /* Say what is wrong with the operands, if anything. */
 static int
 check_operands(const char *explain_id, const char *can_id, int argc,
@@ -212,10 +237,8 @@ check_main(int argc, char **argv)
 		code = explain(p, explain_id);
 	else if (can_id != NULL)
 		code = can(p, can_id, argv[0], argv[1]);
-	else {
+	else if ((code = check_audit(p)) == MG_OK)
 		printf("%s: OK\n", config);
-		code = MG_OK;
-	}
 	fflush(stdout);
 	policy_free(p);
 	return code;

@@ -908,6 +908,103 @@ def test_not_required_without_capability_is_allowed(gw, policy_edit, auditd,
     assert tmux_has(DEPLOY, name)
 
 
+# ---- muxgate check: will the records reach anything? ----
+
+def check_hidden(gw, workdir, hide, *args):
+    """`muxgate check -f POLICY ARGS` as the gateway account (as a login
+    would look for the daemon), in a private mount namespace where each
+    existing path of HIDE (/run/auditd.pid, /dev/log) is covered by an
+    empty file: no daemon's pid, nothing listening."""
+    p = run(["unshare", "--mount", "--propagation", "private", "--",
+             "/bin/true"], check=False)
+    if p.returncode != 0:
+        pytest.skip("no private mount namespace here: %s"
+                    % _s(p.stderr).strip())
+    empty = os.path.join(workdir, "empty")
+    open(empty, "w").close()
+    os.chmod(empty, 0o644)
+    script = ('e="$1"; shift; n="$1"; shift; '
+              'while [ "$n" -gt 0 ]; do '
+              'if [ -e "$1" ] || [ -S "$1" ]; then '
+              'mount --bind "$e" "$1" || exit 99; fi; '
+              'shift; n=$((n-1)); done; exec "$@"')
+    env = ["PATH=" + SYS_PATH, "LANG=C.UTF-8", "HOME=/home/" + GW,
+           "USER=" + GW, "LOGNAME=" + GW]
+    cmd = ["unshare", "--mount", "--propagation", "private", "--",
+           "/bin/sh", "-c", script, "sh", empty, str(len(hide))] + \
+        list(hide) + ["runuser", "-u", GW, "--", "env", "-i"] + env + \
+        [gw.bin, "check", "-f", gw.policy] + list(args)
+    p = run(cmd, check=False)
+    assert p.returncode != 99, "cannot hide %r: %s" % (hide, _s(p.stderr))
+    return p.returncode, _s(p.stdout), _s(p.stderr)
+
+
+NOTHING = (AUDITD_PIDFILE, DEV_LOG)
+
+
+def test_check_warns_when_records_reach_nothing(gw, policy_edit, workdir):
+    policy_edit.write(policy_with(gw, "auditd", required=False))
+    code, out, err = check_hidden(gw, workdir, NOTHING)
+    assert code == OK, (code, out, err)
+    assert out == "%s: OK\n" % gw.policy, out
+    assert one_error_line(err) == (
+        "muxgate: warning: audit records would be lost: no audit daemon "
+        "is running and nothing listens on /dev/log"), err
+
+
+def test_check_default_audit_warns_too(gw, policy_edit, workdir):
+    """gateway.audit left out: auditd is the default."""
+    policy_edit.write(gw.policy_text.replace("  audit: none\n", ""))
+    code, out, err = check_hidden(gw, workdir, NOTHING)
+    assert code == OK, (code, out, err)
+    assert "audit records would be lost" in one_error_line(err)
+
+
+def test_check_quiet_when_syslog_takes_the_records(gw, policy_edit, workdir,
+                                                   syslog):
+    policy_edit.write(policy_with(gw, "auditd", required=False))
+    code, out, err = check_hidden(gw, workdir, (AUDITD_PIDFILE,))
+    assert code == OK, (code, out, err)
+    assert out == "%s: OK\n" % gw.policy and err == "", (out, err)
+
+
+def test_check_syslog_mode_without_dev_log_warns(gw, policy_edit, workdir):
+    policy_edit.write(policy_with(gw, "syslog"))
+    code, out, err = check_hidden(gw, workdir, (DEV_LOG,))
+    assert code == OK, (code, out, err)
+    assert out == "%s: OK\n" % gw.policy, out
+    assert one_error_line(err) == (
+        "muxgate: warning: audit records would be lost: gateway.audit is "
+        "syslog and nothing listens on /dev/log"), err
+
+
+def test_check_audit_none_is_quiet(gw, policy_edit, workdir):
+    code, out, err = check_hidden(gw, workdir, NOTHING)
+    assert code == OK and err == "", (code, out, err)
+
+
+@pytest.mark.parametrize("dev_log", [True, False])
+def test_check_refuses_required_without_daemon(gw, policy_edit, workdir,
+                                               request, dev_log):
+    if dev_log:
+        request.getfixturevalue("syslog")
+    policy_edit.write(policy_with(gw, "auditd", required=True))
+    hide = (AUDITD_PIDFILE,) if dev_log else NOTHING
+    code, out, err = check_hidden(gw, workdir, hide)
+    assert code == FAIL, (code, out, err)
+    assert out == "", out
+    assert one_error_line(err) == (
+        "muxgate: refused: audit_required is set and no audit daemon is "
+        "running: every login would be refused"), err
+
+
+def test_check_required_with_daemon_is_ok(gw, policy_edit, auditd, workdir):
+    policy_edit.write(policy_with(gw, "auditd", required=True))
+    code, out, err = check_hidden(gw, workdir, (DEV_LOG,))
+    assert code == OK, (code, out, err)
+    assert out == "%s: OK\n" % gw.policy and err == "", (out, err)
+
+
 # ---- syslog ----
 
 def record_text(type_, op, fields, res):
