@@ -1109,3 +1109,190 @@ def test_fallback_without_capability_goes_to_syslog(gw, policy_edit, auditd,
     ], mine
     assert mine[0] is warn[0], mine
     assert find(since, key=fp) == []
+
+
+# ---- contrib/audit/search-recipes.md, run as written ----
+
+RECIPES_MD = os.path.join(REPO, "contrib", "audit", "search-recipes.md")
+PLACEHOLDER_RE = re.compile(r"<[A-Z_]+>")
+
+
+def recipes(path=RECIPES_MD):
+    """(label, command) for every recipe of the file: the Command cell of
+    each table row (inline code, `\\|` standing for `|`), and every line
+    of every indented or fenced code block (labelled by the block)."""
+    out = []
+    lines = open(path, encoding="utf-8").read().splitlines()
+    fence = None
+    prev_blank = True
+    for line in lines:
+        if line.startswith("```"):
+            if fence is None:
+                fence = []
+            else:
+                out += [("code block", l.strip()) for l in fence if l.strip()]
+                fence = None
+        elif fence is not None:
+            fence.append(line)
+        elif line.startswith("|"):
+            cells = [c.strip() for c in
+                     re.split(r"(?<!\\)\|", line.strip())[1:-1]]
+            m = re.fullmatch(r"`(.+)`", cells[-1]) if len(cells) == 2 \
+                else None
+            if m:
+                out.append((cells[0], m.group(1).replace("\\|", "|")))
+        elif line.startswith("    ") and line.strip() and prev_blank:
+            out.append(("code block", line.strip()))
+            continue        # the next indented line continues the block
+        prev_blank = line.strip() == "" or (line.startswith("    ") and
+                                             prev_blank)
+    return out
+
+
+def test_recipes_are_found():
+    """The parser sees the recipes: a table row it skipped would go
+    untested."""
+    got = recipes()
+    assert len([r for r in got if r[0] != "code block"]) >= 10, got
+    assert any(c.startswith("echo ") for _, c in got), got
+    assert any(c.startswith("ls ") for _, c in got), got
+
+
+def run_recipe(command, timeout=120):
+    """COMMAND through /bin/sh on a terminal, as an administrator types it
+    (ausearch reads stdin instead of the logs when it is not a
+    terminal); its output lines."""
+    c = pexpect.spawn("/bin/sh", ["-c", command], env=AUSEARCH_ENV,
+                      timeout=timeout, encoding="utf-8",
+                      codec_errors="replace", dimensions=(50, 4000))
+    c.expect(pexpect.EOF)
+    out = c.before
+    c.close()
+    return [l for l in out.replace("\r\n", "\n").split("\n") if l.strip()]
+
+
+def lines_with(lines, *parts):
+    return [l for l in lines if all(p in l for p in parts)]
+
+
+class RecipeWorld:
+    """What a real day left in the audit log: a login, an attach and its
+    end, a denied command, a refused login, a kill, a policy failure and a
+    change to the policy."""
+
+
+def make_world(gw, trail, ssh, spawn, policy_edit):
+    w = RecipeWorld()
+    w.session = tag("rcp")
+    w.denied = tag("rcpd")
+    w.fp = gw.fingerprints["alice"]
+    tmux_new(DEPLOY, w.session, "/bin/cat")
+    c = spawn("alice", "attach mgt-deploy@bastion:" + w.session)
+    assert wait_for(lambda: tmux_clients(DEPLOY, w.session), 10)
+    time.sleep(0.5)
+    detach(c)
+    c.expect(pexpect.EOF, timeout=10)
+    c.close()
+    code, out, err = ssh("alice", "ls ops@web1:" + w.denied)
+    assert code == DENIED, (code, out, err)
+    code, out, err = ssh("bob", "whoami")
+    assert code == DENIED, (code, out, err)
+    code, out, err = ssh("alice", "kill mgt-deploy@bastion:%s --yes"
+                         % w.session)
+    assert code == OK, (code, out, err)
+    start = expect_one(trail, type="USER_START", session=w.session)
+    w.attach = start["attach"]
+    w.recording = start["recording"]
+    expect_one(trail, type="USER_END", attach=w.attach)
+    expect_one(trail, type="USER_CMD", op="muxgate-kill", session=w.session)
+    expect_one(trail, type="USER_CMD", session=w.denied)
+    expect_one(trail, type="USER_ACCT", key=gw.fingerprints["bob"])
+    good = open(gw.policy).read()
+    policy_edit.write(good + "bogus: [\n")
+    code, out, err = ssh("alice", "whoami")
+    assert code == FAIL, (code, out, err)
+    w.ref = misconfigured(gw, err)
+    policy_edit.write(good)
+    expect_one(trail, type="USER_ERR", ref=w.ref)
+    return w
+
+
+# What each recipe must find; a recipe not listed here fails the test.
+RECIPE_EXPECT = [
+    ("every muxgate record today", lambda w: [
+        ["op=muxgate-login", "key=" + w.fp, "res=success"],
+        ["op=muxgate-attach-start", 'attach="%s"' % w.attach],
+        ["op=muxgate-attach-end", 'attach="%s"' % w.attach],
+        ["op=muxgate-policy", 'ref="%s"' % w.ref]]),
+    ("logins of one identity", lambda w: [
+        ["type=USER_AUTH", "op=muxgate-login", 'identity="alice"',
+         "key=" + w.fp]]),
+    ("refused logins", lambda w: [
+        ["op=muxgate-login", 'identity="bob"', 'reason="expired"',
+         "res=failed"]]),
+    ("every denied command", lambda w: [
+        ["op=muxgate-ls", 'session="%s"' % w.denied,
+         'reason="permission-denied"']]),
+    ("kills", lambda w: [
+        ["op=muxgate-kill", 'session="%s"' % w.session]]),
+    ("attaches of a session", lambda w: [
+        ["op=muxgate-attach-start", 'session="%s"' % w.session],
+        ["op=muxgate-attach-end", 'session="%s"' % w.session]]),
+    ("one attach, start to end", lambda w: [
+        ["type=USER_START", 'attach="%s"' % w.attach],
+        ["type=USER_END", 'attach="%s"' % w.attach]]),
+    ("policy load failures", lambda w: [
+        ["op=muxgate-policy", 'ref="%s"' % w.ref]]),
+    ("the policy failure a user reported", lambda w: [
+        ["type=USER_ERR", 'ref="%s"' % w.ref]]),
+    ("changes to the policy", lambda w: [["key=muxgate-config"]]),
+    ("echo ", lambda w: [['we"ird = x']]),
+    ("ls ", lambda w: [[w.recording]]),
+]
+# Recipes whose every output line must be one of these records.
+RECIPE_EXACT = {"one attach, start to end": 2,
+                "the policy failure a user reported": 1}
+
+
+def expectation(label, command):
+    key = command if label == "code block" else label
+    found = [(k, f) for k, f in RECIPE_EXPECT if key.startswith(k)]
+    assert len(found) == 1, "no (or more than one) expectation in " \
+        "RECIPE_EXPECT for the recipe %r: %r" % (label, command)
+    return found[0]
+
+
+def test_search_recipes_find_the_records(gw, trail, ssh, spawn,
+                                         policy_edit):
+    """Every recipe of contrib/audit/search-recipes.md, run as written
+    through /bin/sh against the real audit log, finds what it promises."""
+    watch = ["-w", gw.etc + "/", "-p", "wa", "-k", "muxgate-config"]
+    p = run(["auditctl"] + watch, check=False, env=AUSEARCH_ENV)
+    assert p.returncode == 0, "auditctl %s: %s" % (
+        " ".join(watch), _s(p.stderr))
+    try:
+        w = make_world(gw, trail, ssh, spawn, policy_edit)
+    finally:
+        run(["auditctl", "-W"] + watch[1:], check=False, env=AUSEARCH_ENV)
+    values = {"<IDENTITY>": "alice", "<SESSION>": w.session,
+              "<ATTACH_ID>": w.attach, "<REFERENCE>": w.ref}
+    recdir = os.path.dirname(os.path.dirname(w.recording))
+    failures = []
+    for label, command in recipes():
+        key, want = expectation(label, command)
+        cmd = command
+        for ph, v in values.items():
+            cmd = cmd.replace(ph, v)
+        assert not PLACEHOLDER_RE.search(cmd), \
+            "a placeholder the test does not know in %r" % command
+        cmd = cmd.replace("/var/lib/muxgate/recordings", recdir)
+        lines = run_recipe(cmd)
+        for parts in want(w):
+            if not lines_with(lines, *parts):
+                failures.append("%r (%s) found no line with %r; it printed:"
+                                "\n%s" % (command, label, parts,
+                                          "\n".join(lines[-20:])))
+        if key in RECIPE_EXACT and len(lines) != RECIPE_EXACT[key]:
+            failures.append("%r printed %d lines, not %d:\n%s" % (
+                command, len(lines), RECIPE_EXACT[key], "\n".join(lines)))
+    assert not failures, "\n\n".join(failures)
