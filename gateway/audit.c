@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -115,6 +117,7 @@ audit_format(const struct audit_rec *r)
 	add_num(&b, "bytes_in", r->bytes_in);
 	add_num(&b, "bytes_out", r->bytes_out);
 	add_num(&b, "duration", r->duration);
+	add_field(&b, "ref", r->ref);
 	add_field(&b, "reason", r->reason);
 	return buf_take(&b);
 }
@@ -213,4 +216,66 @@ audit_emit(const struct audit_rec *r)
 	}
 	free(text);
 	return ret;
+}
+
+/*
+ * Does something listen on the local syslog socket?  syslog(3) sends
+ * there and cannot tell when nobody does; connect as it would.
+ */
+static bool
+syslog_listening(void)
+{
+	static const int	 types[] = { SOCK_DGRAM, SOCK_STREAM };
+	struct sockaddr_un	 sun;
+	size_t			 i;
+	int			 fd, ok;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", _PATH_LOG) >=
+	    (int)sizeof(sun.sun_path))
+		return false;
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		if ((fd = socket(AF_UNIX, types[i] | SOCK_CLOEXEC, 0)) == -1)
+			return false;
+		ok = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
+		if (!ok && errno == EPROTOTYPE) {
+			(void)close(fd);
+			continue;
+		}
+		(void)close(fd);
+		return ok;
+	}
+	return false;
+}
+
+enum audit_reach
+audit_probe(enum policy_audit mode, bool required, char *why,
+    size_t whylen)
+{
+	if (mode == POLICY_AUDIT_NONE)
+		return AUDIT_REACH_OK;
+	if (mode == POLICY_AUDIT_SYSLOG) {
+		if (syslog_listening())
+			return AUDIT_REACH_OK;
+		snprintf(why, whylen, "gateway.audit is syslog and nothing "
+		    "listens on %s", _PATH_LOG);
+		return AUDIT_REACH_NOTHING;
+	}
+	if (st.fd == -1 && (st.fd = audit_open()) == -1)
+		snprintf(why, whylen, "cannot open the audit socket: %s",
+		    strerror(errno));
+	else if (!daemon_running())
+		snprintf(why, whylen, "no audit daemon is running");
+	else
+		return AUDIT_REACH_OK;
+	if (required)
+		return AUDIT_REACH_REFUSED;
+	if (syslog_listening())
+		return AUDIT_REACH_OK;
+	/* The fallback would be lost too. */
+	if (strlen(why) + 1 < whylen)
+		snprintf(why + strlen(why), whylen - strlen(why), " and "
+		    "nothing listens on %s", _PATH_LOG);
+	return AUDIT_REACH_NOTHING;
 }

@@ -8,6 +8,7 @@
 #define MUXGATE_AUDIT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include "policy/policy.h"
 
 enum audit_kind {
@@ -31,6 +32,7 @@ struct audit_rec {
 	const char	*attach;
 	const char	*mode;
 	const char	*reason;
+	const char	*ref;		/* USER_ERR: the user's reference */
 	const char	*recording;
 	long long	 bytes_in;	/* -1: not part of the record */
 	long long	 bytes_out;
@@ -53,6 +55,16 @@ void	audit_configure(enum policy_audit, bool required);
  * that cannot reach the audit log goes to syslog instead.
  */
 int	audit_emit(const struct audit_rec *);
+/*
+ * For `muxgate check`: where would the records of a gateway with MODE
+ * and REQUIRED go, on this machine, now?  Returns AUDIT_REACH_OK (the
+ * audit log, syslog, or none wanted), AUDIT_REACH_NOTHING (every record
+ * would be lost) or AUDIT_REACH_REFUSED (audit_required would refuse
+ * every login); WHY says why for the last two.
+ */
+enum audit_reach { AUDIT_REACH_OK, AUDIT_REACH_NOTHING, AUDIT_REACH_REFUSED };
+enum audit_reach audit_probe(enum policy_audit, bool required, char *why,
+	    size_t whylen);
 /* The text of the fields of R, as sent (caller frees); for tests. */
 char	*audit_format(const struct audit_rec *);
 

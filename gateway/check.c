@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gateway/audit.h"
 #include "gateway/check.h"
 #include "gateway/exitcode.h"
 #include "gateway/log.h"
@@ -19,9 +20,9 @@
 #include "policy/policy.h"
 
 static void
-usage(void)
+usage(FILE *fp)
 {
-	fprintf(stderr, "usage: muxgate check [-f CONFIG] [--explain IDENTITY "
+	fprintf(fp, "usage: muxgate check [-f CONFIG] [--explain IDENTITY "
 	    "| --can IDENTITY ACTION USER@HOST[:SESSION]]\n");
 }
 
@@ -138,6 +139,50 @@ can(const struct policy *p, const char *name, const char *action,
 	return code;
 }
 
+/*
+ * A policy that parses can still lose every record on this machine, or
+ * refuse every login for want of an audit daemon: say so.
+ */
+static int
+check_audit(const struct policy *p)
+{
+	const struct policy_gateway	*g = policy_gateway(p);
+	char				 why[256];
+
+	switch (audit_probe(g->audit, g->audit_required, why, sizeof(why))) {
+	case AUDIT_REACH_REFUSED:
+		error_msg("refused: audit_required is set and %s: every login "
+		    "would be refused", why);
+		return MG_FAIL;
+	case AUDIT_REACH_NOTHING:
+		error_msg("warning: audit records would be lost: %s", why);
+		break;
+	case AUDIT_REACH_OK:
+		break;
+	}
+	return MG_OK;
+}
+
+/* Say what is wrong with the operands, if anything. */
+static int
+check_operands(const char *explain_id, const char *can_id, int argc,
+    char **argv)
+{
+	if (explain_id != NULL && can_id != NULL)
+		error_msg("check: --explain and --can cannot be used together");
+	else if (can_id != NULL && argc < 2)
+		error_msg("check: --can %s needs an ACTION and a "
+		    "USER@HOST[:SESSION]", can_id);
+	else if (can_id != NULL && argc > 2)
+		error_msg("check: unexpected argument %s", argv[2]);
+	else if (can_id == NULL && argc > 0)
+		error_msg("check: unexpected argument %s", argv[0]);
+	else
+		return MG_OK;
+	usage(stderr);
+	return MG_USAGE;
+}
+
 int
 check_main(int argc, char **argv)
 {
@@ -157,24 +202,27 @@ check_main(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+f:h", longopts, NULL)) != -1) {
+	/* Options may follow the operands of --can. */
+	while ((ch = getopt_long(argc, argv, ":f:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'f': config = optarg; break;
 		case 'e': explain_id = optarg; break;
 		case 'c': can_id = optarg; break;
-		case 'h': usage(); return MG_OK;
+		case 'h': usage(stdout); return MG_OK;
+		case ':':
+			error_msg("check: %s needs a value", argv[optind - 1]);
+			usage(stderr);
+			return MG_USAGE;
 		default:
 			error_msg("check: bad option %s", argv[optind - 1]);
+			usage(stderr);
 			return MG_USAGE;
 		}
 	}
 	argc -= optind;
 	argv += optind;
-	if ((explain_id != NULL && can_id != NULL) ||
-	    (can_id != NULL && argc != 2) || (can_id == NULL && argc != 0)) {
-		usage();
-		return MG_USAGE;
-	}
+	if ((code = check_operands(explain_id, can_id, argc, argv)) != MG_OK)
+		return code;
 	if ((p = policy_load_checked(config, geteuid(), err, sizeof(err),
 	    &errs)) == NULL && err[0] != '\0') {
 		fprintf(stderr, "%s: refused: %s\n", config, err);
@@ -190,10 +238,8 @@ check_main(int argc, char **argv)
 		code = explain(p, explain_id);
 	else if (can_id != NULL)
 		code = can(p, can_id, argv[0], argv[1]);
-	else {
+	else if ((code = check_audit(p)) == MG_OK)
 		printf("%s: OK\n", config);
-		code = MG_OK;
-	}
 	fflush(stdout);
 	policy_free(p);
 	return code;

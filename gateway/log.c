@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 #include "gateway/log.h"
 #include "gateway/output.h"
@@ -56,6 +57,27 @@ debug_msg(const char *func, const char *fmt, ...)
 	vlog(prefix, fmt, ap);
 	va_end(ap);
 	free(prefix);
+}
+
+void
+admin_log(const char *fmt, ...)
+{
+	static int	 opened;
+	va_list		 ap;
+	char		*msg, *safe;
+
+	va_start(ap, fmt);
+	xvasprintf(&msg, fmt, ap);
+	va_end(ap);
+	safe = out_escape(msg);
+	/* The same tag and facility as audit.c's syslog records. */
+	if (!opened) {
+		openlog("muxgate", LOG_PID, LOG_AUTHPRIV);
+		opened = 1;
+	}
+	syslog(LOG_AUTHPRIV | LOG_ERR, "%s", safe);
+	free(safe);
+	free(msg);
 }
 
 void

@@ -9,6 +9,11 @@ void	log_init(const char *progname);
 void	error_msg(const char *, ...) LOG_PRINTF(1, 2);
 /* Diagnostics for administrators, when MUXGATE_DEBUG is set. */
 void	debug_msg(const char *func, const char *, ...) LOG_PRINTF(2, 3);
+/*
+ * An error for the gateway's administrators, not for the user: syslog,
+ * facility authpriv, severity err, tagged "muxgate".
+ */
+void	admin_log(const char *, ...) LOG_PRINTF(1, 2);
 void	fatal_msg(const char *, ...) LOG_PRINTF(1, 2)
 	    __attribute__((noreturn));
 

@@ -32,12 +32,19 @@ usage(FILE *fp)
 	    "       muxgate --version | help\n");
 }
 
+static void
+shell_usage(FILE *fp)
+{
+	fprintf(fp, "usage: muxgate shell [-f CONFIG] [--identity NAME]\n");
+}
+
 static int
 shell_cmd(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "identity", required_argument, NULL, 'i' },
 		{ "config", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char	*config = MUXGATE_DEFAULT_CONFIG, *identity = NULL;
@@ -45,17 +52,24 @@ shell_cmd(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+f:", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+:f:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'f': config = optarg; break;
 		case 'i': identity = optarg; break;
+		case 'h': shell_usage(stdout); return MG_OK;
+		case ':':
+			error_msg("shell: %s needs a value", argv[optind - 1]);
+			shell_usage(stderr);
+			return MG_USAGE;
 		default:
 			error_msg("shell: bad option %s", argv[optind - 1]);
+			shell_usage(stderr);
 			return MG_USAGE;
 		}
 	}
 	if (optind != argc) {
-		usage(stderr);
+		error_msg("shell: unexpected argument %s", argv[optind]);
+		shell_usage(stderr);
 		return MG_USAGE;
 	}
 	return shell_main(config, identity, NULL);
@@ -71,11 +85,13 @@ main(int argc, char **argv)
 	if (argv[0] != NULL && argv[0][0] == '-' && argc == 1)
 		return shell_main(MUXGATE_DEFAULT_CONFIG, NULL, NULL);
 	if (argc < 2) {
+		error_msg("no subcommand");
 		usage(stderr);
 		return MG_USAGE;
 	}
 	if (strcmp(argv[1], "-c") == 0) {
 		if (argc != 3) {
+			error_msg("-c takes one COMMAND");
 			usage(stderr);
 			return MG_USAGE;
 		}

@@ -50,9 +50,9 @@ struct prune {
 };
 
 static void
-usage(void)
+usage(FILE *fp)
 {
-	fprintf(stderr, "usage: muxgate prune --older-than DURATION "
+	fprintf(fp, "usage: muxgate prune --older-than DURATION "
 	    "[--dry-run] [-f CONFIG]\n");
 }
 
@@ -324,19 +324,32 @@ prune_main(int argc, char **argv)
 	memset(&p, 0, sizeof(p));
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+f:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":f:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'f': config = optarg; break;
 		case 'o': older = optarg; break;
 		case 'n': p.dry_run = true; break;
-		case 'h': usage(); return MG_OK;
+		case 'h': usage(stdout); return MG_OK;
+		case ':':
+			error_msg("prune: %s needs a value", argv[optind - 1]);
+			usage(stderr);
+			return MG_USAGE;
 		default:
 			error_msg("prune: bad option %s", argv[optind - 1]);
+			usage(stderr);
 			return MG_USAGE;
 		}
 	}
-	if (optind != argc || older == NULL) {
-		usage();
+	if (optind != argc) {
+		char *e = out_escape(argv[optind]);
+		error_msg("prune: unexpected argument %s", e);
+		free(e);
+		usage(stderr);
+		return MG_USAGE;
+	}
+	if (older == NULL) {
+		error_msg("prune: --older-than is required");
+		usage(stderr);
 		return MG_USAGE;
 	}
 	if (parse_duration(older, &secs) == -1) {

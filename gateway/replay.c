@@ -26,9 +26,9 @@ struct replay_opts {
 };
 
 static void
-usage(void)
+usage(FILE *fp)
 {
-	fprintf(stderr, "usage: muxgate replay [--speed N] [--idle-limit S] "
+	fprintf(fp, "usage: muxgate replay [--speed N] [--idle-limit S] "
 	    "FILE\n       muxgate replay --cat FILE\n");
 }
 
@@ -174,6 +174,7 @@ replay_main(int argc, char **argv)
 		{ "cat", no_argument, NULL, 'c' },
 		{ "speed", required_argument, NULL, 's' },
 		{ "idle-limit", required_argument, NULL, 'i' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct replay_opts	 o = { false, 1.0, 0 };
@@ -182,8 +183,12 @@ replay_main(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+	/* Options may follow the file: "replay FILE --speed 2". */
+	while ((ch = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'h':
+			usage(stdout);
+			return MG_OK;
 		case 'c':
 			o.cat = true;
 			break;
@@ -201,14 +206,23 @@ replay_main(int argc, char **argv)
 				return MG_USAGE;
 			}
 			break;
+		case ':':
+			error_msg("replay: %s needs a value", argv[optind - 1]);
+			usage(stderr);
+			return MG_USAGE;
 		default:
 			error_msg("replay: bad option %s", argv[optind - 1]);
-			usage();
+			usage(stderr);
 			return MG_USAGE;
 		}
 	}
 	if (argc - optind != 1) {
-		usage();
+		if (argc == optind)
+			error_msg("replay: no recording given");
+		else
+			error_msg("replay: one recording at a time, not also %s",
+			    argv[optind + 1]);
+		usage(stderr);
 		return MG_USAGE;
 	}
 	return play(argv[optind], &o);

@@ -1254,9 +1254,9 @@ out:
 }
 
 static void
-usage(void)
+usage(FILE *fp)
 {
-	fprintf(stderr, "usage: muxgate serve [-f CONFIG] [--listen ADDR:PORT] "
+	fprintf(fp, "usage: muxgate serve [-f CONFIG] [--listen ADDR:PORT] "
 	    "[--host-key FILE] [--user NAME] [--syslog]\n");
 }
 
@@ -1268,6 +1268,7 @@ serve_main(int argc, char **argv)
 		{ "host-key", required_argument, NULL, 'k' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "syslog", no_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct serve_opts	 o;
@@ -1281,21 +1282,27 @@ serve_main(int argc, char **argv)
 	o.config = MUXGATE_DEFAULT_CONFIG;
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+f:", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+:f:h", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'h': usage(stdout); return MG_OK;
 		case 'f': o.config = optarg; break;
 		case 'l': o.listen = optarg; break;
 		case 'k': o.host_key = optarg; break;
 		case 'u': o.user = optarg; break;
 		case 's': o.syslog = true; break;
+		case ':':
+			error_msg("serve: %s needs a value", argv[optind - 1]);
+			usage(stderr);
+			return MG_USAGE;
 		default:
 			error_msg("serve: bad option %s", argv[optind - 1]);
-			usage();
+			usage(stderr);
 			return MG_USAGE;
 		}
 	}
 	if (optind != argc) {
-		usage();
+		error_msg("serve: unexpected argument %s", argv[optind]);
+		usage(stderr);
 		return MG_USAGE;
 	}
 	if (geteuid() == 0 && o.user == NULL) {

@@ -1,10 +1,14 @@
 /* shell.c — one command, a batch, or the interactive menu. */
+#include <inttypes.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gateway/audit.h"
@@ -20,36 +24,44 @@
 
 /* Without a policy nothing is required, but the failure is recorded. */
 static void
-audit_policy_failure(const char *reason)
+audit_policy_failure(const char *reason, const char *ref)
 {
 	struct audit_rec	r;
 
 	audit_rec_init(&r, AUDIT_KIND_POLICY, "muxgate-policy", false);
+	r.ref = ref;
 	r.reason = reason;
 	(void)audit_emit(&r);
 }
 
-struct policy *
-shell_load_policy(const char *config)
+/*
+ * Load CONFIG.  On failure, WHY is the administrator's message (path,
+ * FILE:LINE:COL) and ERR the error alone, for the audit record.
+ */
+static struct policy *
+load_policy(const char *config, char *why, size_t whylen, char *err,
+    size_t errlen)
 {
 	struct policy_errors	 errs = { 0 };
 	struct policy		*p;
-	char			 err[512];
 
-	if ((p = policy_load_checked(config, geteuid(), err, sizeof(err),
+	if ((p = policy_load_checked(config, geteuid(), err, errlen,
 	    &errs)) == NULL && err[0] != '\0') {
-		audit_policy_failure(err);
-		error_msg("refusing policy %s: %s", config, err);
+		(void)snprintf(why, whylen, "refusing policy %s: %s", config,
+		    err);
+		policy_errors_free(&errs);
 		return NULL;
 	}
 	if (p == NULL) {
-		audit_policy_failure(errs.n > 0 ? errs.msgs[0] : config);
+		(void)snprintf(err, errlen, "%s", errs.n > 0 ? errs.msgs[0] :
+		    config);
 		if (errs.n > 1)
-			error_msg("policy %s invalid: %s (and %zu more: run "
-			    "muxgate check)", config, errs.msgs[0], errs.n - 1);
+			(void)snprintf(why, whylen, "policy %s invalid: %s (and "
+			    "%zu more: run muxgate check)", config, err,
+			    errs.n - 1);
 		else
-			error_msg("policy %s invalid: %s", config, errs.n > 0 ?
-			    errs.msgs[0] : config);
+			(void)snprintf(why, whylen, "policy %s invalid: %s",
+			    config, err);
 	}
 	policy_errors_free(&errs);
 	if (p != NULL)
@@ -58,6 +70,54 @@ shell_load_policy(const char *config)
 		audit_configure(policy_gateway(p)->audit,
 		    policy_gateway(p)->audit_required);
 	return p;
+}
+
+struct policy *
+shell_load_policy(const char *config)
+{
+	struct policy	*p;
+	char		 why[1024], err[512];
+
+	if ((p = load_policy(config, why, sizeof(why), err, sizeof(err))) ==
+	    NULL) {
+		audit_policy_failure(err, NULL);
+		error_msg("%s", why);
+	}
+	return p;
+}
+
+/* A short random reference that ties the user's line to the log's. */
+static void
+new_reference(char *ref, size_t len)
+{
+	uint32_t	v;
+
+	if (getrandom(&v, sizeof(v), 0) != (ssize_t)sizeof(v))
+		v = (uint32_t)getpid() ^ (uint32_t)time(NULL);
+	(void)snprintf(ref, len, "%08" PRIx32, v);
+}
+
+/*
+ * The same for the person logging in, who can do nothing about a broken
+ * policy and must not learn its path or contents: one line with a
+ * reference, and the details under that reference in syslog and the
+ * audit trail.  PREFIX starts the user's line ("" or "access ended: ").
+ */
+static struct policy *
+load_policy_for_user(const char *config, const char *prefix)
+{
+	struct policy	*p;
+	char		 why[1024], err[512], ref[16];
+
+	if ((p = load_policy(config, why, sizeof(why), err, sizeof(err))) !=
+	    NULL)
+		return p;
+	new_reference(ref, sizeof(ref));
+	admin_log("policy unusable (reference %s): %s", ref, why);
+	audit_policy_failure(err, ref);
+	error_msg("%sthe gateway is misconfigured; tell its administrators "
+	    "(reference %s)", prefix, ref);
+	return NULL;
 }
 
 /*
@@ -172,14 +232,14 @@ same_file(const struct stat *a, const struct stat *b)
 
 /* Load the policy and remember which file it came from. */
 static struct policy *
-load_stamped(struct gw *gw)
+load_stamped(struct gw *gw, const char *prefix)
 {
 	struct stat	 before;
 	struct policy	*p;
 
 	if (stat(gw->config, &before) == -1)
 		memset(&before, 0, sizeof(before));
-	if ((p = shell_load_policy(gw->config)) != NULL)
+	if ((p = load_policy_for_user(gw->config, prefix)) != NULL)
 		gw->config_st = before;
 	return p;
 }
@@ -196,11 +256,8 @@ shell_recheck(struct gw *gw)
 	if (stat(gw->config, &st) == 0 && same_file(&st, &gw->config_st))
 		return identity_recheck(gw, gw->policy, &id);
 	/* Changed, replaced or gone: the new one decides, or nothing does. */
-	if ((p = load_stamped(gw)) == NULL) {
-		error_msg("access ended: the gateway's policy can no longer "
-		    "be used");
+	if ((p = load_stamped(gw, "access ended: ")) == NULL)
 		return MG_FAIL;
-	}
 	if (identity_recheck(gw, p, &id) != MG_OK) {
 		policy_free(p);
 		return MG_DENIED;
@@ -220,7 +277,7 @@ shell_main(const char *config, const char *identity, const char *command)
 	memset(&gw, 0, sizeof(gw));
 	stop_handlers();
 	gw.config = config;
-	if ((gw.policy = load_stamped(&gw)) == NULL)
+	if ((gw.policy = load_stamped(&gw, "")) == NULL)
 		return MG_FAIL;
 	if ((code = identity_resolve(&gw, identity)) != MG_OK)
 		goto out;

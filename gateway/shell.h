@@ -9,8 +9,10 @@
 #define MUXGATE_DEFAULT_CONFIG "/etc/muxgate/gateway.yaml"
 
 /*
- * Load CONFIG refusing unsafe permissions or any error.  Returns NULL
- * after reporting one line.
+ * Load CONFIG refusing unsafe permissions or any error, for an
+ * administrator (serve starting): returns NULL after reporting the full
+ * error in one line.  A login never uses it: the shell tells the user
+ * only that the gateway is misconfigured, with a reference to the log.
  */
 struct policy	*shell_load_policy(const char *config);
 /*

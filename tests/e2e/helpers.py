@@ -462,6 +462,22 @@ def one_error_line(stderr):
     return lines[0]
 
 
+MISCONFIGURED_RE = re.compile(
+    r"^muxgate: (access ended: )?the gateway is misconfigured; tell its "
+    r"administrators \(reference ([0-9a-f]{8})\)$")
+
+
+def misconfigured(gw, stderr, ended=False):
+    """A broken policy as the person logging in sees it: one line, no path,
+    no FILE:LINE; returns the reference the gateway's log has."""
+    line = one_error_line(stderr)
+    m = MISCONFIGURED_RE.match(line)
+    assert m and bool(m.group(1)) == ended, line
+    assert gw.base not in line and "yaml" not in line, line
+    assert not re.search(r":\d+:\d+", line), line
+    return m.group(2)
+
+
 def parse_json(stdout):
     """Exactly one JSON document on stdout."""
     try:

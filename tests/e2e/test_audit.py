@@ -9,7 +9,9 @@ again at the end.
 
 The audit daemon: one already registered with the kernel is used as it is
 and never stopped; if none runs, the module starts /sbin/auditd and stops
-it at the end.  Tests that need "no daemon" stop that daemon when it is
+it at the end.  Kernel auditing that is off (auditctl -s: enabled 0, as
+in a container started without it) is turned on for the module and off
+again afterwards.  Tests that need "no daemon" stop that daemon when it is
 the module's own and restart it afterwards; when the daemon belongs to
 somebody else they hide it from muxgate instead, the way muxgate looks for
 it without CAP_AUDIT_CONTROL: muxgate runs (as mgt-gw, with --identity) in
@@ -30,6 +32,7 @@ import pexpect
 import pytest
 
 from helpers import *
+from helpers import _s
 from audit_util import *
 
 FP_RE = re.compile(r"SHA256:[A-Za-z0-9+/]{43}")
@@ -80,9 +83,24 @@ def auditd(gw):
     if st is None:
         pytest.skip("the kernel refuses audit here (%s): no audit records "
                     "can be tested" % why)
+    # A machine (or container) that booted with auditing off: turn it on
+    # for this module, as auditd's own rules (-e 1) would, and back off.
+    enabled_here = False
     if st["enabled"] == 0:
-        pytest.skip("kernel auditing is disabled (auditctl -e 0): the kernel "
-                    "drops user records")
+        p = run(["auditctl", "-e", "1"], check=False, env=AUSEARCH_ENV)
+        if p.returncode != 0:
+            pytest.skip("kernel auditing is disabled (auditctl -e 0) and "
+                        "auditctl -e 1 failed: %s" % (_s(p.stderr) +
+                                                     _s(p.stdout)).strip())
+        enabled_here = True
+    try:
+        yield from _auditd_running()
+    finally:
+        if enabled_here:
+            run(["auditctl", "-e", "0"], check=False, env=AUSEARCH_ENV)
+
+
+def _auditd_running():
     pid = daemon_pid()
     d = Daemon(pid, ours=False)
     if not pid:
@@ -771,30 +789,83 @@ def test_interactive_kill_not_confirmed(gw, trail, spawn):
 
 # ---- the policy ----
 
-@pytest.mark.parametrize("how", ["invalid", "writable"])
-def test_policy_failure(gw, auditd, audit_cap, policy_edit, ssh, since, how):
-    if how == "invalid":
+POLICY_BREAKS = ["syntax", "unknown-key", "writable"]
+
+
+def break_policy(gw, policy_edit, how):
+    """Make the live policy unusable; returns what the full error says."""
+    if how == "syntax":
+        policy_edit.write(gw.policy_text + "bogus: [\n")
+        return gw.policy + ":"
+    if how == "unknown-key":
         marker = "bogus_" + secrets.token_hex(4)
         policy_edit.write(gw.policy_text.replace(
             "  audit: none\n", "  audit: auditd\n  %s: 1\n" % marker))
-    else:
-        marker = gw.policy
-        policy_edit.chmod(0o666)
+        return marker
+    policy_edit.chmod(0o666)
+    return "writable"
+
+
+def admin_lines(syslog, ref):
+    return syslog.wait(lambda m: m.ident == "muxgate" and m.text is not None
+                       and "(reference %s)" % ref in m.text)
+
+
+@pytest.mark.parametrize("how", POLICY_BREAKS)
+def test_policy_failure(gw, auditd, audit_cap, policy_edit, ssh, since, how):
+    """The user gets a reference; the audit record has it and the error."""
+    marker = break_policy(gw, policy_edit, how)
     code, out, err = ssh("alice", "whoami")
     assert code == FAIL, (code, out, err)
-    assert "policy" in one_error_line(err)
-    r = expect_one(since, type="USER_ERR", reason=lambda v: v is not None
-                   and marker in v)
+    ref = misconfigured(gw, err)
+    r = expect_one(since, type="USER_ERR", ref=ref)
     assert r.op == "muxgate-policy" and r.res == "failed", r
-    assert r.names() == ["op", "reason"] + list(LIBAUDIT_FIELDS), r.msg
+    assert r.names() == ["op", "ref", "reason"] + list(LIBAUDIT_FIELDS), r.msg
+    assert r.raw("ref") == '"%s"' % ref, r.msg
     assert re.fullmatch(r"[0-9A-F]+", r.raw("reason")), r.msg
-    if how == "writable":
-        assert "writable" in r["reason"], r["reason"]
+    assert marker in r["reason"], r["reason"]
     assert r.uid == uid_of(GW)
     check_encoding(r)
-    check_interp(r, "reason=" + r.raw("reason"))
+    check_interp(r, 'ref="%s"' % ref, "reason=" + r.raw("reason"))
     # no login record, nothing else from that process
     assert [x.serial for x in of_process(since, r.pid)] == [r.serial]
+
+
+@pytest.mark.parametrize("how", POLICY_BREAKS)
+def test_policy_failure_details_in_syslog(gw, policy_edit, ssh, syslog, how):
+    """What the user was not told is in the gateway's log, under the
+    reference the user was given (whether or not auditd runs)."""
+    marker = break_policy(gw, policy_edit, how)
+    code, out, err = ssh("alice", "whoami")
+    assert code == FAIL, (code, out, err)
+    ref = misconfigured(gw, err)
+    got = admin_lines(syslog, ref)
+    assert len(got) == 1, (ref, syslog.messages())
+    m = got[0]
+    assert m.text.startswith("policy unusable (reference %s): " % ref), m
+    assert gw.policy in m.text and marker in m.text, m
+    check_priority(m, LOG_ERR)
+
+
+def test_open_shell_broken_policy_gives_reference(gw, policy_edit, spawn,
+                                                  syslog):
+    """A menu whose policy breaks under it: the same one line, with the
+    details in the log under its reference."""
+    c = spawn("alice")
+    c.expect_exact(PROMPT)
+    policy_edit.write(gw.policy_text + "\nbogus: [\n")
+    c.send("ls\r")
+    c.expect(r"access ended: the gateway is misconfigured; tell its "
+             r"administrators \(reference ([0-9a-f]{8})\)")
+    ref = c.match.group(1)
+    c.expect(pexpect.EOF, timeout=10)
+    rest = c.before
+    c.close()
+    assert c.exitstatus == FAIL
+    assert gw.policy not in rest and "bogus" not in rest, rest
+    got = admin_lines(syslog, ref)
+    assert len(got) == 1, (ref, syslog.messages())
+    assert gw.policy in got[0].text, got[0]
 
 
 # ---- audit_required ----
@@ -861,6 +932,103 @@ def test_not_required_without_capability_is_allowed(gw, policy_edit, auditd,
     code, out, err = ssh("alice", "new mgt-deploy@bastion:" + name)
     assert code == OK, (code, out, err)
     assert tmux_has(DEPLOY, name)
+
+
+# ---- muxgate check: will the records reach anything? ----
+
+def check_hidden(gw, workdir, hide, *args):
+    """`muxgate check -f POLICY ARGS` as the gateway account (as a login
+    would look for the daemon), in a private mount namespace where each
+    existing path of HIDE (/run/auditd.pid, /dev/log) is covered by an
+    empty file: no daemon's pid, nothing listening."""
+    p = run(["unshare", "--mount", "--propagation", "private", "--",
+             "/bin/true"], check=False)
+    if p.returncode != 0:
+        pytest.skip("no private mount namespace here: %s"
+                    % _s(p.stderr).strip())
+    empty = os.path.join(workdir, "empty")
+    open(empty, "w").close()
+    os.chmod(empty, 0o644)
+    script = ('e="$1"; shift; n="$1"; shift; '
+              'while [ "$n" -gt 0 ]; do '
+              'if [ -e "$1" ] || [ -S "$1" ]; then '
+              'mount --bind "$e" "$1" || exit 99; fi; '
+              'shift; n=$((n-1)); done; exec "$@"')
+    env = ["PATH=" + SYS_PATH, "LANG=C.UTF-8", "HOME=/home/" + GW,
+           "USER=" + GW, "LOGNAME=" + GW]
+    cmd = ["unshare", "--mount", "--propagation", "private", "--",
+           "/bin/sh", "-c", script, "sh", empty, str(len(hide))] + \
+        list(hide) + ["runuser", "-u", GW, "--", "env", "-i"] + env + \
+        [gw.bin, "check", "-f", gw.policy] + list(args)
+    p = run(cmd, check=False)
+    assert p.returncode != 99, "cannot hide %r: %s" % (hide, _s(p.stderr))
+    return p.returncode, _s(p.stdout), _s(p.stderr)
+
+
+NOTHING = (AUDITD_PIDFILE, DEV_LOG)
+
+
+def test_check_warns_when_records_reach_nothing(gw, policy_edit, workdir):
+    policy_edit.write(policy_with(gw, "auditd", required=False))
+    code, out, err = check_hidden(gw, workdir, NOTHING)
+    assert code == OK, (code, out, err)
+    assert out == "%s: OK\n" % gw.policy, out
+    assert one_error_line(err) == (
+        "muxgate: warning: audit records would be lost: no audit daemon "
+        "is running and nothing listens on /dev/log"), err
+
+
+def test_check_default_audit_warns_too(gw, policy_edit, workdir):
+    """gateway.audit left out: auditd is the default."""
+    policy_edit.write(gw.policy_text.replace("  audit: none\n", ""))
+    code, out, err = check_hidden(gw, workdir, NOTHING)
+    assert code == OK, (code, out, err)
+    assert "audit records would be lost" in one_error_line(err)
+
+
+def test_check_quiet_when_syslog_takes_the_records(gw, policy_edit, workdir,
+                                                   syslog):
+    policy_edit.write(policy_with(gw, "auditd", required=False))
+    code, out, err = check_hidden(gw, workdir, (AUDITD_PIDFILE,))
+    assert code == OK, (code, out, err)
+    assert out == "%s: OK\n" % gw.policy and err == "", (out, err)
+
+
+def test_check_syslog_mode_without_dev_log_warns(gw, policy_edit, workdir):
+    policy_edit.write(policy_with(gw, "syslog"))
+    code, out, err = check_hidden(gw, workdir, (DEV_LOG,))
+    assert code == OK, (code, out, err)
+    assert out == "%s: OK\n" % gw.policy, out
+    assert one_error_line(err) == (
+        "muxgate: warning: audit records would be lost: gateway.audit is "
+        "syslog and nothing listens on /dev/log"), err
+
+
+def test_check_audit_none_is_quiet(gw, policy_edit, workdir):
+    code, out, err = check_hidden(gw, workdir, NOTHING)
+    assert code == OK and err == "", (code, out, err)
+
+
+@pytest.mark.parametrize("dev_log", [True, False])
+def test_check_refuses_required_without_daemon(gw, policy_edit, workdir,
+                                               request, dev_log):
+    if dev_log:
+        request.getfixturevalue("syslog")
+    policy_edit.write(policy_with(gw, "auditd", required=True))
+    hide = (AUDITD_PIDFILE,) if dev_log else NOTHING
+    code, out, err = check_hidden(gw, workdir, hide)
+    assert code == FAIL, (code, out, err)
+    assert out == "", out
+    assert one_error_line(err) == (
+        "muxgate: refused: audit_required is set and no audit daemon is "
+        "running: every login would be refused"), err
+
+
+def test_check_required_with_daemon_is_ok(gw, policy_edit, auditd, workdir):
+    policy_edit.write(policy_with(gw, "auditd", required=True))
+    code, out, err = check_hidden(gw, workdir, (DEV_LOG,))
+    assert code == OK, (code, out, err)
+    assert out == "%s: OK\n" % gw.policy and err == "", (out, err)
 
 
 # ---- syslog ----
@@ -967,3 +1135,190 @@ def test_fallback_without_capability_goes_to_syslog(gw, policy_edit, auditd,
     ], mine
     assert mine[0] is warn[0], mine
     assert find(since, key=fp) == []
+
+
+# ---- contrib/audit/search-recipes.md, run as written ----
+
+RECIPES_MD = os.path.join(REPO, "contrib", "audit", "search-recipes.md")
+PLACEHOLDER_RE = re.compile(r"<[A-Z_]+>")
+
+
+def recipes(path=RECIPES_MD):
+    """(label, command) for every recipe of the file: the Command cell of
+    each table row (inline code, `\\|` standing for `|`), and every line
+    of every indented or fenced code block (labelled by the block)."""
+    out = []
+    lines = open(path, encoding="utf-8").read().splitlines()
+    fence = None
+    prev_blank = True
+    for line in lines:
+        if line.startswith("```"):
+            if fence is None:
+                fence = []
+            else:
+                out += [("code block", l.strip()) for l in fence if l.strip()]
+                fence = None
+        elif fence is not None:
+            fence.append(line)
+        elif line.startswith("|"):
+            cells = [c.strip() for c in
+                     re.split(r"(?<!\\)\|", line.strip())[1:-1]]
+            m = re.fullmatch(r"`(.+)`", cells[-1]) if len(cells) == 2 \
+                else None
+            if m:
+                out.append((cells[0], m.group(1).replace("\\|", "|")))
+        elif line.startswith("    ") and line.strip() and prev_blank:
+            out.append(("code block", line.strip()))
+            continue        # the next indented line continues the block
+        prev_blank = line.strip() == "" or (line.startswith("    ") and
+                                             prev_blank)
+    return out
+
+
+def test_recipes_are_found():
+    """The parser sees the recipes: a table row it skipped would go
+    untested."""
+    got = recipes()
+    assert len([r for r in got if r[0] != "code block"]) >= 10, got
+    assert any(c.startswith("echo ") for _, c in got), got
+    assert any(c.startswith("ls ") for _, c in got), got
+
+
+def run_recipe(command, timeout=120):
+    """COMMAND through /bin/sh on a terminal, as an administrator types it
+    (ausearch reads stdin instead of the logs when it is not a
+    terminal); its output lines."""
+    c = pexpect.spawn("/bin/sh", ["-c", command], env=AUSEARCH_ENV,
+                      timeout=timeout, encoding="utf-8",
+                      codec_errors="replace", dimensions=(50, 4000))
+    c.expect(pexpect.EOF)
+    out = c.before
+    c.close()
+    return [l for l in out.replace("\r\n", "\n").split("\n") if l.strip()]
+
+
+def lines_with(lines, *parts):
+    return [l for l in lines if all(p in l for p in parts)]
+
+
+class RecipeWorld:
+    """What a real day left in the audit log: a login, an attach and its
+    end, a denied command, a refused login, a kill, a policy failure and a
+    change to the policy."""
+
+
+def make_world(gw, trail, ssh, spawn, policy_edit):
+    w = RecipeWorld()
+    w.session = tag("rcp")
+    w.denied = tag("rcpd")
+    w.fp = gw.fingerprints["alice"]
+    tmux_new(DEPLOY, w.session, "/bin/cat")
+    c = spawn("alice", "attach mgt-deploy@bastion:" + w.session)
+    assert wait_for(lambda: tmux_clients(DEPLOY, w.session), 10)
+    time.sleep(0.5)
+    detach(c)
+    c.expect(pexpect.EOF, timeout=10)
+    c.close()
+    code, out, err = ssh("alice", "ls ops@web1:" + w.denied)
+    assert code == DENIED, (code, out, err)
+    code, out, err = ssh("bob", "whoami")
+    assert code == DENIED, (code, out, err)
+    code, out, err = ssh("alice", "kill mgt-deploy@bastion:%s --yes"
+                         % w.session)
+    assert code == OK, (code, out, err)
+    start = expect_one(trail, type="USER_START", session=w.session)
+    w.attach = start["attach"]
+    w.recording = start["recording"]
+    expect_one(trail, type="USER_END", attach=w.attach)
+    expect_one(trail, type="USER_CMD", op="muxgate-kill", session=w.session)
+    expect_one(trail, type="USER_CMD", session=w.denied)
+    expect_one(trail, type="USER_ACCT", key=gw.fingerprints["bob"])
+    good = open(gw.policy).read()
+    policy_edit.write(good + "bogus: [\n")
+    code, out, err = ssh("alice", "whoami")
+    assert code == FAIL, (code, out, err)
+    w.ref = misconfigured(gw, err)
+    policy_edit.write(good)
+    expect_one(trail, type="USER_ERR", ref=w.ref)
+    return w
+
+
+# What each recipe must find; a recipe not listed here fails the test.
+RECIPE_EXPECT = [
+    ("every muxgate record today", lambda w: [
+        ["op=muxgate-login", "key=" + w.fp, "res=success"],
+        ["op=muxgate-attach-start", 'attach="%s"' % w.attach],
+        ["op=muxgate-attach-end", 'attach="%s"' % w.attach],
+        ["op=muxgate-policy", 'ref="%s"' % w.ref]]),
+    ("logins of one identity", lambda w: [
+        ["type=USER_AUTH", "op=muxgate-login", 'identity="alice"',
+         "key=" + w.fp]]),
+    ("refused logins", lambda w: [
+        ["op=muxgate-login", 'identity="bob"', 'reason="expired"',
+         "res=failed"]]),
+    ("every denied command", lambda w: [
+        ["op=muxgate-ls", 'session="%s"' % w.denied,
+         'reason="permission-denied"']]),
+    ("kills", lambda w: [
+        ["op=muxgate-kill", 'session="%s"' % w.session]]),
+    ("attaches of a session", lambda w: [
+        ["op=muxgate-attach-start", 'session="%s"' % w.session],
+        ["op=muxgate-attach-end", 'session="%s"' % w.session]]),
+    ("one attach, start to end", lambda w: [
+        ["type=USER_START", 'attach="%s"' % w.attach],
+        ["type=USER_END", 'attach="%s"' % w.attach]]),
+    ("policy load failures", lambda w: [
+        ["op=muxgate-policy", 'ref="%s"' % w.ref]]),
+    ("the policy failure a user reported", lambda w: [
+        ["type=USER_ERR", 'ref="%s"' % w.ref]]),
+    ("changes to the policy", lambda w: [["key=muxgate-config"]]),
+    ("echo ", lambda w: [['we"ird = x']]),
+    ("ls ", lambda w: [[w.recording]]),
+]
+# Recipes whose every output line must be one of these records.
+RECIPE_EXACT = {"one attach, start to end": 2,
+                "the policy failure a user reported": 1}
+
+
+def expectation(label, command):
+    key = command if label == "code block" else label
+    found = [(k, f) for k, f in RECIPE_EXPECT if key.startswith(k)]
+    assert len(found) == 1, "no (or more than one) expectation in " \
+        "RECIPE_EXPECT for the recipe %r: %r" % (label, command)
+    return found[0]
+
+
+def test_search_recipes_find_the_records(gw, trail, ssh, spawn,
+                                         policy_edit):
+    """Every recipe of contrib/audit/search-recipes.md, run as written
+    through /bin/sh against the real audit log, finds what it promises."""
+    watch = ["-w", gw.etc + "/", "-p", "wa", "-k", "muxgate-config"]
+    p = run(["auditctl"] + watch, check=False, env=AUSEARCH_ENV)
+    assert p.returncode == 0, "auditctl %s: %s" % (
+        " ".join(watch), _s(p.stderr))
+    try:
+        w = make_world(gw, trail, ssh, spawn, policy_edit)
+    finally:
+        run(["auditctl", "-W"] + watch[1:], check=False, env=AUSEARCH_ENV)
+    values = {"<IDENTITY>": "alice", "<SESSION>": w.session,
+              "<ATTACH_ID>": w.attach, "<REFERENCE>": w.ref}
+    recdir = os.path.dirname(os.path.dirname(w.recording))
+    failures = []
+    for label, command in recipes():
+        key, want = expectation(label, command)
+        cmd = command
+        for ph, v in values.items():
+            cmd = cmd.replace(ph, v)
+        assert not PLACEHOLDER_RE.search(cmd), \
+            "a placeholder the test does not know in %r" % command
+        cmd = cmd.replace("/var/lib/muxgate/recordings", recdir)
+        lines = run_recipe(cmd)
+        for parts in want(w):
+            if not lines_with(lines, *parts):
+                failures.append("%r (%s) found no line with %r; it printed:"
+                                "\n%s" % (command, label, parts,
+                                          "\n".join(lines[-20:])))
+        if key in RECIPE_EXACT and len(lines) != RECIPE_EXACT[key]:
+            failures.append("%r printed %d lines, not %d:\n%s" % (
+                command, len(lines), RECIPE_EXACT[key], "\n".join(lines)))
+    assert not failures, "\n\n".join(failures)

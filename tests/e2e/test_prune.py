@@ -161,7 +161,9 @@ def test_prune_bad_duration(gw, recs, bad):
 
 def test_prune_usage(gw, recs):
     code, out, err = prune(gw)
-    assert code == USAGE and err.startswith("usage: muxgate prune"), err
+    assert code == USAGE, err
+    assert err.startswith("muxgate: prune: --older-than is required\n"
+                          "usage: muxgate prune"), err
 
 
 def test_prune_audit_record_per_removal(gw, policy_edit, recs):

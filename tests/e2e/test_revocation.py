@@ -89,7 +89,8 @@ def test_open_menu_fails_closed_on_broken_policy(gw, spawn, policy_edit):
     c = open_menu(spawn)
     policy_edit.write(gw.policy_text + "\nbogus: [\n")
     c.send("ls\r")
-    c.expect("access ended: the gateway's policy can no longer be used")
+    c.expect(r"access ended: the gateway is misconfigured; tell its "
+             r"administrators \(reference [0-9a-f]{8}\)")
     assert finish(c) == FAIL
 
 
