@@ -24,18 +24,25 @@
 /* A refusal: one line, and the exit code for "permission denied". */
 #define refuse(...) (error_msg(__VA_ARGS__), MG_DENIED)
 
-/* The login's audit record; -1 if it had to be written and was not. */
+/* An identity's audit record; -1 if it had to be written and was not. */
 static int
-audit_login(struct gw *gw, enum audit_kind kind, bool ok, const char *fp,
-    const char *reason)
+audit_identity(struct gw *gw, enum audit_kind kind, const char *op, bool ok,
+    const char *fp, const char *reason)
 {
 	struct audit_rec	r;
 
-	audit_rec_init(&r, kind, "muxgate-login", ok);
+	audit_rec_init(&r, kind, op, ok);
 	r.identity = gw->id != NULL ? policy_identity_name(gw->id) : NULL;
 	r.key = fp != NULL ? fp : (gw->have_key ? gw->key_fp : NULL);
 	r.reason = reason;
 	return audit_emit(&r);
+}
+
+static int
+audit_login(struct gw *gw, enum audit_kind kind, bool ok, const char *fp,
+    const char *reason)
+{
+	return audit_identity(gw, kind, "muxgate-login", ok, fp, reason);
 }
 
 int
@@ -306,28 +313,21 @@ identity_recheck(struct gw *gw, const struct policy *p,
     const struct policy_identity **out)
 {
 	const struct policy_identity	*id;
-	struct audit_rec		 r;
-	char				 why[256], *addr, *name;
+	char				 why[256], *addr;
 	const char			*reason = NULL;
 
-	name = xstrdup(policy_identity_name(gw->id));
+	/* GW->id stays valid: its policy is freed only after a success. */
 	addr = identity_client_addr(getenv("SSH_CONNECTION"));
-	if ((id = find_again(gw, p, name, why, sizeof(why), &reason)) != NULL &&
+	if ((id = find_again(gw, p, policy_identity_name(gw->id), why,
+	    sizeof(why), &reason)) != NULL &&
 	    policy_identity_usable(id, time(NULL), addr, why,
 	    sizeof(why)) == -1)
 		reason = account_reason(id);
 	free(addr);
-	if (reason == NULL) {
-		free(name);
-		*out = id;
+	*out = reason == NULL ? id : NULL;
+	if (reason == NULL)
 		return MG_OK;
-	}
-	audit_rec_init(&r, AUDIT_KIND_ACCOUNT, "muxgate-revoke", false);
-	r.identity = name;
-	r.key = gw->have_key ? gw->key_fp : NULL;
-	r.reason = reason;
-	(void)audit_emit(&r);
-	free(name);
-	*out = NULL;
+	(void)audit_identity(gw, AUDIT_KIND_ACCOUNT, "muxgate-revoke", false,
+	    NULL, reason);
 	return refuse("access ended: %s", why);
 }

@@ -22,6 +22,7 @@
 #include <wctype.h>
 
 #include "gateway/lineedit.h"
+#include "gateway/monotime.h"
 #include "gateway/output.h"
 #include "gateway/xmalloc.h"
 
@@ -667,15 +668,6 @@ out:
 	argv_free(&c);
 }
 
-static long long
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The editor's terminal mode: bytes as typed, no echo, no signal keys. */
 static void
 raw_mode(const struct termios *orig, struct termios *raw)
@@ -768,7 +760,7 @@ static enum le_result
 edit(struct le *le, unsigned idle_ms)
 {
 	enum le_result	 res = LE_ERROR;
-	long long	 deadline = idle_ms > 0 ? now_ms() + idle_ms : 0;
+	long long	 deadline = idle_ms > 0 ? monotime_ms() + idle_ms : 0;
 	long long	 left;
 	size_t		 old_len, old_pos;
 	unsigned char	 c;
@@ -779,7 +771,7 @@ edit(struct le *le, unsigned idle_ms)
 	for (;;) {
 		timeout = -1;
 		if (deadline != 0) {
-			if ((left = deadline - now_ms()) <= 0)
+			if ((left = deadline - monotime_ms()) <= 0)
 				return LE_IDLE;
 			timeout = left > 60000 ? 60000 : (int)left;
 		}
@@ -793,7 +785,7 @@ edit(struct le *le, unsigned idle_ms)
 			continue;
 		}
 		if (idle_ms > 0)
-			deadline = now_ms() + idle_ms;
+			deadline = monotime_ms() + idle_ms;
 		old_len = le->len;
 		old_pos = le->pos;
 		switch (le_feed(le, c)) {

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "gateway/log.h"
+#include "gateway/monotime.h"
 #include "gateway/record.h"
 #include "gateway/relay.h"
 
@@ -66,16 +67,6 @@ relay_end_name(enum relay_end e)
 	case RELAY_ERROR: return "error";
 	}
 	return "error";
-}
-
-static unsigned long long
-now_us(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (unsigned long long)ts.tv_sec * USEC +
-	    (unsigned long long)ts.tv_nsec / 1000;
 }
 
 static void
@@ -374,7 +365,7 @@ loop(struct relay *r, int sfd)
 		watch(&p[2], r->o->out, r->to_user.len > 0 ? POLLOUT : 0);
 		watch(&p[3], sfd, POLLIN);
 		n = poll(p, 4, timeout);
-		r->now = now_us();
+		r->now = monotime_us();
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
@@ -460,10 +451,10 @@ wind_down(struct relay *r)
 	static const char reset[] = "\033[?1049l\033[?25h\033[m\033[r"
 	    "\033[?1000l\033[?1002l\033[?1003l\033[?1006l\033[?2004l\r\n";
 	struct pollfd		 p = { r->o->master, POLLIN, 0 };
-	unsigned long long	 until = now_us() + WIND_DOWN;
+	unsigned long long	 until = monotime_us() + WIND_DOWN;
 
 	(void)kill(-r->o->child, SIGTERM);
-	while (!r->child_eof && (r->now = now_us()) < until) {
+	while (!r->child_eof && (r->now = monotime_us()) < until) {
 		if (poll(&p, 1, (int)((until - r->now) / 1000) + 1) <= 0)
 			break;
 		if (r->to_user.len > RELAY_BUF / 2)
@@ -487,7 +478,7 @@ relay_run(const struct relay_opts *o, struct relay_stats *st)
 	r.o = o;
 	r.st = st;
 	r.rec = o->rec;
-	r.start = r.now = r.last_input = r.last_flush = now_us();
+	r.start = r.now = r.last_input = r.last_flush = monotime_us();
 	sigemptyset(&set);
 	sigaddset(&set, SIGWINCH);
 	sigaddset(&set, SIGCHLD);
@@ -525,6 +516,6 @@ out:
 			;
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	st->seconds = (double)(now_us() - r.start) / USEC;
+	st->seconds = (double)(monotime_us() - r.start) / USEC;
 	st->rec_stopped = r.rec == NULL && o->rec != NULL;
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "gateway/logindefs.h"
+#include "gateway/monotime.h"
 #include "gateway/spawn.h"
 #include "gateway/xmalloc.h"
 
@@ -117,15 +118,6 @@ reap(pid_t pid, int *status)
 	return 0;
 }
 
-static long long
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Drain FD into B; at EOF or error the fd is closed and set to -1. */
 static void
 drain(int *fd, struct buf *b)
@@ -220,7 +212,7 @@ poll_jobs(struct spawn_job *jobs, size_t n, struct pollfd *p, long long now)
 	timeout = next > now ? (int)(next - now) : 0;
 	if (poll(p, k, timeout) == -1 && errno != EINTR)
 		return running;
-	now = now_ms();
+	now = monotime_ms();
 	for (i = 0, k = 0; i < n; i++) {
 		if (jobs[i].done)
 			continue;
@@ -261,7 +253,7 @@ spawn_many(struct spawn_job *jobs, size_t n)
 	nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	p = xcalloc(n * 2, sizeof(*p));
 	/* One clock for all: starting 50 children takes a while itself. */
-	start_ms = now_ms();
+	start_ms = monotime_ms();
 	for (i = 0; i < n; i++) {
 		memset(&jobs[i].r, 0, sizeof(jobs[i].r));
 		jobs[i].outfd = jobs[i].errfd = -1;
@@ -276,7 +268,7 @@ spawn_many(struct spawn_job *jobs, size_t n)
 		else
 			jobs[i].deadline = start_ms + jobs[i].timeout_ms;
 	}
-	while (poll_jobs(jobs, n, p, now_ms()) > 0)
+	while (poll_jobs(jobs, n, p, monotime_ms()) > 0)
 		;
 	for (i = 0; i < n; i++) {
 		if (jobs[i].err[0] == '\0' && jobs[i].r.exited &&
