@@ -39,7 +39,6 @@
 /* YYYYMMDD-HHMMSS-ATTACHID.cast */
 #define RECORDING_NAME_LEN (8 + 1 + 6 + 1 + ATTACH_ID_LEN + 5)
 /* A hundred years: more is a typo, and would overflow time_t arithmetic. */
-#define DURATION_MAX	(100LL * 366 * 86400)
 
 struct prune {
 	time_t		 cutoff;	/* older than this goes */
@@ -54,45 +53,6 @@ usage(FILE *fp)
 {
 	fprintf(fp, "usage: muxgate prune --older-than DURATION "
 	    "[--dry-run] [-f CONFIG]\n");
-}
-
-/*
- * N followed by s, m, h, d or w (seconds when there is no unit); at least
- * one second.  -1 when S is anything else.
- */
-static int
-parse_duration(const char *s, long long *secs)
-{
-	static const struct { char unit; long long secs; } units[] = {
-		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
-		{ 'w', 7 * 86400 },
-	};
-	const char	*errstr;
-	char		*digits;
-	size_t		 n, i;
-	long long	 v, mult = 1;
-	int		 r;
-
-	n = strspn(s, "0123456789");
-	if (n == 0 || n > 12)
-		return -1;
-	if (s[n] != '\0') {
-		if (s[n + 1] != '\0')
-			return -1;
-		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-			if (units[i].unit == s[n])
-				break;
-		if (i == sizeof(units) / sizeof(units[0]))
-			return -1;
-		mult = units[i].secs;
-	}
-	digits = xstrndup(s, n);
-	r = str_tonum(digits, 1, DURATION_MAX, &v, &errstr);
-	free(digits);
-	if (r == -1 || v > DURATION_MAX / mult)
-		return -1;
-	*secs = v * mult;
-	return 0;
 }
 
 /* Is NAME YYYYMMDD-HHMMSS-ATTACHID.cast?  Its attach id goes to ID. */
@@ -318,7 +278,7 @@ prune_main(int argc, char **argv)
 	const char			*config = MUXGATE_DEFAULT_CONFIG;
 	const char			*older = NULL;
 	char				 err[512];
-	long long			 secs;
+	unsigned			 secs;
 	int				 ch, code;
 
 	memset(&p, 0, sizeof(p));
@@ -352,10 +312,11 @@ prune_main(int argc, char **argv)
 		usage(stderr);
 		return MG_USAGE;
 	}
-	if (parse_duration(older, &secs) == -1) {
+	/* The policy's durations: one syntax for every duration muxgate reads. */
+	if (policy_parse_duration(older, &secs) == -1 || secs == 0) {
 		char *e = out_escape(older);
-		error_msg("prune: bad duration %s (a number of seconds, or "
-		    "followed by s, m, h, d or w, such as 90d)", e);
+		error_msg("prune: bad duration %s (use 30s, 5m, 6h or 90d; "
+		    "more than 0, at most 10 years)", e);
 		free(e);
 		return MG_USAGE;
 	}
