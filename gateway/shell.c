@@ -1,12 +1,12 @@
 /* shell.c — one command, a batch, or the interactive menu. */
 #include <inttypes.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -90,11 +90,8 @@ shell_load_policy(const char *config)
 static void
 new_reference(char *ref, size_t len)
 {
-	uint32_t	v;
-
-	if (getrandom(&v, sizeof(v), 0) != (ssize_t)sizeof(v))
-		v = (uint32_t)getpid() ^ (uint32_t)time(NULL);
-	(void)snprintf(ref, len, "%08" PRIx32, v);
+	/* libsodium, as for attach ids: no weaker fallback to get wrong. */
+	(void)snprintf(ref, len, "%08" PRIx32, randombytes_random());
 }
 
 /*
