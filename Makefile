@@ -57,7 +57,8 @@ UNIT_TESTS := tests/unit/test_policy tests/unit/test_decide tests/unit/test_key 
               tests/unit/test_tokenize tests/unit/test_target tests/unit/test_tmux \
               tests/unit/test_output tests/unit/test_safepath tests/unit/test_identity \
               tests/unit/test_record tests/unit/test_slots tests/unit/test_quote \
-              tests/unit/test_lineedit tests/unit/test_logindefs
+              tests/unit/test_lineedit tests/unit/test_logindefs \
+              tests/unit/test_cmd
 
 # The contrib/ files that name the binary or the gateway account are
 # made from their .in templates for this BINDIR and GATEWAY_USER;
@@ -92,6 +93,20 @@ muxgate: $(GATEWAY_OBJS) $(GWLIB_OBJS) $(POLICY_OBJS)
 
 %.o: %.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The request path (commands, sessions, transports, attach) with the
+# transport faked at the spawn boundary: tests/unit/fake_spawn.c stands
+# in for gateway/spawn.c.
+REQUEST_OBJS := gateway/cmd.o gateway/cmd-ls.o gateway/cmd-hosts.o \
+               gateway/cmd-new.o gateway/cmd-attach.o gateway/cmd-kill.o \
+               gateway/cmd-whoami.o gateway/cmd-help.o gateway/cmd-exit.o \
+               gateway/cmd-watch.o gateway/session.o gateway/view.o \
+               gateway/transport.o gateway/transport-local.o \
+               gateway/transport-ssh.o gateway/attach.o
+tests/unit/test_cmd: tests/unit/test_cmd.o tests/unit/unit.o \
+               tests/unit/fake_spawn.o $(REQUEST_OBJS) \
+               $(filter-out gateway/spawn.o,$(GWLIB_OBJS)) $(POLICY_OBJS)
+	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lutil $(shell $(PKG_CONFIG) --libs $(TEST_PKGS))
 
 tests/unit/test_%: tests/unit/test_%.o tests/unit/unit.o $(GWLIB_OBJS) $(POLICY_OBJS)
 	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs $(TEST_PKGS))

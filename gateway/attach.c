@@ -23,38 +23,20 @@
 #include "gateway/relay.h"
 #include "gateway/session.h"
 #include "gateway/slots.h"
-#include "gateway/spawn.h"
+#include "gateway/transport.h"
 #include "gateway/xmalloc.h"
 
 struct attach {
 	struct gw			*gw;
+	struct cmd_req			*req;
 	const struct policy_host	*host;
-	struct target			 t;
+	const struct target		*t;
 	bool				 readonly;
 	char				 id[17];
 	struct slot			 slot;
 	struct recorder			*rec;
 	struct winsize			 ws;
 };
-
-/* The session must exist where the identity may look: else exit 4. */
-static int
-find_session(struct attach *a)
-{
-	struct listing	l;
-	int		code = MG_OK;
-
-	session_list(a->host, a->t.user, &l);
-	if (l.status != HOST_OK)
-		code = cmd_error(MG_FAIL, "%s@%s: %s (%s)", a->t.user, a->t.host,
-		    host_status_name(l.status), l.error != NULL ? l.error : "");
-	else if (tmux_sessions_find(&l.sessions, a->t.session) == NULL)
-		code = cmd_error(MG_NOSESSION, "no session %s@%s:%s", a->t.user,
-		    a->t.host, a->t.session);
-	free(l.error);
-	tmux_sessions_free(&l.sessions);
-	return code;
-}
 
 static int
 take_slot(struct attach *a)
@@ -67,18 +49,20 @@ take_slot(struct attach *a)
 	info.attach_id = a->id;
 	info.identity = policy_identity_name(a->gw->id);
 	info.mode = a->readonly ? "watch" : "attach";
-	info.host = a->t.host;
-	info.user = a->t.user;
-	info.session = a->t.session;
+	info.host = a->t->host;
+	info.user = a->t->user;
+	info.session = a->t->session;
 	info.since = (long long)time(NULL);
 	switch (slots_acquire(g->state, g->attaches_per_identity,
 	    g->attaches_total, &info, &a->slot, err, sizeof(err))) {
 	case SLOTS_OK:
 		return MG_OK;
 	case SLOTS_FULL:
-		return cmd_error(MG_FAIL, "attach refused: %s", err);
+		return cmd_fail(a->gw, a->req, CMD_R_LIMIT, "attach refused: %s",
+		    err);
 	default:
-		return cmd_error(MG_FAIL, "attach refused: %s", err);
+		return cmd_fail(a->gw, a->req, CMD_R_ERROR, "attach refused: %s",
+		    err);
 	}
 }
 
@@ -92,14 +76,15 @@ open_recording(struct attach *a)
 
 	if (record_space_ok(g->recordings, g->recording_min_free, err,
 	    sizeof(err)) == -1)
-		return cmd_error(MG_FAIL, "attach refused: %s", err);
+		return cmd_fail(a->gw, a->req, CMD_R_RECORDING, "attach "
+		    "refused: %s", err);
 	memset(&m, 0, sizeof(m));
 	m.attach_id = a->id;
 	m.identity = policy_identity_name(a->gw->id);
 	m.key = a->gw->have_key ? a->gw->key_fp : NULL;
-	m.host = a->t.host;
-	m.tmux_user = a->t.user;
-	m.session = a->t.session;
+	m.host = a->t->host;
+	m.tmux_user = a->t->user;
+	m.session = a->t->session;
 	m.mode = a->readonly ? "watch" : "attach";
 	m.client = a->gw->client[0] != '\0' ? a->gw->client : NULL;
 	m.term = term != NULL ? term : "xterm";
@@ -113,7 +98,8 @@ open_recording(struct attach *a)
 		return MG_OK;
 	}
 	if (g->recording_required)
-		return cmd_error(MG_FAIL, "attach refused: recording: %s", err);
+		return cmd_fail(a->gw, a->req, CMD_R_RECORDING, "attach "
+		    "refused: recording: %s", err);
 	error_msg("warning: attaching without a recording: %s", err);
 	return MG_OK;
 }
@@ -171,12 +157,12 @@ report_end(struct attach *a, const struct relay_stats *st)
 	case RELAY_DETACH:
 		break;	/* tmux said "[detached]" itself */
 	case RELAY_ESCAPE:
-		error_msg("attach to %s@%s:%s ended (escape key)", a->t.user,
-		    a->t.host, a->t.session);
+		error_msg("attach to %s@%s:%s ended (escape key)", a->t->user,
+		    a->t->host, a->t->session);
 		break;
 	default:
-		error_msg("attach to %s@%s:%s ended: %s", a->t.user, a->t.host,
-		    a->t.session, st->detail);
+		error_msg("attach to %s@%s:%s ended: %s", a->t->user, a->t->host,
+		    a->t->session, st->detail);
 	}
 }
 
@@ -190,9 +176,9 @@ audit_attach(struct attach *a, enum audit_kind kind, bool ok,
 	    "muxgate-attach-start" : "muxgate-attach-end", ok);
 	r.identity = policy_identity_name(a->gw->id);
 	r.key = a->gw->have_key ? a->gw->key_fp : NULL;
-	r.host = a->t.host;
-	r.tmux_user = a->t.user;
-	r.session = a->t.session;
+	r.host = a->t->host;
+	r.tmux_user = a->t->user;
+	r.session = a->t->session;
 	r.attach = a->id;
 	r.mode = a->readonly ? "watch" : "attach";
 	r.recording = a->rec != NULL ? record_path(a->rec) : "none";
@@ -205,46 +191,61 @@ audit_attach(struct attach *a, enum audit_kind kind, bool ok,
 	return audit_emit(&r);
 }
 
+/*
+ * The tmux client is running: say so in the trail before the user sees
+ * a byte of the session.  Without the records (and records required)
+ * the attach ends here.
+ */
+static int
+begin(struct attach *a)
+{
+	if (cmd_begun(a->gw, a->req) != MG_OK ||
+	    audit_attach(a, AUDIT_KIND_START, true, NULL) == -1)
+		return MG_FAIL;
+	return MG_OK;
+}
+
 static int
 relay(struct attach *a)
 {
 	const struct policy_gateway	*g = policy_gateway(a->gw->policy);
 	struct transport_result		 r;
-	struct argv			 args = { 0 }, full = { 0 };
+	struct transport_pty		 pty;
+	struct argv			 args = { 0 };
 	struct relay_opts		 o;
 	struct relay_stats		 st;
 	struct termios			 saved;
 	sigset_t			 oldmask;
-	char				 err[256];
-	pid_t				 pid;
-	int				 master, timeout, code = MG_OK;
+	int				 code = MG_OK;
 
-	tmux_args_attach(&args, a->t.session, a->readonly);
-	if (transport_for(a->host)->command(a->host, a->t.user, &args, true,
-	    &full, &timeout, &r) == -1) {
-		code = cmd_error(MG_FAIL, "%s@%s: %s", a->t.user, a->t.host,
-		    r.message != NULL ? r.message : "cannot attach");
+	tmux_args_attach(&args, a->t->session, a->readonly);
+	code = transport_run_pty(a->gw->policy, a->host, a->t->user, &args,
+	    &a->ws, &pty, &r);
+	argv_free(&args);
+	if (code == -1) {
+		code = cmd_fail(a->gw, a->req, CMD_R_HOST_ERROR, "%s@%s: %s",
+		    a->t->user, a->t->host, r.message != NULL ? r.message :
+		    "cannot attach");
 		transport_result_free(&r);
-		goto out;
+		return code;
 	}
-	if (audit_attach(a, AUDIT_KIND_START, true, NULL) == -1) {
-		code = MG_FAIL;
-		goto out;
-	}
-	if (spawn_pty(&full, &a->ws, &pid, &master, err, sizeof(err)) == -1) {
-		code = cmd_error(MG_FAIL, "attach: %s", err);
-		goto out;
+	if (begin(a) != MG_OK) {
+		(void)transport_pty_end(&pty);
+		return MG_FAIL;
 	}
 	if (raw_mode(&saved, &oldmask) == -1) {
-		(void)spawn_end(pid, master);
-		code = cmd_error(MG_FAIL, "attach: cannot set the terminal mode");
-		goto out;
+		(void)transport_pty_end(&pty);
+		error_msg("attach: cannot set the terminal mode");
+		memset(&st, 0, sizeof(st));
+		st.end = RELAY_ERROR;
+		(void)audit_attach(a, AUDIT_KIND_END, false, &st);
+		return MG_FAIL;
 	}
 	memset(&o, 0, sizeof(o));
 	o.in = STDIN_FILENO;
 	o.out = STDOUT_FILENO;
-	o.master = master;
-	o.child = pid;
+	o.master = pty.master;
+	o.child = pty.pid;
 	o.readonly = a->readonly;
 	o.escape = g->escape_key;
 	o.lifetime = g->attach_lifetime;
@@ -252,7 +253,7 @@ relay(struct attach *a)
 	o.rec = a->rec;
 	o.rec_required = g->recording_required;
 	relay_run(&o, &st);
-	(void)spawn_end(pid, master);
+	(void)transport_pty_end(&pty);
 	restore_mode(&saved, &oldmask);
 	report_end(a, &st);
 	if (st.rec_stopped)
@@ -264,9 +265,6 @@ relay(struct attach *a)
 		code = MG_FAIL;
 	if (st.end == RELAY_SIGNAL || st.end == RELAY_HANGUP)
 		a->gw->gone = true;
-out:
-	argv_free(&args);
-	argv_free(&full);
 	return code;
 }
 
@@ -276,8 +274,6 @@ run(struct attach *a)
 	unsigned char	raw[8];
 	int		code;
 
-	if ((code = find_session(a)) != MG_OK)
-		return code;
 	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &a->ws) == -1 || a->ws.ws_col == 0) {
 		a->ws.ws_col = 80;
 		a->ws.ws_row = 24;
@@ -289,34 +285,27 @@ run(struct attach *a)
 	if ((code = open_recording(a)) == MG_OK)
 		code = relay(a);
 	if (a->rec != NULL && record_close(a->rec) == -1 && code == MG_OK &&
-	    policy_gateway(a->gw->policy)->recording_required)
-		code = cmd_error(MG_FAIL, "the recording could not be completed");
+	    policy_gateway(a->gw->policy)->recording_required) {
+		error_msg("the recording could not be completed");
+		code = MG_FAIL;
+	}
 	a->rec = NULL;
 	slots_release(&a->slot);
 	return code;
 }
 
 int
-attach_target(struct gw *gw, const char *arg, bool readonly)
+attach_run(struct gw *gw, struct cmd_req *req, bool readonly)
 {
 	struct attach	a;
-	int		code;
 
 	memset(&a, 0, sizeof(a));
 	a.gw = gw;
+	a.req = req;
+	a.t = &req->t;
+	a.host = req->host;
 	a.readonly = readonly;
 	a.slot.fd_total = a.slot.fd_ident = -1;
-	if ((code = cmd_target(gw, arg, TARGET_SESSION, readonly ?
-	    POLICY_WATCH : POLICY_ATTACH, &a.t)) != MG_OK)
-		return code;
-	if (!gw->tty)
-		code = cmd_error(MG_USAGE, "%s needs a terminal (use ssh -t)",
-		    readonly ? "watch" : "attach");
-	else {
-		gw->attached = true;
-		a.host = policy_host_find(gw->policy, a.t.host);
-		code = run(&a);
-	}
-	target_free(&a.t);
-	return code;
+	gw->attached = true;
+	return run(&a);
 }

@@ -30,7 +30,15 @@ static struct {
 	bool			 daemon;
 	bool			 told_fallback;
 	bool			 syslog_open;
-} st = { POLICY_AUDIT_AUDITD, false, false, -1, false, false, false, false };
+	int			(*hook)(const struct audit_rec *, const char *);
+} st = { POLICY_AUDIT_AUDITD, false, false, -1, false, false, false, false,
+    NULL };
+
+void
+audit_set_hook(int (*hook)(const struct audit_rec *, const char *))
+{
+	st.hook = hook;
+}
 
 void
 audit_rec_init(struct audit_rec *r, enum audit_kind kind, const char *op,
@@ -184,11 +192,38 @@ send_syslog(const struct audit_rec *r, const char *text)
 }
 
 int
+audit_ready(char *why, size_t whylen)
+{
+	if (st.hook != NULL || st.mode != POLICY_AUDIT_AUDITD ||
+	    !st.required || !st.configured)
+		return 0;
+	if (st.fd == -1 && (st.fd = audit_open()) == -1) {
+		snprintf(why, whylen, "cannot open the audit socket: %s",
+		    strerror(errno));
+		return -1;
+	}
+	/* Looked at again: the daemon may have stopped since the login. */
+	st.daemon = daemon_running();
+	st.checked = true;
+	if (!st.daemon) {
+		snprintf(why, whylen, "no audit daemon is running");
+		return -1;
+	}
+	return 0;
+}
+
+int
 audit_emit(const struct audit_rec *r)
 {
 	char	*text, why[256];
 	int	 ret = 0;
 
+	if (st.hook != NULL) {
+		text = audit_format(r);
+		ret = st.hook(r, text);
+		free(text);
+		return ret;
+	}
 	if (st.mode == POLICY_AUDIT_NONE)
 		return 0;
 	text = audit_format(r);

@@ -56,6 +56,19 @@ void	audit_configure(enum policy_audit, bool required);
  */
 int	audit_emit(const struct audit_rec *);
 /*
+ * Can a record be written now, if records are required?  Returns 0 when
+ * they are not required or can be (as far as can be told without writing
+ * one: the audit socket opens and an audit daemon runs), -1 with WHY
+ * otherwise.  Asked before an action, so that nothing happens that could
+ * not be written down.
+ */
+int	audit_ready(char *why, size_t whylen);
+/*
+ * For tests: every record goes to HOOK (as audit_format's text) instead
+ * of anywhere else, and HOOK's return is audit_emit's; NULL undoes it.
+ */
+void	audit_set_hook(int (*hook)(const struct audit_rec *, const char *));
+/*
  * For `muxgate check`: where would the records of a gateway with MODE
  * and REQUIRED go, on this machine, now?  Returns AUDIT_REACH_OK (the
  * audit log, syslog, or none wanted), AUDIT_REACH_NOTHING (every record

@@ -3,7 +3,7 @@
 #include "gateway/exitcode.h"
 
 static int
-cmd_exit_exec(struct gw *gw, struct cmd_args *a)
+cmd_exit_exec(struct gw *gw, struct cmd_req *req)
 {
 	return MG_OK;
 }
@@ -12,7 +12,7 @@ const struct cmd_entry cmd_exit_entry = {
 	.name = "exit",
 	.usage = "",
 	.help = "leave",
-	.flags = CMD_F_EXIT,
+	.flags = CMD_F_EXIT | CMD_F_UNRECORDED,
 	.exec = cmd_exit_exec,
 };
 
@@ -20,6 +20,6 @@ const struct cmd_entry cmd_quit_entry = {
 	.name = "quit",
 	.usage = "",
 	.help = "leave",
-	.flags = CMD_F_EXIT,
+	.flags = CMD_F_EXIT | CMD_F_UNRECORDED,
 	.exec = cmd_exit_exec,
 };

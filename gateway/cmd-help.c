@@ -4,18 +4,19 @@
 #include "gateway/cmd.h"
 #include "gateway/exitcode.h"
 
-static int	cmd_help_exec(struct gw *, struct cmd_args *);
+static int	cmd_help_exec(struct gw *, struct cmd_req *);
 
 const struct cmd_entry cmd_help_entry = {
 	.name = "help",
 	.usage = "",
 	.help = "show this list",
+	.flags = CMD_F_UNRECORDED,
 	.maxargs = 1,
 	.exec = cmd_help_exec,
 };
 
 static int
-cmd_help_exec(struct gw *gw, struct cmd_args *a)
+cmd_help_exec(struct gw *gw, struct cmd_req *req)
 {
 	const struct cmd_entry	*const *e;
 	char			 line[128];

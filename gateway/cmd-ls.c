@@ -6,12 +6,11 @@
 
 #include "gateway/cmd.h"
 #include "gateway/exitcode.h"
-#include "gateway/log.h"
 #include "gateway/output.h"
 #include "gateway/session.h"
 #include "gateway/view.h"
 
-static int	cmd_ls_exec(struct gw *, struct cmd_args *);
+static int	cmd_ls_exec(struct gw *, struct cmd_req *);
 
 const struct cmd_entry cmd_ls_entry = {
 	.name = "ls",
@@ -21,6 +20,9 @@ const struct cmd_entry cmd_ls_entry = {
 	.flags = CMD_F_JSON,
 	.minargs = 0,
 	.maxargs = 1,
+	.target = TARGET_HOST | TARGET_USER_HOST | TARGET_SESSION |
+	    CMD_T_OPTIONAL,
+	.action = POLICY_LIST,
 	.exec = cmd_ls_exec,
 };
 
@@ -91,34 +93,34 @@ print_text(const struct listings *ls)
 }
 
 static int
-cmd_ls_exec(struct gw *gw, struct cmd_args *a)
+cmd_ls_exec(struct gw *gw, struct cmd_req *req)
 {
-	struct target	 t = { 0 };
-	struct listings	 ls;
-	int		 code = MG_OK;
+	const struct target	*t = &req->t;
+	struct listings		 ls;
+	enum cmd_reason		 failed = CMD_R_NONE;
+	bool			 json = req->args.json;
+	int			 code = MG_OK;
 
-	if (a->argc == 1 && (code = cmd_target(gw, a->argv[0], TARGET_HOST |
-	    TARGET_USER_HOST | TARGET_SESSION, POLICY_LIST, &t)) != MG_OK)
-		return code;
-	if (a->argc == 0 && (code = cmd_audit(gw, NULL, true, NULL)) != MG_OK)
-		return code;
-	session_list_scope(gw, t.host, t.user, POLICY_LIST, &ls);
-	if (t.kind == TARGET_USER_HOST || t.kind == TARGET_SESSION) {
+	session_list_scope(gw, t->host, t->user, POLICY_LIST, &ls);
+	if (t->kind == TARGET_USER_HOST || t->kind == TARGET_SESSION) {
 		/* One pair asked for by name: its failure is the command's. */
 		if (ls.n == 1 && ls.v[0].status != HOST_OK)
-			code = MG_FAIL;
-		else if (t.kind == TARGET_SESSION &&
-		    !filter_session(&ls, t.session))
-			code = MG_NOSESSION;
+			failed = CMD_R_HOST_ERROR;
+		else if (t->kind == TARGET_SESSION &&
+		    !filter_session(&ls, t->session))
+			failed = CMD_R_NO_SESSION;
 	}
-	if (code == MG_NOSESSION && !a->json)
-		error_msg("no session %s", a->argv[0]);
-	else if (a->json) {
-		if (print_json(&ls) == -1)
-			code = MG_FAIL;
-	} else
+	if (failed == CMD_R_NO_SESSION && !json) {
+		listings_free(&ls);
+		return cmd_fail(gw, req, failed, "no session %s", req->arg);
+	}
+	if (!json)
 		print_text(&ls);
+	else if (print_json(&ls) == -1)
+		code = MG_FAIL;
 	listings_free(&ls);
-	target_free(&t);
+	/* The listing says what failed; the record and the code say it too. */
+	if (failed != CMD_R_NONE)
+		return cmd_fail(gw, req, failed, NULL);
 	return code;
 }

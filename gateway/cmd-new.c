@@ -8,7 +8,7 @@
 #include "gateway/output.h"
 #include "gateway/session.h"
 
-static int	cmd_new_exec(struct gw *, struct cmd_args *);
+static int	cmd_new_exec(struct gw *, struct cmd_req *);
 
 const struct cmd_entry cmd_new_entry = {
 	.name = "new",
@@ -18,6 +18,8 @@ const struct cmd_entry cmd_new_entry = {
 	.flags = CMD_F_COMMAND | CMD_F_JSON,
 	.minargs = 1,
 	.maxargs = 1,
+	.target = TARGET_SESSION | CMD_T_NEWNAME,
+	.action = POLICY_CREATE,
 	.exec = cmd_new_exec,
 };
 
@@ -46,27 +48,26 @@ report(const struct target *t, const char *owner, bool json)
 }
 
 static int
-cmd_new_exec(struct gw *gw, struct cmd_args *a)
+cmd_new_exec(struct gw *gw, struct cmd_req *req)
 {
-	struct target	t;
-	int		code;
+	const struct target	*t = &req->t;
+	const char		*me = policy_identity_name(gw->id);
+	char			 why[512];
+	int			 cmdc = req->args.cmdc;
+	char			**cmdv = req->args.cmdv;
 
-	if ((code = cmd_target(gw, a->argv[0], TARGET_SESSION, POLICY_CREATE,
-	    &t)) != MG_OK)
-		return code;
-	if (!target_valid_new_name(t.session))
-		code = cmd_error(MG_USAGE, "bad session name '%s': use 1 to 64 "
-		    "letters, digits, '_' or '-'", t.session);
-	else if (a->cmdc > 0 && (a->cmdv[0][0] == '-' ||
-	    strchr(a->cmdv[0], '=') != NULL || a->cmdv[0][0] == '\0'))
-		code = cmd_error(MG_USAGE, "bad command '%s': it may not be "
-		    "empty, start with '-' or contain '='", a->cmdv[0]);
-	else
-		code = session_create(policy_host_find(gw->policy, t.host),
-		    t.user, t.session, policy_identity_name(gw->id), a->cmdc,
-		    a->cmdv);
-	if (code == MG_OK)
-		code = report(&t, policy_identity_name(gw->id), a->json);
-	target_free(&t);
-	return code;
+	if (cmdc > 0 && (cmdv[0][0] == '-' || strchr(cmdv[0], '=') != NULL ||
+	    cmdv[0][0] == '\0'))
+		return cmd_fail(gw, req, CMD_R_USAGE, "bad command '%s': it may "
+		    "not be empty, start with '-' or contain '='", cmdv[0]);
+	switch (session_create(gw->policy, req->host, t->user, t->session, me,
+	    cmdc, cmdv, why, sizeof(why))) {
+	case SESSION_OK:
+		break;
+	case SESSION_EXISTS:
+		return cmd_fail(gw, req, CMD_R_EXISTS, "%s", why);
+	default:
+		return cmd_fail(gw, req, CMD_R_HOST_ERROR, "%s", why);
+	}
+	return report(t, me, req->args.json);
 }

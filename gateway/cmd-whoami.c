@@ -6,7 +6,7 @@
 #include "gateway/exitcode.h"
 #include "gateway/output.h"
 
-static int	cmd_whoami_exec(struct gw *, struct cmd_args *);
+static int	cmd_whoami_exec(struct gw *, struct cmd_req *);
 
 const struct cmd_entry cmd_whoami_entry = {
 	.name = "whoami",
@@ -18,15 +18,13 @@ const struct cmd_entry cmd_whoami_entry = {
 };
 
 static int
-cmd_whoami_exec(struct gw *gw, struct cmd_args *a)
+cmd_whoami_exec(struct gw *gw, struct cmd_req *req)
 {
 	struct json_object	*o, *roles;
 	size_t			 i, n = policy_identity_role_count(gw->id);
-	int			 code;
+	int			 code = MG_OK;
 
-	if ((code = cmd_audit(gw, NULL, true, NULL)) != MG_OK)
-		return code;
-	if (!a->json) {
+	if (!req->args.json) {
 		printf("identity %s\nkey      %s\nroles   ",
 		    policy_identity_name(gw->id),
 		    gw->have_key ? gw->key_fp : "(none: chosen by --identity)");

@@ -1,4 +1,4 @@
-/* cmd.c — command lookup, argument parsing, permission funnel. */
+/* cmd.c — command lookup and the one request path (see cmd.h). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +8,7 @@
 #include "gateway/cmd.h"
 #include "gateway/exitcode.h"
 #include "gateway/log.h"
+#include "gateway/session.h"
 #include "gateway/str.h"
 #include "gateway/tokenize.h"
 #include "gateway/xmalloc.h"
@@ -32,18 +33,97 @@ static const char *const transfer_words[] = { "scp", "sftp", "rsync",
     "/usr/lib/sftp-server", "/usr/libexec/openssh/sftp-server", "git-upload-pack",
     "git-receive-pack", NULL };
 
+/* Each reason's audit keyword and exit code, in enum cmd_reason order. */
+static const struct {
+	const char	*name;
+	int		 code;
+} reasons[] = {
+	[CMD_R_NONE] = { NULL, MG_OK },
+	[CMD_R_DENIED] = { "permission-denied", MG_DENIED },
+	[CMD_R_NOT_OWNER] = { "not-owner", MG_DENIED },
+	[CMD_R_NO_SESSION] = { "no-such-session", MG_NOSESSION },
+	[CMD_R_HOST_ERROR] = { "host-error", MG_FAIL },
+	[CMD_R_EXISTS] = { "session-exists", MG_FAIL },
+	[CMD_R_NOT_CONFIRMED] = { "not-confirmed", MG_FAIL },
+	[CMD_R_NO_TERMINAL] = { "no-terminal", MG_USAGE },
+	[CMD_R_LIMIT] = { "attach-limit", MG_FAIL },
+	[CMD_R_RECORDING] = { "recording", MG_FAIL },
+	[CMD_R_AUDIT] = { "audit", MG_FAIL },
+	[CMD_R_ERROR] = { "error", MG_FAIL },
+	[CMD_R_USAGE] = { "usage", MG_USAGE },
+	[CMD_R_BAD_TARGET] = { "bad-target", MG_USAGE },
+	[CMD_R_UNKNOWN] = { "unknown-command", MG_USAGE },
+	[CMD_R_MALFORMED] = { "malformed", MG_USAGE },
+	[CMD_R_TRANSFER] = { "file-transfer", MG_USAGE },
+};
+
 int
-cmd_error(int code, const char *fmt, ...)
+cmd_reason_code(enum cmd_reason r)
+{
+	return (size_t)r < sizeof(reasons) / sizeof(*reasons) ?
+	    reasons[r].code : MG_FAIL;
+}
+
+const char *
+cmd_reason_name(enum cmd_reason r)
+{
+	return (size_t)r < sizeof(reasons) / sizeof(*reasons) ?
+	    reasons[r].name : "error";
+}
+
+/*
+ * The request's one USER_CMD record.  res= is the outcome; the decision
+ * is in the reason of a failure, each reason belonging to one step of
+ * the path (docs/audit-events.md): permission-denied and not-owner are
+ * the policy's "no", anything after them failed once it had said yes.
+ * Returns -1 only for a success record that could not be written while
+ * records are required.
+ */
+static int
+record(struct gw *gw, struct cmd_req *req, bool success,
+    enum cmd_reason reason)
+{
+	struct audit_rec	 r;
+	char			 op[64];
+
+	if (req->recorded || (req->entry != NULL &&
+	    (req->entry->flags & CMD_F_UNRECORDED)))
+		return 0;
+	req->recorded = true;
+	(void)snprintf(op, sizeof(op), "muxgate-%s", req->entry != NULL ?
+	    req->entry->name : "invalid");
+	audit_rec_init(&r, AUDIT_KIND_COMMAND, op, success);
+	r.identity = gw->id != NULL ? policy_identity_name(gw->id) : NULL;
+	r.key = gw->have_key ? gw->key_fp : NULL;
+	r.host = req->t.host;
+	r.tmux_user = req->t.user;
+	r.session = req->t.session;
+	r.reason = success ? NULL : cmd_reason_name(reason);
+	return audit_emit(&r);
+}
+
+int
+cmd_fail(struct gw *gw, struct cmd_req *req, enum cmd_reason reason,
+    const char *fmt, ...)
 {
 	va_list	 ap;
 	char	*msg;
 
-	va_start(ap, fmt);
-	xvasprintf(&msg, fmt, ap);
-	va_end(ap);
-	error_msg("%s", msg);
-	free(msg);
-	return code;
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		xvasprintf(&msg, fmt, ap);
+		va_end(ap);
+		error_msg("%s", msg);
+		free(msg);
+	}
+	(void)record(gw, req, false, reason);
+	return cmd_reason_code(reason);
+}
+
+int
+cmd_begun(struct gw *gw, struct cmd_req *req)
+{
+	return record(gw, req, true, CMD_R_NONE) == -1 ? MG_FAIL : MG_OK;
 }
 
 const struct cmd_entry *
@@ -90,13 +170,14 @@ is_transfer(const char *word)
 	return false;
 }
 
+/* Options and positional arguments, as the entry declares them. */
 static int
-parse_args(const struct cmd_entry *e, int argc, char **argv,
-    struct cmd_args *a)
+parse_args(struct gw *gw, struct cmd_req *req, int argc, char **argv)
 {
-	int	i;
+	const struct cmd_entry	*e = req->entry;
+	struct cmd_args		*a = &req->args;
+	int			 i;
 
-	memset(a, 0, sizeof(*a));
 	a->argv = xcalloc((size_t)argc + 1, sizeof(*a->argv));
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--") == 0 && (e->flags & CMD_F_COMMAND)) {
@@ -109,47 +190,174 @@ parse_args(const struct cmd_entry *e, int argc, char **argv,
 		else if (strcmp(argv[i], "--yes") == 0 && (e->flags & CMD_F_YES))
 			a->yes = true;
 		else if (argv[i][0] == '-')
-			return cmd_error(MG_USAGE, "%s: unknown option %s; "
-			    "usage: %s %s", e->name, argv[i], e->name, e->usage);
+			return cmd_fail(gw, req, CMD_R_USAGE, "%s: unknown option "
+			    "%s; usage: %s %s", e->name, argv[i], e->name,
+			    e->usage);
 		else
 			a->argv[a->argc++] = argv[i];
 	}
 	if (a->argc < e->minargs || a->argc > e->maxargs)
-		return cmd_error(MG_USAGE, "usage: %s %s", e->name, e->usage);
+		return cmd_fail(gw, req, CMD_R_USAGE, "usage: %s %s", e->name,
+		    e->usage);
+	/* Nothing is looked up for a request that could not be confirmed. */
+	if ((e->flags & CMD_F_YES) && !a->yes && gw->mode != GW_INTERACTIVE)
+		return cmd_fail(gw, req, CMD_R_USAGE, "%s needs --yes when not "
+		    "interactive", e->name);
 	return MG_OK;
+}
+
+static int
+parse_target(struct gw *gw, struct cmd_req *req)
+{
+	const struct cmd_entry	*e = req->entry;
+	char			 err[256];
+
+	if (e->target == 0 || req->args.argc == 0)
+		return MG_OK;	/* arguments were counted: it is optional */
+	req->arg = req->args.argv[0];
+	if (target_parse(req->arg, e->target & (TARGET_HOST |
+	    TARGET_USER_HOST | TARGET_SESSION), &req->t, err,
+	    sizeof(err)) == -1) {
+		memset(&req->t, 0, sizeof(req->t));
+		return cmd_fail(gw, req, CMD_R_BAD_TARGET, "%s", err);
+	}
+	if ((e->target & CMD_T_NEWNAME) && req->t.session != NULL &&
+	    !target_valid_new_name(req->t.session))
+		return cmd_fail(gw, req, CMD_R_BAD_TARGET, "bad session name "
+		    "'%s': use 1 to 64 letters, digits, '_' or '-'",
+		    req->t.session);
+	req->host = policy_host_find(gw->policy, req->t.host);
+	return MG_OK;
+}
+
+static bool
+allowed(struct gw *gw, unsigned action, const char *host, const char *user)
+{
+	struct policy_verdict	v;
+
+	policy_decide(gw->policy, gw->id, (enum policy_action)action, host,
+	    user, &v);
+	return v.allow;
+}
+
+/*
+ * The policy's answer for the target.  A host alone is allowed if any of
+ * its users is.  Out-of-scope and nonexistent hosts and users get the
+ * same answer: the policy knows neither.
+ */
+static int
+decide(struct gw *gw, struct cmd_req *req)
+{
+	const struct cmd_entry	*e = req->entry;
+	size_t			 i;
+
+	if (e->action == 0 || req->t.host == NULL)
+		return MG_OK;
+	req->decided = true;
+	if (req->t.kind == TARGET_HOST) {
+		for (i = 0; req->host != NULL &&
+		    i < policy_host_user_count(req->host); i++)
+			if (allowed(gw, e->action, req->t.host,
+			    policy_host_user_at(req->host, i)))
+				req->allowed = true;
+	} else
+		req->allowed = allowed(gw, e->action, req->t.host, req->t.user);
+	if (!req->allowed)
+		return cmd_fail(gw, req, CMD_R_DENIED, "permission denied: %s "
+		    "on %s", e->name, req->arg);
+	return MG_OK;
+}
+
+/* An existing session: is it there, and whose is it? */
+static int
+resolve(struct gw *gw, struct cmd_req *req)
+{
+	const struct cmd_entry	*e = req->entry;
+	char			*owner = NULL, why[512];
+	int			 code = MG_OK;
+
+	if (!(e->target & CMD_T_EXISTING) || req->t.session == NULL)
+		return MG_OK;
+	switch (session_find(gw->policy, req->host, req->t.user,
+	    req->t.session, &owner, why, sizeof(why))) {
+	case SESSION_FOUND:
+		req->owned = owner != NULL &&
+		    strcmp(owner, policy_identity_name(gw->id)) == 0;
+		if (e->others != 0 && !req->owned &&
+		    !allowed(gw, e->others, req->t.host, req->t.user))
+			code = cmd_fail(gw, req, CMD_R_NOT_OWNER, "permission "
+			    "denied: %s on %s (you may %s only sessions you "
+			    "created)", e->name, req->arg, e->name);
+		break;
+	case SESSION_MISSING:
+		code = cmd_fail(gw, req, CMD_R_NO_SESSION, "%s", why);
+		break;
+	case SESSION_HOST_ERROR:
+		code = cmd_fail(gw, req, CMD_R_HOST_ERROR, "%s", why);
+		break;
+	}
+	free(owner);
+	return code;
+}
+
+/* Everything before exec: MG_OK, or the refusal already reported. */
+static int
+prepare(struct gw *gw, struct cmd_req *req, int argc, char **argv)
+{
+	const struct cmd_entry	*e = req->entry;
+	char			 why[256];
+	int			 code;
+
+	if ((code = parse_args(gw, req, argc, argv)) != MG_OK ||
+	    (code = parse_target(gw, req)) != MG_OK ||
+	    (code = decide(gw, req)) != MG_OK)
+		return code;
+	if ((e->flags & CMD_F_TTY) && !gw->tty)
+		return cmd_fail(gw, req, CMD_R_NO_TERMINAL, "%s needs a "
+		    "terminal (use ssh -t)", e->name);
+	if ((code = resolve(gw, req)) != MG_OK)
+		return code;
+	/* Nothing is done that could not be written down. */
+	if (!(e->flags & CMD_F_UNRECORDED) &&
+	    audit_ready(why, sizeof(why)) == -1)
+		return cmd_fail(gw, req, CMD_R_AUDIT, "refused: "
+		    "audit_required is set and %s", why);
+	return MG_OK;
+}
+
+static void
+req_free(struct cmd_req *req)
+{
+	free(req->args.argv);
+	target_free(&req->t);
 }
 
 int
 cmd_run(struct gw *gw, int argc, char **argv, bool *leave)
 {
-	const struct cmd_entry	*e;
-	struct cmd_args		 a;
-	char			 err[256];
-	int			 code;
+	struct cmd_req	 req;
+	char		 err[256];
+	int		 code;
 
 	*leave = false;
 	if (argc == 0)
 		return MG_OK;
-	gw->cmd = "invalid";
-	if (is_transfer(argv[0])) {
-		(void)cmd_audit(gw, NULL, false, "file-transfer");
-		return cmd_error(MG_USAGE, "file transfer is not available "
-		    "through this gateway");
+	memset(&req, 0, sizeof(req));
+	if (is_transfer(argv[0]))
+		return cmd_fail(gw, &req, CMD_R_TRANSFER, "file transfer is "
+		    "not available through this gateway");
+	if ((req.entry = cmd_find(argv[0], err, sizeof(err))) == NULL)
+		return cmd_fail(gw, &req, CMD_R_UNKNOWN, "%s", err);
+	if ((code = prepare(gw, &req, argc, argv)) == MG_OK) {
+		code = req.entry->exec(gw, &req);
+		if (code == MG_OK && record(gw, &req, true, CMD_R_NONE) == -1)
+			code = MG_FAIL;
+		else if (code != MG_OK)
+			(void)record(gw, &req, false, CMD_R_ERROR);
+		if (req.entry->flags & CMD_F_EXIT)
+			*leave = true;
 	}
-	if ((e = cmd_find(argv[0], err, sizeof(err))) == NULL) {
-		(void)cmd_audit(gw, NULL, false, "unknown-command");
-		return cmd_error(MG_USAGE, "%s", err);
-	}
-	gw->cmd = e->name;
-	if ((code = parse_args(e, argc, argv, &a)) != MG_OK) {
-		(void)cmd_audit(gw, NULL, false, "usage");
-		free(a.argv);
-		return code;
-	}
-	code = e->exec(gw, &a);
-	free(a.argv);
-	if (e->flags & CMD_F_EXIT)
-		*leave = true;
+	req_free(&req);
 	return code;
 }
 
@@ -157,94 +365,16 @@ int
 cmd_run_line(struct gw *gw, const char *line, bool *leave)
 {
 	struct argv	words = { 0 };
+	struct cmd_req	req;
 	char		err[256];
 	int		code;
 
 	*leave = false;
 	if (tokenize(line, &words, err, sizeof(err)) == -1) {
-		gw->cmd = "invalid";
-		(void)cmd_audit(gw, NULL, false, "malformed");
-		return cmd_error(MG_USAGE, "%s", err);
+		memset(&req, 0, sizeof(req));
+		return cmd_fail(gw, &req, CMD_R_MALFORMED, "%s", err);
 	}
 	code = cmd_run(gw, words.n, words.v, leave);
 	argv_free(&words);
 	return code;
-}
-
-bool
-cmd_allowed(struct gw *gw, enum policy_action action, const struct target *t)
-{
-	struct policy_verdict	v;
-
-	policy_decide(gw->policy, gw->id, action, t->host, t->user, &v);
-	return v.allow;
-}
-
-int
-cmd_audit(struct gw *gw, const struct target *t, bool allowed,
-    const char *reason)
-{
-	struct audit_rec	 r;
-	char			 op[64];
-
-	snprintf(op, sizeof(op), "muxgate-%s", gw->cmd != NULL ? gw->cmd :
-	    "invalid");
-	audit_rec_init(&r, AUDIT_KIND_COMMAND, op, allowed);
-	r.identity = gw->id != NULL ? policy_identity_name(gw->id) : NULL;
-	r.key = gw->have_key ? gw->key_fp : NULL;
-	if (t != NULL) {
-		r.host = t->host;
-		r.tmux_user = t->user;
-		r.session = t->session;
-	}
-	r.reason = reason;
-	if (audit_emit(&r) == -1 && allowed)
-		return MG_FAIL;
-	return MG_OK;
-}
-
-int
-cmd_target(struct gw *gw, const char *arg, unsigned kinds,
-    enum policy_action action, struct target *t)
-{
-	int	code;
-
-	if ((code = cmd_target_noaudit(gw, arg, kinds, action, t)) != MG_OK)
-		return code;
-	if ((code = cmd_audit(gw, t, true, NULL)) != MG_OK)
-		target_free(t);
-	return code;
-}
-
-int
-cmd_target_noaudit(struct gw *gw, const char *arg, unsigned kinds,
-    enum policy_action action, struct target *t)
-{
-	char	err[256];
-
-	if (target_parse(arg, kinds, t, err, sizeof(err)) == -1) {
-		(void)cmd_audit(gw, NULL, false, "bad-target");
-		return cmd_error(MG_USAGE, "%s", err);
-	}
-	if (t->kind == TARGET_HOST) {
-		/* A host alone: allowed if any of its users is. */
-		const struct policy_host *h;
-		size_t i;
-
-		h = policy_host_find(gw->policy, t->host);
-		for (i = 0; h != NULL && i < policy_host_user_count(h); i++) {
-			struct policy_verdict v;
-			policy_decide(gw->policy, gw->id, action, t->host,
-			    policy_host_user_at(h, i), &v);
-			if (v.allow)
-				return MG_OK;
-		}
-	} else if (cmd_allowed(gw, action, t))
-		return MG_OK;
-	(void)cmd_audit(gw, t, false, "permission-denied");
-	error_msg("permission denied: %s on %s", gw->cmd != NULL &&
-	    strcmp(gw->cmd, "invalid") != 0 ? gw->cmd :
-	    policy_action_name(action), arg);
-	target_free(t);
-	return MG_DENIED;
 }

@@ -16,7 +16,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "gateway/attach.h"
 #include "gateway/cmd.h"
 #include "gateway/exitcode.h"
 #include "gateway/lineedit.h"
@@ -95,26 +94,29 @@ show_menu(struct gw *gw, struct ui *ui)
 	listings_free(&ls);
 }
 
-/* A bare number: attach, or watch when attaching is not allowed. */
+/*
+ * A bare number is short for a command line: attach, or watch when
+ * attaching is not allowed, or attach to be refused like any other.
+ */
 static int
-pick(struct gw *gw, struct ui *ui, const char *line)
+pick(struct gw *gw, struct ui *ui, const char *line, bool *leave)
 {
 	long long	 n;
 	const char	*errstr;
 	struct entry	*e;
+	char		 attach[] = "attach", watch[] = "watch";
+	char		*argv[3];
 
-	if (str_tonum(line, 1, (long long)ui->nentries, &n, &errstr) == -1)
-		return cmd_error(MG_USAGE, "no menu entry %s", line);
+	if (str_tonum(line, 1, (long long)ui->nentries, &n, &errstr) == -1) {
+		error_msg("no menu entry %s", line);
+		return MG_USAGE;
+	}
 	e = &ui->entries[n - 1];
-	if (e->actions & POLICY_ATTACH) {
-		gw->cmd = "attach";
-		return attach_target(gw, e->target, false);
-	}
-	if (e->actions & POLICY_WATCH) {
-		gw->cmd = "watch";
-		return attach_target(gw, e->target, true);
-	}
-	return cmd_error(MG_DENIED, "you may only list this session");
+	argv[0] = (e->actions & POLICY_ATTACH) || !(e->actions & POLICY_WATCH) ?
+	    attach : watch;
+	argv[1] = e->target;
+	argv[2] = NULL;
+	return cmd_run(gw, 2, argv, leave);
 }
 
 /* A question inside a command (kill's confirmation); ^C answers nothing. */
@@ -304,7 +306,7 @@ menu_run(struct gw *gw)
 			free(line);
 			break;
 		} else if (strspn(line, "0123456789") == strlen(line))
-			(void)pick(gw, ui, line);
+			(void)pick(gw, ui, line, &leave);
 		else {
 			le_history_add(ui->le, line);
 			(void)cmd_run_line(gw, line, &leave);

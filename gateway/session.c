@@ -3,10 +3,23 @@
 #include <string.h>
 #include <time.h>
 
-#include "gateway/exitcode.h"
+#include <stdio.h>
 #include "gateway/log.h"
 #include "gateway/session.h"
 #include "gateway/xmalloc.h"
+
+const char *
+session_status_name(enum host_status s)
+{
+	switch (s) {
+	case HOST_OK: return "ok";
+	case HOST_FORBIDDEN: return "forbidden";
+	case HOST_UNREACHABLE: return "unreachable";
+	case HOST_TIMEOUT: return "timeout";
+	case HOST_ERROR: return "error";
+	}
+	return "error";
+}
 
 /* What a list-sessions run says about one pair. */
 static void
@@ -47,7 +60,7 @@ list_many(const struct policy *p, struct listing *l, size_t n)
 		jobs[i].user = l[i].user;
 		tmux_args_list(&jobs[i].args);
 	}
-	transport_run_many(jobs, n);
+	transport_run_many(p, jobs, n);
 	for (i = 0; i < n; i++) {
 		listing_from(&l[i], &jobs[i].r);
 		argv_free(&jobs[i].args);
@@ -56,13 +69,14 @@ list_many(const struct policy *p, struct listing *l, size_t n)
 }
 
 void
-session_list(const struct policy_host *h, const char *user, struct listing *l)
+session_list(const struct policy *p, const struct policy_host *h,
+    const char *user, struct listing *l)
 {
 	struct argv		args = { 0 };
 	struct transport_result	r;
 
 	tmux_args_list(&args);
-	transport_run(h, user, &args, &r);
+	transport_run(p, h, user, &args, &r);
 	argv_free(&args);
 	listing_from(l, &r);
 }
@@ -119,73 +133,99 @@ listings_free(struct listings *ls)
 	viewers_free(&ls->viewers);
 }
 
-/* Report a transport failure; returns the exit code for it. */
-static int
-report(const struct policy_host *h, const char *user,
-    const struct transport_result *r)
+enum session_found
+session_find(const struct policy *p, const struct policy_host *h,
+    const char *user, const char *name, char **owner, char *why,
+    size_t whylen)
 {
-	error_msg("%s@%s: %s: %s", user, policy_host_name(h),
-	    host_status_name(r->status), r->message != NULL ? r->message : "");
-	return MG_FAIL;
+	const struct tmux_session	*s;
+	struct listing			 l;
+	enum session_found		 found = SESSION_FOUND;
+
+	*owner = NULL;
+	session_list(p, h, user, &l);
+	if (l.status != HOST_OK) {
+		(void)snprintf(why, whylen, "%s@%s: %s (%s)", user,
+		    policy_host_name(h), session_status_name(l.status),
+		    l.error != NULL ? l.error : "");
+		found = SESSION_HOST_ERROR;
+	} else if ((s = tmux_sessions_find(&l.sessions, name)) == NULL) {
+		(void)snprintf(why, whylen, "no session %s@%s:%s", user,
+		    policy_host_name(h), name);
+		found = SESSION_MISSING;
+	} else if (s->owner != NULL)
+		*owner = xstrdup(s->owner);
+	free(l.error);
+	tmux_sessions_free(&l.sessions);
+	return found;
 }
 
-int
-session_create(const struct policy_host *h, const char *user,
-    const char *name, const char *owner, int cmdc, char **cmdv)
+/* A tmux verb on one pair; SESSION_OK, or R's failure said in WHY. */
+static enum session_outcome
+run_verb(const struct policy *p, const struct policy_host *h,
+    const char *user, const char *name, const struct argv *args, char *why,
+    size_t whylen)
 {
-	const struct transport	*t = transport_for(h);
-	struct argv		 args = { 0 };
 	struct transport_result	 r;
-	char			*home;
-	int			 code = MG_OK;
+	enum session_outcome	 o = SESSION_OK;
 
-	home = t->home(h, user);
-	tmux_args_new(&args, name, home, owner, (long long)time(NULL), cmdc,
-	    cmdv);
-	free(home);
-	transport_run(h, user, &args, &r);
-	argv_free(&args);
-	if (r.status != HOST_OK)
-		code = report(h, user, &r);
-	else if (r.tmux_code != 0) {
-		if (tmux_classify(r.err) == TMUX_DUPLICATE)
-			error_msg("%s@%s:%s: session exists", user,
-			    policy_host_name(h), name);
-		else
-			error_msg("%s@%s:%s: %s", user, policy_host_name(h),
-			    name, r.err);
-		code = MG_FAIL;
-	}
-	transport_result_free(&r);
-	return code;
-}
-
-int
-session_kill(const struct policy_host *h, const char *user, const char *name)
-{
-	struct argv		 args = { 0 };
-	struct transport_result	 r;
-	int			 code = MG_OK;
-
-	tmux_args_kill(&args, name);
-	transport_run(h, user, &args, &r);
-	argv_free(&args);
-	if (r.status != HOST_OK)
-		code = report(h, user, &r);
-	else if (r.tmux_code != 0) {
+	transport_run(p, h, user, args, &r);
+	if (r.status != HOST_OK) {
+		(void)snprintf(why, whylen, "%s@%s: %s: %s", user,
+		    policy_host_name(h), session_status_name(r.status),
+		    r.message != NULL ? r.message : "");
+		o = SESSION_FAILED;
+	} else if (r.tmux_code != 0) {
 		switch (tmux_classify(r.err)) {
+		case TMUX_DUPLICATE:
+			o = SESSION_EXISTS;
+			(void)snprintf(why, whylen, "%s@%s:%s: session exists",
+			    user, policy_host_name(h), name);
+			break;
 		case TMUX_NO_SERVER:
 		case TMUX_NO_SESSION:
-			error_msg("no session %s@%s:%s", user,
+			o = SESSION_GONE;
+			(void)snprintf(why, whylen, "no session %s@%s:%s", user,
 			    policy_host_name(h), name);
-			code = MG_NOSESSION;
 			break;
 		default:
-			error_msg("%s@%s:%s: %s", user, policy_host_name(h),
-			    name, r.err);
-			code = MG_FAIL;
+			o = SESSION_FAILED;
+			(void)snprintf(why, whylen, "%s@%s:%s: %s", user,
+			    policy_host_name(h), name, r.err);
 		}
 	}
 	transport_result_free(&r);
-	return code;
+	return o;
+}
+
+enum session_outcome
+session_create(const struct policy *p, const struct policy_host *h,
+    const char *user, const char *name, const char *owner, int cmdc,
+    char **cmdv, char *why, size_t whylen)
+{
+	struct argv		 args = { 0 };
+	enum session_outcome	 o;
+	char			*home;
+
+	home = transport_for(h)->home(h, user);
+	tmux_args_new(&args, name, home, owner, (long long)time(NULL), cmdc,
+	    cmdv);
+	free(home);
+	o = run_verb(p, h, user, name, &args, why, whylen);
+	argv_free(&args);
+	/* Only kill can find a session gone; for new it is tmux failing. */
+	return o == SESSION_GONE ? SESSION_FAILED : o;
+}
+
+enum session_outcome
+session_kill(const struct policy *p, const struct policy_host *h,
+    const char *user, const char *name, char *why, size_t whylen)
+{
+	struct argv		 args = { 0 };
+	enum session_outcome	 o;
+
+	tmux_args_kill(&args, name);
+	o = run_verb(p, h, user, name, &args, why, whylen);
+	argv_free(&args);
+	return o;
 }

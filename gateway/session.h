@@ -25,9 +25,12 @@ struct listings {
 	struct viewers	 viewers;	/* live attaches through muxgate */
 };
 
+/* The word for a host's status in listings: "ok", "unreachable", ... */
+const char	*session_status_name(enum host_status);
+
 /* List one (host, user) pair. */
-void	session_list(const struct policy_host *, const char *user,
-	    struct listing *);
+void	session_list(const struct policy *, const struct policy_host *,
+	    const char *user, struct listing *);
 /*
  * List, all at once, every pair where the identity has one of the actions
  * in NEED, optionally only HOST and USER (NULL for any).
@@ -36,10 +39,35 @@ void	session_list_scope(struct gw *, const char *host, const char *user,
 	    unsigned need, struct listings *);
 void	listings_free(struct listings *);
 
-/* Each returns an exit code (exitcode.h) and reports its own errors. */
-int	session_create(const struct policy_host *, const char *user,
-	    const char *name, const char *owner, int cmdc, char **cmdv);
-int	session_kill(const struct policy_host *, const char *user,
-	    const char *name);
+/*
+ * Find session NAME of USER on HOST.  SESSION_FOUND with *OWNER set to
+ * the identity that created it (caller frees; NULL when none is
+ * recorded); otherwise WHY says what is wrong, as one line.
+ */
+enum session_found {
+	SESSION_FOUND,
+	SESSION_MISSING,	/* no such session (or no tmux server) */
+	SESSION_HOST_ERROR,	/* the host could not be asked */
+};
+enum session_found session_find(const struct policy *,
+	    const struct policy_host *, const char *user, const char *name,
+	    char **owner, char *why, size_t whylen);
+
+/*
+ * The tmux verbs.  Each returns SESSION_OK, or another outcome with WHY
+ * set to one line for the user.
+ */
+enum session_outcome {
+	SESSION_OK,
+	SESSION_EXISTS,		/* create: the name is taken */
+	SESSION_GONE,		/* kill: it was not there (any more) */
+	SESSION_FAILED,		/* the host or tmux failed */
+};
+enum session_outcome session_create(const struct policy *,
+	    const struct policy_host *, const char *user, const char *name,
+	    const char *owner, int cmdc, char **cmdv, char *why, size_t whylen);
+enum session_outcome session_kill(const struct policy *,
+	    const struct policy_host *, const char *user, const char *name,
+	    char *why, size_t whylen);
 
 #endif

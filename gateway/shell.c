@@ -19,7 +19,6 @@
 #include "gateway/menu.h"
 #include "gateway/shell.h"
 #include "gateway/tokenize.h"
-#include "gateway/transport.h"
 #include "gateway/xmalloc.h"
 
 /* Without a policy nothing is required, but the failure is recorded. */
@@ -64,8 +63,6 @@ load_policy(const char *config, char *why, size_t whylen, char *err,
 			    config, err);
 	}
 	policy_errors_free(&errs);
-	if (p != NULL)
-		transport_setup(p);
 	if (p != NULL)
 		audit_configure(policy_gateway(p)->audit,
 		    policy_gateway(p)->audit_required);
@@ -123,22 +120,25 @@ load_policy_for_user(const char *config, const char *prefix)
  * too long: it is never read further than one byte past the limit.
  */
 static int
-batch_line(char *line, size_t size)
+batch_line(struct gw *gw, char *line, size_t size)
 {
-	size_t	n;
+	struct cmd_req	req;
+	size_t		n;
 
+	memset(&req, 0, sizeof(req));	/* not a command: op=muxgate-invalid */
 	if (fgets(line, (int)size, stdin) == NULL)
 		return 0;
 	n = strlen(line);
 	if (n > 0 && line[n - 1] == '\n')
 		line[--n] = '\0';
 	else if (n == size - 1) {
-		(void)cmd_error(MG_USAGE, "line longer than %d bytes",
-		    TOKENIZE_MAX_LINE);
+		(void)cmd_fail(gw, &req, CMD_R_MALFORMED, "line longer than %d "
+		    "bytes", TOKENIZE_MAX_LINE);
 		return -1;
 	}
 	if (strlen(line) != n) {
-		(void)cmd_error(MG_USAGE, "line holds a NUL byte");
+		(void)cmd_fail(gw, &req, CMD_R_MALFORMED, "line holds a NUL "
+		    "byte");
 		return -1;
 	}
 	return 1;
@@ -153,7 +153,7 @@ run_batch(struct gw *gw)
 	bool	 leave = false;
 
 	while (!leave && !gw->gone && !shell_stopping() &&
-	    (r = batch_line(line, TOKENIZE_MAX_LINE + 2)) != 0) {
+	    (r = batch_line(gw, line, TOKENIZE_MAX_LINE + 2)) != 0) {
 		if (r == -1) {
 			code = MG_USAGE;
 			break;

@@ -64,7 +64,7 @@ check_socket_dir(uid_t uid, char *err, size_t errlen)
 }
 
 static int
-local_command(const struct policy_host *h, const char *user,
+local_command(const struct policy *p, const struct policy_host *h, const char *user,
     const struct argv *args, bool tty, struct argv *full, int *timeout_ms,
     struct transport_result *r)
 {
@@ -103,7 +103,7 @@ local_command(const struct policy_host *h, const char *user,
 }
 
 static void
-local_outcome(const struct policy_host *h, const char *user,
+local_outcome(const struct policy *p, const struct policy_host *h, const char *user,
     const struct spawn_result *sr, struct transport_result *r)
 {
 	struct passwd	*pw = getpwnam(user);

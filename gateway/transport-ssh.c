@@ -27,16 +27,12 @@
 #define SSH_PATH	"/usr/bin/ssh"
 #define CONTROL_PERSIST	"10m"
 
-static const struct policy	*policy;
-static char			*config_path;	/* written once per process */
-
-void
-transport_setup(const struct policy *p)
-{
-	policy = p;
-	free(config_path);
-	config_path = NULL;
-}
+/*
+ * The ssh_config last written (or found current) by this process, and
+ * where: a policy read again writes it again only if its text changed.
+ */
+static char	*config_path;
+static char	*config_written;
 
 /*
  * One "KEY VALUE" line.  The policy schema already refuses values that
@@ -119,7 +115,8 @@ static const char *const fixed_options[][2] = {
 
 /* The ssh_config text in *OUT (caller frees), or -1 and ERR. */
 static int
-config_text(const char *dir, char **out, char *err, size_t errlen)
+config_text(const struct policy *policy, const char *dir, char **out,
+    char *err, size_t errlen)
 {
 	const struct policy_gateway	*g = policy_gateway(policy);
 	struct buf			 b = { 0 };
@@ -185,22 +182,25 @@ config_current(const char *path, const char *text, size_t len)
 }
 
 static int
-write_config(char *err, size_t errlen)
+write_config(const struct policy *policy, char *err, size_t errlen)
 {
 	char	*dir = NULL, *tmp = NULL, *text = NULL;
 	size_t	 len;
 	int	 fd = -1, ret = -1;
 
-	if (config_path != NULL)
-		return 0;
 	xasprintf(&dir, "%s/ssh", policy_gateway(policy)->state);
+	if (config_text(policy, dir, &text, err, errlen) == -1)
+		goto out;
+	len = strlen(text);
+	free(config_path);
+	xasprintf(&config_path, "%s/config", dir);
+	if (config_written != NULL && strcmp(config_written, text) == 0) {
+		ret = 0;
+		goto out;
+	}
 	if (dirs_private(policy_gateway(policy)->state, err, errlen) == -1 ||
 	    dirs_private(dir, err, errlen) == -1)
 		goto out;
-	if (config_text(dir, &text, err, errlen) == -1)
-		goto out;
-	len = strlen(text);
-	xasprintf(&config_path, "%s/config", dir);
 	if (config_current(config_path, text, len)) {
 		ret = 0;
 		goto out;
@@ -223,7 +223,12 @@ write_config(char *err, size_t errlen)
 	}
 	ret = 0;
 out:
-	if (ret == -1) {
+	free(config_written);
+	config_written = NULL;
+	if (ret == 0)
+		config_written = text;
+	else {
+		free(text);
 		free(config_path);
 		config_path = NULL;
 	}
@@ -231,12 +236,11 @@ out:
 		close(fd);
 	free(dir);
 	free(tmp);
-	free(text);
 	return ret;
 }
 
 static int
-ssh_command(const struct policy_host *h, const char *user,
+ssh_command(const struct policy *policy, const struct policy_host *h, const char *user,
     const struct argv *args, bool tty, struct argv *full, int *timeout_ms,
     struct transport_result *r)
 {
@@ -244,9 +248,9 @@ ssh_command(const struct policy_host *h, const char *user,
 	char		 err[512], *line;
 	int		 i;
 
-	if (policy == NULL || write_config(err, sizeof(err)) == -1) {
+	if (write_config(policy, err, sizeof(err)) == -1) {
 		r->status = HOST_ERROR;
-		r->message = xstrdup(policy == NULL ? "no policy" : err);
+		r->message = xstrdup(err);
 		return -1;
 	}
 	if (strcmp(user, policy_host_ssh_user(h)) != 0) {
@@ -331,7 +335,7 @@ remote_stderr(const char *e)
 }
 
 static void
-ssh_outcome(const struct policy_host *h, const char *user,
+ssh_outcome(const struct policy *policy, const struct policy_host *h, const char *user,
     const struct spawn_result *sr, struct transport_result *r)
 {
 	char	*e = remote_stderr(sr->err.data != NULL ? sr->err.data : "");

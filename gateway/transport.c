@@ -6,19 +6,6 @@
 #include "gateway/transport.h"
 #include "gateway/xmalloc.h"
 
-const char *
-host_status_name(enum host_status s)
-{
-	switch (s) {
-	case HOST_OK: return "ok";
-	case HOST_FORBIDDEN: return "forbidden";
-	case HOST_UNREACHABLE: return "unreachable";
-	case HOST_TIMEOUT: return "timeout";
-	case HOST_ERROR: return "error";
-	}
-	return "error";
-}
-
 void
 transport_result_free(struct transport_result *r)
 {
@@ -56,7 +43,8 @@ transport_sudo_refused(const struct spawn_result *sr)
 }
 
 void
-transport_run_many(struct transport_job *jobs, size_t n)
+transport_run_many(const struct policy *p, struct transport_job *jobs,
+    size_t n)
 {
 	struct spawn_job	*sj;
 	struct argv		*full;
@@ -69,7 +57,7 @@ transport_run_many(struct transport_job *jobs, size_t n)
 	for (i = 0; i < n; i++) {
 		memset(&jobs[i].r, 0, sizeof(jobs[i].r));
 		t = transport_for(jobs[i].host);
-		if (t->command(jobs[i].host, jobs[i].user, &jobs[i].args, false,
+		if (t->command(p, jobs[i].host, jobs[i].user, &jobs[i].args, false,
 		    &full[i], &sj[k].timeout_ms, &jobs[i].r) == -1)
 			continue;
 		debug("%s: %s as %s", policy_host_name(jobs[i].host),
@@ -84,7 +72,7 @@ transport_run_many(struct transport_job *jobs, size_t n)
 			j->r.status = HOST_ERROR;
 			j->r.message = xstrdup(sj[i].err);
 		} else
-			transport_for(j->host)->outcome(j->host, j->user,
+			transport_for(j->host)->outcome(p, j->host, j->user,
 			    &sj[i].r, &j->r);
 		spawn_result_free(&sj[i].r);
 	}
@@ -96,8 +84,8 @@ transport_run_many(struct transport_job *jobs, size_t n)
 }
 
 void
-transport_run(const struct policy_host *h, const char *user,
-    const struct argv *args, struct transport_result *r)
+transport_run(const struct policy *p, const struct policy_host *h,
+    const char *user, const struct argv *args, struct transport_result *r)
 {
 	struct transport_job	job;
 	int			i;
@@ -107,7 +95,49 @@ transport_run(const struct policy_host *h, const char *user,
 	job.user = user;
 	for (i = 0; i < args->n; i++)
 		argv_add(&job.args, args->v[i]);
-	transport_run_many(&job, 1);
+	transport_run_many(p, &job, 1);
 	argv_free(&job.args);
 	*r = job.r;
+}
+
+int
+transport_run_pty(const struct policy *p, const struct policy_host *h,
+    const char *user, const struct argv *args, const struct winsize *ws,
+    struct transport_pty *pty, struct transport_result *r)
+{
+	struct argv	full = { 0 };
+	char		err[256];
+	int		timeout, ret = -1;
+
+	memset(r, 0, sizeof(*r));
+	pty->pid = -1;
+	pty->master = -1;
+	/* No deadline: an attach lasts as long as the user stays. */
+	if (transport_for(h)->command(p, h, user, args, true, &full, &timeout,
+	    r) == -1)
+		goto out;
+	debug("%s: %s as %s, on a terminal", policy_host_name(h), full.v[0],
+	    user);
+	if (spawn_pty(&full, ws, &pty->pid, &pty->master, err,
+	    sizeof(err)) == -1) {
+		r->status = HOST_ERROR;
+		r->message = xstrdup(err);
+		goto out;
+	}
+	ret = 0;
+out:
+	argv_free(&full);
+	return ret;
+}
+
+int
+transport_pty_end(struct transport_pty *pty)
+{
+	int	status = 0;
+
+	if (pty->pid > 0)
+		status = spawn_end(pty->pid, pty->master);
+	pty->pid = -1;
+	pty->master = -1;
+	return status;
 }

@@ -20,7 +20,6 @@ enum host_status {
 	HOST_TIMEOUT,
 	HOST_ERROR,
 };
-const char	*host_status_name(enum host_status);
 
 struct transport_result {
 	enum host_status status;
@@ -38,25 +37,49 @@ struct transport {
 	 * TTY, for attaching) and how long it may take.  -1 with R's status
 	 * and message set when it cannot be run.
 	 */
-	int		(*command)(const struct policy_host *, const char *user,
+	int		(*command)(const struct policy *,
+			    const struct policy_host *, const char *user,
 			    const struct argv *args, bool tty, struct argv *full,
 			    int *timeout_ms, struct transport_result *r);
 	/* What the command's outcome means for the host. */
-	void		(*outcome)(const struct policy_host *, const char *user,
+	void		(*outcome)(const struct policy *,
+			    const struct policy_host *, const char *user,
 			    const struct spawn_result *, struct transport_result *r);
 	/* USER's home directory on HOST for new sessions, or NULL. */
 	char		*(*home)(const struct policy_host *, const char *user);
 };
 
-/* Tell the transports about the policy (the ssh settings, jump hosts). */
-void	transport_setup(const struct policy *);
 const struct transport *transport_for(const struct policy_host *);
 extern const struct transport transport_local;
 extern const struct transport transport_ssh;
 
+/*
+ * Every function below takes the policy the host belongs to: the ssh
+ * transport reads its settings (known hosts, identity file, timeouts,
+ * jump hosts) from there, never from state of its own.
+ */
+
 /* Run tmux ARGS as USER on HOST and collect what it printed. */
-void	transport_run(const struct policy_host *, const char *user,
-	    const struct argv *args, struct transport_result *);
+void	transport_run(const struct policy *, const struct policy_host *,
+	    const char *user, const struct argv *args,
+	    struct transport_result *);
+
+/*
+ * Run tmux ARGS as USER on HOST on a new pseudo-terminal of size WS (for
+ * attaching), in a process group of its own.  Returns 0 with PTY set, or
+ * -1 with R's status and message saying why nothing was started.
+ */
+struct winsize;
+struct transport_pty {
+	pid_t	pid;
+	int	master;		/* non-blocking, close-on-exec */
+};
+int	transport_run_pty(const struct policy *, const struct policy_host *,
+	    const char *user, const struct argv *args, const struct winsize *ws,
+	    struct transport_pty *pty, struct transport_result *r)
+	    __attribute__((warn_unused_result));
+/* End it: hang up, then kill its group, and reap.  Returns the wait status. */
+int	transport_pty_end(struct transport_pty *);
 
 struct transport_job {
 	const struct policy_host *host;		/* in */
@@ -65,7 +88,8 @@ struct transport_job {
 	struct transport_result	 r;		/* out */
 };
 /* Run every job at once; each has its own deadline. */
-void	transport_run_many(struct transport_job *, size_t);
+void	transport_run_many(const struct policy *, struct transport_job *,
+	    size_t);
 
 /* Shared by the transports: the first line of S (caller frees). */
 char	*transport_first_line(const char *);

@@ -67,7 +67,7 @@ view_status_word(struct buf *b, const struct listing *l)
 {
 	char	*err = l->error != NULL ? out_escape(l->error) : NULL;
 
-	buf_adds(b, host_status_name(l->status));
+	buf_adds(b, session_status_name(l->status));
 	/* sudo's own words ("a password is required") mislead here. */
 	if (l->status == HOST_FORBIDDEN)
 		buf_adds(b, " (sudo refused)");
@@ -126,7 +126,7 @@ view_listing_json(const struct listings *ls, const struct listing *l)
 	json_object_object_add(o, "host", json_object_new_string(l->host));
 	json_object_object_add(o, "user", json_object_new_string(l->user));
 	json_object_object_add(o, "status",
-	    json_object_new_string(host_status_name(l->status)));
+	    json_object_new_string(session_status_name(l->status)));
 	if (l->error != NULL)
 		json_object_object_add(o, "error", out_json_string(l->error));
 	arr = json_object_new_array();

@@ -1,0 +1,366 @@
+/*
+ * test_cmd.c — the request path: every command entry, run through
+ * cmd_run_line() by an identity the policy allows and by one it does
+ * not, with the transport faked at the spawn boundary (fake_spawn.c) and
+ * the audit trail caught by audit_set_hook().  For each: the exit code,
+ * exactly one error line on a refusal, exactly one USER_CMD record with
+ * the right res= and reason, and nothing started on a denial.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <pty.h>
+#include <pwd.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gateway/audit.h"
+#include "gateway/cmd.h"
+#include "gateway/exitcode.h"
+#include "gateway/gw.h"
+#include "policy/policy.h"
+#include "tests/unit/fake_spawn.h"
+#include "tests/unit/unit.h"
+
+#define FP(c) "[\"SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" c "\"]"
+
+static char		 dir[] = "/tmp/mgt-unit-cmd-XXXXXX";
+static const char	*me;		/* the tmux user: whoever runs the test */
+static struct policy	*pol;
+
+/* What the audit hook saw. */
+static struct {
+	int	commands;	/* USER_CMD records */
+	int	others;		/* USER_START, USER_END */
+	bool	success;
+	char	reason[64];
+	char	text[1024];
+} seen;
+
+static int
+hook(const struct audit_rec *r, const char *text)
+{
+	if (r->kind != AUDIT_KIND_COMMAND) {
+		seen.others++;
+		return 0;
+	}
+	seen.commands++;
+	seen.success = r->success;
+	(void)snprintf(seen.reason, sizeof(seen.reason), "%s",
+	    r->reason != NULL ? r->reason : "");
+	(void)snprintf(seen.text, sizeof(seen.text), "%s", text);
+	return 0;
+}
+
+static int
+setup(void **state)
+{
+	struct passwd	*pw = getpwuid(geteuid());
+	char		*text;
+
+	if (pw == NULL || mkdtemp(dir) == NULL)
+		return -1;
+	me = strdup(pw->pw_name);
+	if (asprintf(&text,
+	    "gateway:\n"
+	    "  state: %s/state\n"
+	    "  recordings: %s/rec\n"
+	    "  audit: none\n"
+	    "  limits: {recording_min_free: 0%%}\n"
+	    "hosts:\n"
+	    "  bastion: {local: true, tmux_users: [%s]}\n"
+	    "  web: {address: web.example, ssh_user: mg, tmux_users: [app]}\n"
+	    "roles:\n"
+	    "  all:\n"
+	    "    allow:\n"
+	    "      - {hosts: [bastion], tmux_users: \"*\", actions: [list, "
+	    "watch, attach, create, kill]}\n"
+	    "  webonly:\n"
+	    "    allow:\n"
+	    "      - {hosts: [web], tmux_users: \"*\", actions: [list]}\n"
+	    "  own:\n"
+	    "    allow:\n"
+	    "      - {hosts: [bastion], tmux_users: \"*\", actions: [list, "
+	    "kill-own]}\n"
+	    "identities:\n"
+	    "  ops: {keys: " FP("A") ", roles: [all]}\n"
+	    "  outsider: {keys: " FP("B") ", roles: [webonly]}\n"
+	    "  minder: {keys: " FP("C") ", roles: [own]}\n",
+	    dir, dir, me) == -1)
+		return -1;
+	pol = unit_policy(text);
+	free(text);
+	if (pol == NULL)
+		return -1;
+	/* s1 was created by ops. */
+	fake_spawn.sessions = "100\t200\t1\t0\tops\ts1\n";
+	audit_set_hook(hook);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	audit_set_hook(NULL);
+	policy_free(pol);
+	free((char *)me);
+	return unit_rmtree(dir);
+}
+
+/* A file that takes one stream of ours for the length of a command. */
+struct capture {
+	int	fd;		/* the stream's descriptor */
+	int	saved;
+	FILE	*fp;
+};
+
+static void
+capture_start(struct capture *c, int fd)
+{
+	fflush(NULL);
+	c->fd = fd;
+	c->fp = tmpfile();
+	assert_non_null(c->fp);
+	c->saved = dup(fd);
+	assert_true(c->saved != -1);
+	assert_true(dup2(fileno(c->fp), fd) != -1);
+}
+
+/* The number of lines written meanwhile. */
+static int
+capture_end(struct capture *c)
+{
+	int	ch, lines = 0;
+
+	fflush(NULL);
+	assert_true(dup2(c->saved, c->fd) != -1);
+	close(c->saved);
+	rewind(c->fp);
+	while ((ch = fgetc(c->fp)) != EOF)
+		if (ch == '\n')
+			lines++;
+	fclose(c->fp);
+	return lines;
+}
+
+struct row {
+	const char	*line;		/* %s: the tmux user */
+	const char	*who;
+	int		 code;
+	int		 res;		/* 1 success, 0 failed, -1 not recorded */
+	const char	*reason;	/* of a failure */
+	int		 started;	/* children, or -1: any number */
+	int		 errors;	/* error lines */
+};
+
+/* Run one row as the identity WHO, without a terminal. */
+static void
+run_row(const struct row *r, bool tty)
+{
+	struct gw	 gw;
+	struct capture	 out, err;
+	char		 line[256];
+	bool		 leave;
+	int		 code, errors;
+
+	memset(&gw, 0, sizeof(gw));
+	gw.policy = pol;
+	gw.id = policy_identity_find(pol, r->who);
+	assert_non_null(gw.id);
+	gw.mode = GW_BATCH;
+	gw.tty = tty;
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	/* The rows are this file's own constants, with one %s at most. */
+	(void)snprintf(line, sizeof(line), r->line, me);
+#pragma GCC diagnostic pop
+	memset(&seen, 0, sizeof(seen));
+	fake_spawn_reset();
+	if (!tty)
+		capture_start(&out, STDOUT_FILENO);
+	capture_start(&err, STDERR_FILENO);
+	code = cmd_run_line(&gw, line, &leave);
+	errors = capture_end(&err);
+	if (!tty)
+		(void)capture_end(&out);
+	print_message("%-36s %-8s -> %d, %d record(s) %s %s, %d started, "
+	    "%d error line(s)\n", line, r->who, code, seen.commands,
+	    seen.success ? "success" : "failed", seen.reason,
+	    fake_spawn.started, errors);
+	assert_int_equal(code, r->code);
+	assert_int_equal(errors, r->errors);
+	if (r->res == -1)
+		assert_int_equal(seen.commands, 0);
+	else {
+		assert_int_equal(seen.commands, 1);
+		assert_int_equal(seen.success, r->res == 1);
+		assert_string_equal(seen.reason, r->reason != NULL ?
+		    r->reason : "");
+	}
+	if (r->started != -1)
+		assert_int_equal(fake_spawn.started, r->started);
+}
+
+/*
+ * Every command by an identity allowed it ("ops") and one not allowed
+ * ("outsider", who may only list app@web); for kill also by one that may
+ * kill only its own sessions ("minder").
+ */
+static const struct row rows[] = {
+	{ "ls", "ops", MG_OK, 1, NULL, 1, 0 },
+	{ "ls", "outsider", MG_OK, 1, NULL, 1, 0 },
+	{ "ls %s@bastion:s1", "ops", MG_OK, 1, NULL, 1, 0 },
+	{ "ls %s@bastion:s1", "outsider", MG_DENIED, 0, "permission-denied",
+	    0, 1 },
+	{ "ls bastion", "outsider", MG_DENIED, 0, "permission-denied", 0, 1 },
+	{ "ls %s@bastion:gone", "ops", MG_NOSESSION, 0, "no-such-session", 1,
+	    1 },
+	{ "hosts", "ops", MG_OK, 1, NULL, 1, 0 },
+	{ "hosts", "outsider", MG_OK, 1, NULL, 1, 0 },
+	{ "whoami", "ops", MG_OK, 1, NULL, 0, 0 },
+	{ "whoami", "outsider", MG_OK, 1, NULL, 0, 0 },
+	{ "new %s@bastion:n1", "ops", MG_OK, 1, NULL, 1, 0 },
+	{ "new %s@bastion:n1", "outsider", MG_DENIED, 0, "permission-denied",
+	    0, 1 },
+	{ "new %s@bastion:n1 -- -c x", "ops", MG_USAGE, 0, "usage", 0, 1 },
+	{ "new %s@bastion:a+b", "ops", MG_USAGE, 0, "bad-target", 0, 1 },
+	{ "kill %s@bastion:s1 --yes", "ops", MG_OK, 1, NULL, 2, 0 },
+	{ "kill %s@bastion:s1 --yes", "outsider", MG_DENIED, 0,
+	    "permission-denied", 0, 1 },
+	{ "kill %s@bastion:s1 --yes", "minder", MG_DENIED, 0, "not-owner", 1,
+	    1 },
+	{ "kill %s@bastion:gone --yes", "ops", MG_NOSESSION, 0,
+	    "no-such-session", 1, 1 },
+	{ "kill %s@bastion:s1", "ops", MG_USAGE, 0, "usage", 0, 1 },
+	{ "attach %s@bastion:s1", "ops", MG_USAGE, 0, "no-terminal", 0, 1 },
+	{ "attach %s@bastion:s1", "outsider", MG_DENIED, 0,
+	    "permission-denied", 0, 1 },
+	{ "watch %s@bastion:s1", "ops", MG_USAGE, 0, "no-terminal", 0, 1 },
+	{ "watch %s@bastion:s1", "outsider", MG_DENIED, 0,
+	    "permission-denied", 0, 1 },
+	{ "watch %s@bastion:s1", "minder", MG_DENIED, 0, "permission-denied",
+	    0, 1 },
+	{ "help", "ops", MG_OK, -1, NULL, 0, 0 },
+	{ "help", "outsider", MG_OK, -1, NULL, 0, 0 },
+	{ "exit", "ops", MG_OK, -1, NULL, 0, 0 },
+	{ "exit", "outsider", MG_OK, -1, NULL, 0, 0 },
+	{ "quit", "ops", MG_OK, -1, NULL, 0, 0 },
+	{ "quit", "outsider", MG_OK, -1, NULL, 0, 0 },
+	{ "frobnicate", "ops", MG_USAGE, 0, "unknown-command", 0, 1 },
+	{ "ls; id", "ops", MG_USAGE, 0, "malformed", 0, 1 },
+	{ "scp -f /etc/shadow", "ops", MG_USAGE, 0, "file-transfer", 0, 1 },
+	{ "ls --bogus", "ops", MG_USAGE, 0, "usage", 0, 1 },
+	{ "attach nohost", "ops", MG_USAGE, 0, "bad-target", 0, 1 },
+	{ "attach %s@nohost:s1", "ops", MG_DENIED, 0, "permission-denied", 0,
+	    1 },
+};
+
+static void
+test_rows(void **state)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(*rows); i++)
+		run_row(&rows[i], false);
+}
+
+/* Each entry of the table is run above, allowed and refused. */
+static void
+test_every_entry_is_covered(void **state)
+{
+	const struct cmd_entry	*const *e;
+	char			 word[64];
+	size_t			 i, len;
+	bool			 allowed, refused;
+
+	for (e = cmd_table; *e != NULL; e++) {
+		allowed = refused = false;
+		for (i = 0; i < sizeof(rows) / sizeof(*rows); i++) {
+			len = strcspn(rows[i].line, " ");
+			(void)snprintf(word, sizeof(word), "%.*s", (int)len,
+			    rows[i].line);
+			if (strcmp(word, (*e)->name) != 0)
+				continue;
+			if (strcmp(rows[i].who, "ops") == 0)
+				allowed = true;
+			else
+				refused = true;
+		}
+		if (!allowed || !refused)
+			fail_msg("command %s is not run by both identities",
+			    (*e)->name);
+	}
+}
+
+/* Run R on a pseudo-terminal of our own, as ssh -t gives one. */
+static void
+run_on_terminal(const struct row *r)
+{
+	int	m, s, in, out;
+
+	assert_int_equal(openpty(&m, &s, NULL, NULL, NULL), 0);
+	fflush(NULL);
+	in = dup(STDIN_FILENO);
+	out = dup(STDOUT_FILENO);
+	assert_true(dup2(s, STDIN_FILENO) != -1);
+	assert_true(dup2(s, STDOUT_FILENO) != -1);
+	run_row(r, true);
+	fflush(NULL);
+	assert_true(dup2(in, STDIN_FILENO) != -1);
+	assert_true(dup2(out, STDOUT_FILENO) != -1);
+	close(in);
+	close(out);
+	close(s);
+	close(m);
+}
+
+/*
+ * An attach on a terminal: one USER_CMD record, success, besides the
+ * attach's own START and END, and the tmux client started once.
+ */
+static void
+test_attach_on_a_terminal(void **state)
+{
+	static const struct row r = { "attach %s@bastion:s1", "ops", MG_OK, 1,
+	    NULL, 2, 0 };
+
+	run_on_terminal(&r);
+	assert_int_equal(fake_spawn.attached, 1);
+	assert_int_equal(seen.others, 2);	/* USER_START, USER_END */
+}
+
+/*
+ * An attach to a session that is not there: refused with no-such-session
+ * (it used to be recorded as a success), after looking, and nothing of
+ * an attach began: no tmux client, no START or END record.
+ */
+static void
+test_attach_to_nothing(void **state)
+{
+	static const struct row r = { "watch %s@bastion:gone", "ops",
+	    MG_NOSESSION, 0, "no-such-session", 1, 1 };
+
+	run_on_terminal(&r);
+	assert_int_equal(fake_spawn.attached, 0);
+	assert_int_equal(seen.others, 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rows),
+		cmocka_unit_test(test_every_entry_is_covered),
+		cmocka_unit_test(test_attach_on_a_terminal),
+		cmocka_unit_test(test_attach_to_nothing),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
