@@ -1,7 +1,9 @@
 /*
- * attach.c — one attach, start to end: the permission, the session, the
- * caps, the recording, the terminal, the relay, and the cleanup, which
- * happens on every path out.
+ * attach.c — the exec of attach and watch, once cmd_run has parsed the
+ * target, asked the policy, checked the terminal and found the session:
+ * the caps, the recording, the tmux client on its terminal (through the
+ * transport), the relay, and the cleanup, which happens on every path
+ * out.
  */
 #include <errno.h>
 #include <signal.h>

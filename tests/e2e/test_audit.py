@@ -26,6 +26,7 @@ import re
 import secrets
 import shutil
 import signal
+import subprocess
 import time
 
 import pexpect
@@ -882,6 +883,87 @@ def test_required_refuses_without_daemon(gw, policy_edit, audit_cap,
     code, out, err = no_daemon.run("alice", "new mgt-deploy@bastion:" + name)
     assert code == FAIL, (code, out, err)
     assert "audit" in one_error_line(err)
+    assert not tmux_has(DEPLOY, name)
+
+
+def test_outcome_not_decision_is_recorded(gw, trail, ssh, spawn):
+    """One USER_CMD per attempt, with res=success only once the action
+    happened: an allowed ls, attach or new whose session is missing or
+    taken is recorded as failed, with the reason; nothing of an attach
+    (USER_START) is recorded when it never began."""
+    name = tag("outc")
+    missing = "mgt-deploy@bastion:" + name
+    for command, code, op, reason in (
+            ("ls " + missing, NOSESSION, "muxgate-ls", "no-such-session"),
+            ("kill %s --yes" % missing, NOSESSION, "muxgate-kill",
+             "no-such-session")):
+        got, out, err = ssh("alice", command)
+        assert got == code, (command, got, out, err)
+        one_error_line(err)
+        login, cmd = connection(trail, gw, "alice", 2)
+        assert (cmd.op, cmd.res, cmd.get("reason")) == (op, "failed",
+                                                        reason), cmd
+        check_encoding(cmd)
+
+    c = spawn("alice", "attach " + missing)
+    assert finish(c) == NOSESSION
+    cmd = expect_one(trail, type="USER_CMD", op="muxgate-attach", session=name)
+    assert cmd.res == "failed" and cmd["reason"] == "no-such-session", cmd
+    assert [r for r in of_process(trail, cmd.pid)
+            if r.type in ("USER_START", "USER_END")] == []
+
+    tmux_new(DEPLOY, name, "/bin/cat")
+    got, out, err = ssh("alice", "new " + missing)
+    assert got == FAIL and "session exists" in one_error_line(err)
+    cmd = expect_one(trail, type="USER_CMD", op="muxgate-new", session=name)
+    assert cmd.res == "failed" and cmd["reason"] == "session-exists", cmd
+
+
+def test_required_refuses_when_the_daemon_goes_mid_session(
+        gw, policy_edit, auditd, audit_cap, workdir):
+    """audit_required: the daemon stops while a shell is open (here: its
+    pid file, where muxgate without CAP_AUDIT_CONTROL looks, empties).
+    The next command is refused before it does anything, because the
+    kernel would still have taken the record and dropped it."""
+    policy_edit.write(policy_with(gw, "auditd", required=True))
+    if not os.path.exists(AUDITD_PIDFILE):
+        pytest.skip("no %s to stand in for" % AUDITD_PIDFILE)
+    p = run(["unshare", "--mount", "--propagation", "private", "--",
+             "/bin/true"], check=False)
+    if p.returncode != 0:
+        pytest.skip("no private mount namespace here: %s"
+                    % _s(p.stderr).strip())
+    pidfile = os.path.join(workdir, "auditd-mid.pid")
+    with open(AUDITD_PIDFILE) as f, open(pidfile, "w") as g:
+        g.write(f.read())
+    os.chmod(pidfile, 0o644)
+    name = tag("gone")
+    env = ["PATH=" + SYS_PATH, "LANG=C.UTF-8", "HOME=/home/" + GW,
+           "USER=" + GW, "LOGNAME=" + GW]
+    script = ('mount --bind "$1" /run/auditd.pid || exit 99; shift; '
+              'exec "$@"')
+    cmd = ["unshare", "--mount", "--propagation", "private", "--",
+           "/bin/sh", "-c", script, "sh", pidfile,
+           "runuser", "-u", GW, "--", "env", "-i"] + env + \
+        [gw.bin, "shell", "-f", gw.policy, "--identity", "alice"]
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    try:
+        proc.stdin.write(b"whoami\n")
+        proc.stdin.flush()
+        assert proc.stdout.readline().startswith(b"identity"), \
+            "the shell did not answer"
+        open(pidfile, "w").close()          # the daemon is gone
+        out, err = proc.communicate(
+            ("new mgt-deploy@bastion:%s\n" % name).encode(), timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == FAIL, (proc.returncode, out, err)
+    assert one_error_line(_s(err)) == (
+        "muxgate: refused: audit_required is set and no audit daemon is "
+        "running"), err
     assert not tmux_has(DEPLOY, name)
 
 
