@@ -761,6 +761,29 @@ def test_menu_number_attach_is_recorded_as_attach(gw, trail, spawn):
         "the menu attach was recorded as %s: %r" % (cmd.op, cmd)
 
 
+def test_menu_number_is_an_ordinary_command(gw, trail, spawn):
+    """A number is short for "attach TARGET" and goes the same way as the
+    typed command: frank may only list mgt-deploy's sessions, so the
+    number is refused, recorded, and the menu goes on."""
+    name = tag("mnum")
+    target = "mgt-deploy@bastion:" + name
+    tmux_new(DEPLOY, name, "/bin/cat")
+    c = spawn("frank")
+    menu = read_menu(c)
+    c.send(menu_number(menu, target) + "\r")
+    c.expect_exact("muxgate: permission denied: attach on " + target)
+    read_menu(c)
+    assert tmux_clients(DEPLOY, name) == []
+    c.send("whoami\r")
+    c.expect_exact("identity frank")
+    read_menu(c)
+    c.send("exit\r")
+    assert finish(c) == OK
+    cmd = expect_one(trail, type="USER_CMD", op="muxgate-attach", session=name)
+    assert cmd.res == "failed" and cmd["reason"] == "permission-denied", cmd
+    assert cmd["identity"] == "frank"
+
+
 def test_interactive_kill_not_confirmed(gw, trail, spawn):
     name = tag("conf")
     target = "mgt-deploy@bastion:" + name
@@ -897,10 +920,11 @@ def test_outcome_not_decision_is_recorded(gw, trail, ssh, spawn):
             ("ls " + missing, NOSESSION, "muxgate-ls", "no-such-session"),
             ("kill %s --yes" % missing, NOSESSION, "muxgate-kill",
              "no-such-session")):
+        t0 = time.time()
         got, out, err = ssh("alice", command)
         assert got == code, (command, got, out, err)
         one_error_line(err)
-        login, cmd = connection(trail, gw, "alice", 2)
+        login, cmd = connection(t0, gw, "alice", 2)
         assert (cmd.op, cmd.res, cmd.get("reason")) == (op, "failed",
                                                         reason), cmd
         check_encoding(cmd)
