@@ -35,7 +35,6 @@ struct gw {
 	void				*ui;	/* the interactive shell's state */
 	bool				 attached;	/* an attach ran: show the menu */
 	bool				 gone;	/* the user or a signal ended us */
-	const char			*cmd;	/* the command being run, for audit */
 };
 
 #endif
