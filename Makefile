@@ -57,7 +57,8 @@ UNIT_TESTS := tests/unit/test_policy tests/unit/test_decide tests/unit/test_key 
               tests/unit/test_tokenize tests/unit/test_target tests/unit/test_tmux \
               tests/unit/test_output tests/unit/test_safepath tests/unit/test_identity \
               tests/unit/test_record tests/unit/test_slots tests/unit/test_quote \
-              tests/unit/test_lineedit tests/unit/test_logindefs
+              tests/unit/test_lineedit tests/unit/test_logindefs \
+              tests/unit/test_log
 
 # The contrib/ files that name the binary or the gateway account are
 # made from their .in templates for this BINDIR and GATEWAY_USER;
