@@ -23,7 +23,6 @@
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +32,6 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
-#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,7 +39,6 @@
 #include "gateway/exitcode.h"
 #include "gateway/identity.h"
 #include "gateway/log.h"
-#include "gateway/output.h"
 #include "gateway/serve.h"
 #include "gateway/shell.h"
 #include "gateway/spawn.h"
@@ -120,7 +117,6 @@ struct conn {
 	char				*auth_file;
 };
 
-static bool	use_syslog;
 /* A connection told to stop (SIGTERM, SIGHUP) ends like a closed one. */
 static volatile sig_atomic_t conn_stop;
 
@@ -130,44 +126,15 @@ on_conn_stop(int sig)
 	conn_stop = 1;
 }
 
-static void
-slog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* One line per event, to stderr or syslog (LOG_AUTH). */
-static void
-slog(const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*msg, *safe;
-
-	va_start(ap, fmt);
-	xvasprintf(&msg, fmt, ap);
-	va_end(ap);
-	if (use_syslog)
-		syslog(LOG_AUTH | LOG_INFO, "%s", msg);
-	else {
-		char		when[32];
-		time_t		t = time(NULL);
-		struct tm	tm;
-
-		localtime_r(&t, &tm);
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-		safe = out_escape(msg);
-		fprintf(stderr, "%s muxgate serve[%ld]: %s\n", when,
-		    (long)getpid(), safe);
-		free(safe);
-	}
-	free(msg);
-}
-
 /* ---- the host key ---- */
 
 /*
  * Load the host key, making an Ed25519 one (0600) on first start.  A key
- * that others can read or write is refused, as sshd refuses it.
+ * that others can read or write is refused, as sshd refuses it.  -1 with
+ * ERR set when it cannot be had.
  */
 static int
-host_key(const char *path)
+host_key(const char *path, char *err, size_t errlen)
 {
 	struct stat	 st;
 	ssh_key		 key = NULL, pub = NULL;
@@ -177,32 +144,35 @@ host_key(const char *path)
 
 	if (lstat(path, &st) == -1) {
 		if (errno != ENOENT) {
-			error_msg("host key %s: %s", path, strerror(errno));
+			snprintf(err, errlen, "host key %s: %s", path,
+			    strerror(errno));
 			return -1;
 		}
 		if (ssh_pki_generate(SSH_KEYTYPE_ED25519, 0, &key) != SSH_OK ||
 		    ssh_pki_export_privkey_file(key, NULL, NULL, NULL,
 		    path) != SSH_OK) {
-			error_msg("cannot write a new host key to %s", path);
+			snprintf(err, errlen, "cannot write a new host key "
+			    "to %s", path);
 			ssh_key_free(key);
 			return -1;
 		}
 		if (chmod(path, 0600) == -1) {
-			error_msg("chmod %s: %s", path, strerror(errno));
+			snprintf(err, errlen, "chmod %s: %s", path,
+			    strerror(errno));
 			ssh_key_free(key);
 			return -1;
 		}
-		slog("generated host key %s", path);
+		log_info("generated host key %s", path);
 	} else {
 		if (!S_ISREG(st.st_mode) || (st.st_mode & 077) != 0 ||
 		    (st.st_uid != 0 && st.st_uid != geteuid())) {
-			error_msg("refusing host key %s: it must be a file of "
-			    "this user or root, mode 0600", path);
+			snprintf(err, errlen, "refusing host key %s: it must "
+			    "be a file of this user or root, mode 0600", path);
 			return -1;
 		}
 		if (ssh_pki_import_privkey_file(path, NULL, NULL, NULL,
 		    &key) != SSH_OK) {
-			error_msg("cannot read host key %s", path);
+			snprintf(err, errlen, "cannot read host key %s", path);
 			return -1;
 		}
 	}
@@ -211,7 +181,7 @@ host_key(const char *path)
 	    &hlen) == 0) {
 		fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash,
 		    hlen);
-		slog("host key %s %s", ssh_key_type_to_char(ssh_key_type(key)),
+		log_info("host key %s %s", ssh_key_type_to_char(ssh_key_type(key)),
 		    fp != NULL ? fp : "?");
 		ssh_string_free_char(fp);
 		ssh_clean_pubkey_hash(&hash);
@@ -286,7 +256,7 @@ auth_pubkey(ssh_session session, const char *user, struct ssh_key_struct *pubkey
 	    sizeof(why), &reason, &kind);
 	if (id == NULL) {
 		/* OpenSSH never signs with a key refused at the query. */
-		slog("%s port %u: refused key for user %s: %s", c->peer,
+		log_info("%s port %u: refused key for user %s: %s", c->peer,
 		    c->peer_port, user, why);
 		goto deny;
 	}
@@ -302,7 +272,7 @@ auth_pubkey(ssh_session session, const char *user, struct ssh_key_struct *pubkey
 	c->key_line = line;
 	c->id = id;
 	c->authenticated = true;
-	slog("%s port %u: accepted publickey %s for user %s: identity %s",
+	log_info("%s port %u: accepted publickey %s for user %s: identity %s",
 	    c->peer, c->peer_port, c->fp, user, policy_identity_name(id));
 	return SSH_AUTH_SUCCESS;
 deny:
@@ -389,7 +359,7 @@ subsystem_request(ssh_session session, ssh_channel channel,
 {
 	struct conn	*c = userdata;
 
-	slog("%s port %u: refused subsystem %s", c->peer, c->peer_port,
+	log_info("%s port %u: refused subsystem %s", c->peer, c->peer_port,
 	    subsystem);
 	return SSH_ERROR;
 }
@@ -459,7 +429,7 @@ start_shell(struct conn *c, const char *command)
 	if (c->pid != 0)
 		return SSH_ERROR;
 	if (write_auth_file(c, err, sizeof(err)) == -1) {
-		slog("%s port %u: %s", c->peer, c->peer_port, err);
+		error_f("%s port %u: %s", c->peer, c->peer_port, err);
 		return SSH_ERROR;
 	}
 	argv_add(&argv, c->o->self);
@@ -493,12 +463,12 @@ start_shell(struct conn *c, const char *command)
 		snprintf(err, sizeof(err), "O_NONBLOCK: %s", strerror(errno));
 		goto out;
 	}
-	slog("%s port %u: identity %s: %s", c->peer, c->peer_port,
+	log_info("%s port %u: identity %s: %s", c->peer, c->peer_port,
 	    policy_identity_name(c->id), command != NULL ? "command" : "shell");
 	r = SSH_OK;
 out:
 	if (r != SSH_OK)
-		slog("%s port %u: cannot start the shell: %s", c->peer,
+		error_f("%s port %u: cannot start the shell: %s", c->peer,
 		    c->peer_port, err);
 	if (in[0] != -1) close(in[0]);
 	if (in[1] != -1) close(in[1]);
@@ -598,7 +568,7 @@ pump_in(struct conn *c)
 	}
 	if ((r = ssh_channel_poll(c->channel, 0)) > 0 &&
 	    (unsigned)r > SERVE_CHANNEL_MAX) {
-		slog("%s port %u: the client ignores the channel window",
+		log_info("%s port %u: the client ignores the channel window",
 		    c->peer, c->peer_port);
 		return -1;
 	}
@@ -807,7 +777,7 @@ end_child(struct conn *c)
 			(void)ssh_channel_request_send_exit_signal(c->channel,
 			    signal_name(WTERMSIG(c->status)), 0, "", "");
 	}
-	slog("%s port %u: exit %s %d", c->peer, c->peer_port,
+	log_info("%s port %u: exit %s %d", c->peer, c->peer_port,
 	    WIFEXITED(c->status) ? "status" : "signal",
 	    WIFEXITED(c->status) ? WEXITSTATUS(c->status) :
 	    WTERMSIG(c->status));
@@ -820,7 +790,7 @@ authenticate(struct conn *c, ssh_event event)
 
 	while (!c->authenticated || c->channel == NULL) {
 		if (c->tries >= max) {
-			slog("%s port %u: too many authentication failures",
+			log_info("%s port %u: too many authentication failures",
 			    c->peer, c->peer_port);
 			return -1;
 		}
@@ -829,7 +799,7 @@ authenticate(struct conn *c, ssh_event event)
 		if (ssh_event_dopoll(event, 1000) == SSH_ERROR ||
 		    (ssh_get_status(c->session) & (SSH_CLOSED |
 		    SSH_CLOSED_ERROR)) != 0) {
-			slog("%s port %u: connection closed before login",
+			log_info("%s port %u: connection closed before login",
 			    c->peer, c->peer_port);
 			return -1;
 		}
@@ -871,8 +841,8 @@ relay_setup(struct conn *c)
 
 	if (setsockopt(ssh_get_fd(c->session), SOL_SOCKET, SO_SNDTIMEO, &tv,
 	    sizeof(tv)) == -1) {
-		slog("%s port %u: SO_SNDTIMEO: %s", c->peer, c->peer_port,
-		    strerror(errno));
+		error_fr(errno, "%s port %u: SO_SNDTIMEO", c->peer,
+		    c->peer_port);
 		return -1;
 	}
 	ssh_set_blocking(c->session, 0);
@@ -910,14 +880,14 @@ await_banner(struct conn *c, unsigned secs)
 		r = ssh_handle_key_exchange(c->session);
 		if (r == SSH_ERROR || (ssh_get_status(c->session) &
 		    (SSH_CLOSED | SSH_CLOSED_ERROR)) != 0) {
-			slog("%s port %u: connection closed before its banner",
+			log_info("%s port %u: connection closed before its banner",
 			    c->peer, c->peer_port);
 			return -1;
 		}
 		if (r == SSH_OK || ssh_get_clientbanner(c->session) != NULL)
 			break;
 		if ((ms = ms_until(&end)) <= 0) {
-			slog("%s port %u: no SSH banner within %us", c->peer,
+			log_info("%s port %u: no SSH banner within %us", c->peer,
 			    c->peer_port, secs);
 			return -1;
 		}
@@ -967,7 +937,7 @@ connection(const struct serve_opts *o, const struct policy *p,
 	if (await_banner(&c, policy_gateway(p)->serve_banner_timeout) == -1)
 		goto out;
 	if (ssh_handle_key_exchange(session) != SSH_OK) {
-		slog("%s port %u: key exchange failed: %s", c.peer, c.peer_port,
+		log_info("%s port %u: key exchange failed: %s", c.peer, c.peer_port,
 		    ssh_get_error(session));
 		goto out;
 	}
@@ -979,7 +949,7 @@ connection(const struct serve_opts *o, const struct policy *p,
 	alarm(0);
 	/* Tell the listener this connection no longer counts as a startup. */
 	if (write(notify, "a", 1) != 1)
-		slog("cannot notify the listener: %s", strerror(errno));
+		error_fr(errno, "cannot notify the listener");
 	close(notify);
 	if (relay_setup(&c) == -1)
 		goto out;
@@ -1066,21 +1036,32 @@ early_drop(const struct policy_gateway *g, size_t n)
 	return arc4random_uniform(100) < p;
 }
 
-static void
-drop_privileges(const char *user)
+static int
+drop_privileges(const char *user, char *err, size_t errlen)
 {
 	struct passwd	*pw;
 
-	if ((pw = getpwnam(user)) == NULL)
-		fatal_msg("serve: no user %s", user);
-	if (setgroups(0, NULL) == -1 && geteuid() == 0)
-		fatal_msg("setgroups: %s", strerror(errno));
+	if ((pw = getpwnam(user)) == NULL) {
+		snprintf(err, errlen, "serve: no user %s", user);
+		return -1;
+	}
+	if (setgroups(0, NULL) == -1 && geteuid() == 0) {
+		snprintf(err, errlen, "setgroups: %s", strerror(errno));
+		return -1;
+	}
 	if (initgroups(pw->pw_name, pw->pw_gid) == -1 ||
 	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
-	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
-		fatal_msg("cannot become %s: %s", user, strerror(errno));
-	if (pw->pw_uid != 0 && (setuid(0) != -1 || seteuid(0) != -1))
-		fatal_msg("cannot become %s: root could be regained", user);
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1) {
+		snprintf(err, errlen, "cannot become %s: %s", user,
+		    strerror(errno));
+		return -1;
+	}
+	if (pw->pw_uid != 0 && (setuid(0) != -1 || seteuid(0) != -1)) {
+		snprintf(err, errlen, "cannot become %s: root could be "
+		    "regained", user);
+		return -1;
+	}
+	return 0;
 }
 
 static void
@@ -1104,13 +1085,13 @@ startup_refused(const struct policy_gateway *g, const struct startup *s,
 			same++;
 	sockaddr_text(ss, peer, sizeof(peer), &port);
 	if (same >= g->serve_per_source_startups) {
-		slog("%s port %u: dropped a connection: %u unauthenticated "
+		log_info("%s port %u: dropped a connection: %u unauthenticated "
 		    "connections from there already (per_source_max_startups)",
 		    peer, port, same);
 		return true;
 	}
 	if (early_drop(g, n)) {
-		slog("%s port %u: dropped a connection: %zu unauthenticated "
+		log_info("%s port %u: dropped a connection: %zu unauthenticated "
 		    "connections already (max_startups %u:%u:%u)", peer, port,
 		    n, g->serve_startups_begin, g->serve_startups_rate,
 		    g->serve_startups_full);
@@ -1133,7 +1114,7 @@ accept_one(const struct serve_opts *o, const struct policy *p, ssh_bind b,
 	if ((session = ssh_new()) == NULL)
 		return;
 	if (ssh_bind_accept(b, session) != SSH_OK) {
-		slog("accept: %s", ssh_get_error(b));
+		error_f("accept: %s", ssh_get_error(b));
 		ssh_free(session);
 		return;
 	}
@@ -1146,8 +1127,15 @@ accept_one(const struct serve_opts *o, const struct policy *p, ssh_bind b,
 		ssh_free(session);
 		return;
 	}
-	if (pipe2(pp, O_CLOEXEC) == -1 || (pid = fork()) == -1) {
-		slog("fork: %s", strerror(errno));
+	if (pipe2(pp, O_CLOEXEC) == -1) {
+		error_fr(errno, "pipe2");
+		ssh_free(session);
+		return;
+	}
+	if ((pid = fork()) == -1) {
+		error_fr(errno, "fork");
+		close(pp[0]);
+		close(pp[1]);
 		ssh_free(session);
 		return;
 	}
@@ -1165,24 +1153,28 @@ accept_one(const struct serve_opts *o, const struct policy *p, ssh_bind b,
 }
 
 static int
-listen_on(const struct serve_opts *o, ssh_bind *bp)
+listen_on(const struct serve_opts *o, ssh_bind *bp, char *err, size_t errlen)
 {
 	char		addr[64];
 	unsigned	port;
 	ssh_bind	b;
 
 	if (policy_parse_listen(o->listen, addr, sizeof(addr), &port) == -1) {
-		error_msg("serve: bad listen address %s (ADDR:PORT)", o->listen);
+		snprintf(err, errlen, "serve: bad listen address %s (ADDR:PORT)",
+		    o->listen);
 		return -1;
 	}
-	if ((b = ssh_bind_new()) == NULL)
+	if ((b = ssh_bind_new()) == NULL) {
+		snprintf(err, errlen, "serve: cannot listen on %s: out of "
+		    "memory", o->listen);
 		return -1;
+	}
 	if (ssh_bind_options_set(b, SSH_BIND_OPTIONS_BINDADDR, addr) != 0 ||
 	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_BINDPORT, &port) != 0 ||
 	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_HOSTKEY, o->host_key) != 0 ||
 	    ssh_bind_listen(b) != SSH_OK) {
-		error_msg("serve: cannot listen on %s: %s", o->listen,
-		    ssh_get_error(b));
+		snprintf(err, errlen, "serve: cannot listen on %s: %s",
+		    o->listen, ssh_get_error(b));
 		ssh_bind_free(b);
 		return -1;
 	}
@@ -1208,10 +1200,10 @@ serve_loop(const struct serve_opts *o, const struct policy *p, ssh_bind b)
 	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	if ((sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) == -1)
-		fatal_msg("signalfd: %s", strerror(errno));
+		fatal_fr(errno, "signalfd");
 	s = xcalloc(max + 1, sizeof(*s));
 	pfd = xcalloc(max + 3, sizeof(*pfd));
-	slog("listening on %s", o->listen);
+	log_info("listening on %s", o->listen);
 	for (;;) {
 		pfd[0].fd = ssh_bind_get_fd(b);
 		pfd[0].events = POLLIN;
@@ -1222,7 +1214,7 @@ serve_loop(const struct serve_opts *o, const struct policy *p, ssh_bind b)
 			pfd[2 + i].events = POLLIN;
 		}
 		if (poll(pfd, 2 + n, -1) == -1 && errno != EINTR)
-			fatal_msg("poll: %s", strerror(errno));
+			fatal_fr(errno, "poll");
 		/* A startup that logged in or died no longer counts. */
 		for (i = n; i-- > 0;)
 			if (pfd[2 + i].revents != 0)
@@ -1230,7 +1222,7 @@ serve_loop(const struct serve_opts *o, const struct policy *p, ssh_bind b)
 		if (pfd[1].revents & POLLIN) {
 			while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
 				if (si.ssi_signo != SIGCHLD) {
-					slog("stopping on signal %u",
+					log_info("stopping on signal %u",
 					    si.ssi_signo);
 					goto out;
 				}
@@ -1251,6 +1243,24 @@ out:
 	free(pfd);
 	close(sfd);
 	return MG_OK;
+}
+
+/* Everything that can stop the start: -1 with ERR set. */
+static int
+serve_start(const struct serve_opts *o, ssh_bind *bp, char *err,
+    size_t errlen)
+{
+	if (ssh_init() != SSH_OK) {
+		snprintf(err, errlen, "serve: cannot initialise libssh");
+		return -1;
+	}
+	if (host_key(o->host_key, err, errlen) == -1 ||
+	    listen_on(o, bp, err, errlen) == -1)
+		return -1;
+	/* Listening, with the host key read: root is needed no more. */
+	if (o->user != NULL && drop_privileges(o->user, err, errlen) == -1)
+		return -1;
+	return 0;
 }
 
 static void
@@ -1327,21 +1337,25 @@ serve_main(int argc, char **argv)
 		o.listen = policy_gateway(p)->serve_listen;
 	if (o.host_key == NULL)
 		o.host_key = policy_gateway(p)->serve_host_key;
-	use_syslog = o.syslog || policy_gateway(p)->serve_syslog;
-	if (use_syslog)
-		openlog("muxgate-serve", LOG_PID, LOG_AUTH);
 	if (sshlib_load(err, sizeof(err)) == -1) {
 		error_msg("serve: %s", err);
 		policy_free(p);
 		return MG_FAIL;
 	}
-	if (ssh_init() != SSH_OK || host_key(o.host_key) == -1 ||
-	    listen_on(&o, &b) == -1) {
+	/* From here on, one line per event: the server's log. */
+	if (o.syslog || policy_gateway(p)->serve_syslog)
+		log_set_sink(LOG_SINK_SYSLOG, "muxgate-serve");
+	else
+		log_set_sink(LOG_SINK_STDERR_TIMESTAMPED, "muxgate serve");
+	if (serve_start(&o, &b, err, sizeof(err)) == -1) {
+		/* Whoever started it learns why not, as from any command. */
+		log_set_sink(LOG_SINK_STDERR, NULL);
+		error_msg("%s", err);
+		if (b != NULL)
+			ssh_bind_free(b);
 		policy_free(p);
 		return MG_FAIL;
 	}
-	if (o.user != NULL)
-		drop_privileges(o.user);
 	code = serve_loop(&o, p, b);
 	ssh_bind_free(b);
 	ssh_finalize();
