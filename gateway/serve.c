@@ -66,6 +66,8 @@
  * still makes no progress for this long means the client is gone.
  */
 #define SERVE_SEND_TIMEOUT	30
+/* A shell whose client went away has this long after SIGHUP (muxgate.8). */
+#define SERVE_HANGUP_MS		2000
 
 struct iobuf {
 	char	 data[SERVE_IO_BUF];
@@ -300,7 +302,7 @@ pty_request(ssh_session session, ssh_channel channel, const char *term,
     int cols, int rows, int px, int py, void *userdata)
 {
 	struct conn	*c = userdata;
-	char		 name[64];
+	char		 err[256];
 
 	if (c->pty_master != -1 || c->pid != 0)
 		return SSH_ERROR;
@@ -309,16 +311,11 @@ pty_request(ssh_session session, ssh_channel channel, const char *term,
 	c->ws.ws_xpixel = (unsigned short)px;
 	c->ws.ws_ypixel = (unsigned short)py;
 	snprintf(c->term, sizeof(c->term), "%s", term);
-	if ((c->pty_master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1)
-		return SSH_ERROR;
-	if (grantpt(c->pty_master) == -1 || unlockpt(c->pty_master) == -1 ||
-	    ptsname_r(c->pty_master, name, sizeof(name)) != 0 ||
-	    (c->pty_slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1) {
-		close(c->pty_master);
-		c->pty_master = -1;
+	if (spawn_openpty(&c->ws, &c->pty_master, &c->pty_slave, err,
+	    sizeof(err)) == -1) {
+		error_f("%s port %u: %s", c->peer, c->peer_port, err);
 		return SSH_ERROR;
 	}
-	(void)ioctl(c->pty_master, TIOCSWINSZ, &c->ws);
 	return SSH_OK;
 }
 
@@ -422,7 +419,7 @@ static int
 start_shell(struct conn *c, const char *command)
 {
 	struct argv	argv = { 0 }, env = { 0 };
-	int		in[2] = { -1, -1 }, out[2] = { -1, -1 }, er[2] = { -1, -1 };
+	int		fds[3];
 	char		err[512];
 	int		r = SSH_ERROR;
 
@@ -438,7 +435,7 @@ start_shell(struct conn *c, const char *command)
 	argv_add(&argv, c->o->config);
 	build_env(c, command, &env);
 	if (c->pty_master != -1) {
-		if (spawn_session(&argv, &env, c->pty_slave, -1, -1, -1, &c->pid,
+		if (spawn_session(&argv, &env, c->pty_slave, NULL, &c->pid,
 		    err, sizeof(err)) == -1)
 			goto out;
 		close(c->pty_slave);
@@ -446,15 +443,12 @@ start_shell(struct conn *c, const char *command)
 		c->to_child = c->from_child = c->pty_master;
 		c->err.eof = true;
 	} else {
-		if (pipe2(in, O_CLOEXEC) == -1 || pipe2(out, O_CLOEXEC) == -1 ||
-		    pipe2(er, O_CLOEXEC) == -1 ||
-		    spawn_session(&argv, &env, -1, in[0], out[1], er[1], &c->pid,
-		    err, sizeof(err)) == -1)
+		if (spawn_session(&argv, &env, -1, fds, &c->pid, err,
+		    sizeof(err)) == -1)
 			goto out;
-		c->to_child = in[1];
-		c->from_child = out[0];
-		c->err_child = er[0];
-		in[1] = out[0] = er[0] = -1;
+		c->to_child = fds[0];
+		c->from_child = fds[1];
+		c->err_child = fds[2];
 	}
 	/* Our ends only: the shell's stay blocking, as under sshd. */
 	if (set_nonblock(c->to_child) == -1 ||
@@ -470,12 +464,6 @@ out:
 	if (r != SSH_OK)
 		error_f("%s port %u: cannot start the shell: %s", c->peer,
 		    c->peer_port, err);
-	if (in[0] != -1) close(in[0]);
-	if (in[1] != -1) close(in[1]);
-	if (out[0] != -1) close(out[0]);
-	if (out[1] != -1) close(out[1]);
-	if (er[0] != -1) close(er[0]);
-	if (er[1] != -1) close(er[1]);
 	argv_free(&argv);
 	argv_free(&env);
 	return r;
@@ -716,7 +704,7 @@ relay_channel(struct conn *c, ssh_event event)
 		if (ssh_event_dopoll(event, 0) == SSH_ERROR || client_gone(c))
 			break;
 		if (c->pid > 0 && !c->exited &&
-		    waitpid(c->pid, &c->status, WNOHANG) == c->pid)
+		    spawn_exited(c->pid, &c->status) == 1)
 			c->exited = true;
 		if (c->pid > 0 && pump(c) == -1)
 			break;
@@ -749,8 +737,6 @@ signal_name(int sig)
 static void
 end_child(struct conn *c)
 {
-	int	i;
-
 	if (c->pid <= 0)
 		return;
 	/* A shell blocked on its stdin or stdout wakes up now. */
@@ -759,14 +745,7 @@ end_child(struct conn *c)
 	if (c->from_child != c->pty_master)
 		close_fd(&c->from_child);
 	if (!c->exited) {
-		(void)kill(-c->pid, SIGHUP);
-		for (i = 0; i < 200 && waitpid(c->pid, &c->status, WNOHANG) == 0;
-		    i++)
-			usleep(10000);
-		if (i == 200) {
-			(void)kill(-c->pid, SIGKILL);
-			(void)waitpid(c->pid, &c->status, 0);
-		}
+		c->status = spawn_hangup(c->pid, SERVE_HANGUP_MS);
 		c->exited = true;
 	}
 	if (c->channel != NULL && ssh_channel_is_open(c->channel)) {
