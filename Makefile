@@ -46,7 +46,8 @@ GATEWAY_SRCS := gateway/main.c gateway/shell.c gateway/cmd.c \
                gateway/check.c gateway/transport.c gateway/transport-local.c \
                gateway/transport-ssh.c \
                gateway/session.c gateway/view.c gateway/menu.c gateway/attach.c \
-               gateway/serve.c gateway/sshlib.c \
+               gateway/serve.c gateway/serve-auth.c gateway/serve-channel.c \
+               gateway/sshlib.c \
                gateway/replay.c gateway/prune.c
 
 POLICY_OBJS := $(POLICY_SRCS:.c=.o)
