@@ -46,7 +46,8 @@ GATEWAY_SRCS := gateway/main.c gateway/shell.c gateway/cmd.c \
                gateway/check.c gateway/transport.c gateway/transport-local.c \
                gateway/transport-ssh.c \
                gateway/session.c gateway/view.c gateway/menu.c gateway/attach.c \
-               gateway/serve.c gateway/sshlib.c \
+               gateway/serve.c gateway/serve-auth.c gateway/serve-channel.c \
+               gateway/sshlib.c \
                gateway/replay.c gateway/prune.c
 
 POLICY_OBJS := $(POLICY_SRCS:.c=.o)
@@ -58,7 +59,7 @@ UNIT_TESTS := tests/unit/test_policy tests/unit/test_decide tests/unit/test_key 
               tests/unit/test_output tests/unit/test_safepath tests/unit/test_identity \
               tests/unit/test_record tests/unit/test_slots tests/unit/test_quote \
               tests/unit/test_lineedit tests/unit/test_logindefs \
-              tests/unit/test_cmd
+              tests/unit/test_cmd tests/unit/test_log
 
 # The contrib/ files that name the binary or the gateway account are
 # made from their .in templates for this BINDIR and GATEWAY_USER;

@@ -310,68 +310,81 @@ spawn_result_free(struct spawn_result *r)
 }
 
 int
-spawn_pty(const struct argv *argv, const struct winsize *ws, pid_t *pidp,
-    int *masterp, char *err, size_t errlen)
+spawn_openpty(const struct winsize *ws, int *masterp, int *slavep, char *err,
+    size_t errlen)
 {
-	struct argv	 env = { 0 };
-	char		 name[64];
-	int		 master = -1, slave;
-	pid_t		 pid;
-	mode_t		 mask = child_umask();
+	char	name[64];
+	int	master, slave = -1;
 
-	*pidp = -1;
-	*masterp = -1;
+	*masterp = *slavep = -1;
 	if ((master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1 ||
 	    grantpt(master) == -1 || unlockpt(master) == -1 ||
-	    ptsname_r(master, name, sizeof(name)) != 0) {
+	    ptsname_r(master, name, sizeof(name)) != 0 ||
+	    (slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1) {
 		snprintf(err, errlen, "pseudo-terminal: %s", strerror(errno));
 		if (master != -1)
 			close(master);
 		return -1;
 	}
 	(void)ioctl(master, TIOCSWINSZ, ws);
+	*masterp = master;
+	*slavep = slave;
+	return 0;
+}
+
+int
+spawn_pty(const struct argv *argv, const struct winsize *ws, pid_t *pidp,
+    int *masterp, char *err, size_t errlen)
+{
+	struct argv	 env = { 0 };
+	int		 master, slave, r;
+
+	*pidp = -1;
+	*masterp = -1;
+	if (spawn_openpty(ws, &master, &slave, err, errlen) == -1)
+		return -1;
 	build_env(&env);
-	if ((pid = fork()) == -1) {
-		snprintf(err, errlen, "fork: %s", strerror(errno));
+	r = spawn_session(argv, &env, slave, NULL, pidp, err, errlen);
+	argv_free(&env);
+	close(slave);
+	if (r == -1) {
 		close(master);
-		argv_free(&env);
 		return -1;
 	}
-	if (pid == 0) {
-		if (setsid() == -1 ||
-		    (slave = open(name, O_RDWR | O_NOCTTY)) == -1 ||
-		    ioctl(slave, TIOCSCTTY, 0) == -1)
-			_exit(127);
-		child_exec(argv, env.v, slave, slave, slave, mask);
-	}
-	argv_free(&env);
 	if (fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK) == -1) {
 		snprintf(err, errlen, "fcntl: %s", strerror(errno));
-		(void)spawn_end(pid, master);
+		(void)spawn_end(*pidp, master);
+		*pidp = -1;
 		return -1;
 	}
-	*pidp = pid;
 	*masterp = master;
 	return 0;
 }
 
 int
-spawn_end(pid_t pid, int master)
+spawn_exited(pid_t pid, int *status)
+{
+	pid_t	r;
+
+	if ((r = waitpid(pid, status, WNOHANG)) == pid)
+		return 1;
+	if (r == -1 && errno != EINTR)
+		return -1;
+	return 0;
+}
+
+int
+spawn_hangup(pid_t pid, int grace_ms)
 {
 	struct timespec	ts = { 0, 10 * 1000 * 1000 };
-	int		status = 0, i;
-	pid_t		r;
+	int		status = 0, i, r;
 
-	if (master != -1)
-		close(master);
-	if (pid <= 0)
-		return 0;
 	/* A hangup first: tmux detaches cleanly and sudo passes it on. */
 	(void)kill(-pid, SIGHUP);
-	for (i = 0; i < 100; i++) {
-		if ((r = waitpid(pid, &status, WNOHANG)) == pid)
+	for (i = 0; i < grace_ms / 10; i++) {
+		if ((r = spawn_exited(pid, &status)) == 1)
 			goto done;
-		if (r == -1 && errno != EINTR)
+		if (r == -1)
 			return 0;
 		nanosleep(&ts, NULL);
 	}
@@ -384,26 +397,72 @@ done:
 }
 
 int
-spawn_session(const struct argv *argv, const struct argv *env, int slave,
-    int in, int out, int errfd, pid_t *pidp, char *err, size_t errlen)
+spawn_end(pid_t pid, int master)
 {
+	if (master != -1)
+		close(master);
+	if (pid <= 0)
+		return 0;
+	return spawn_hangup(pid, SPAWN_HANGUP_MS);
+}
+
+static void
+close_pipes(int p[3][2])
+{
+	int	i, k;
+
+	for (i = 0; i < 3; i++)
+		for (k = 0; k < 2; k++)
+			if (p[i][k] != -1) {
+				close(p[i][k]);
+				p[i][k] = -1;
+			}
+}
+
+/* In the child: never returns. */
+static void __attribute__((noreturn))
+session_exec(const struct argv *argv, char **envp, int slave, int p[3][2],
+    mode_t mask)
+{
+	if (setsid() == -1)
+		_exit(127);
+	if (slave == -1)
+		child_exec(argv, envp, p[0][0], p[1][1], p[2][1], mask);
+	if (ioctl(slave, TIOCSCTTY, 0) == -1)
+		_exit(127);
+	child_exec(argv, envp, slave, slave, slave, mask);
+}
+
+int
+spawn_session(const struct argv *argv, const struct argv *env, int slave,
+    int fds[3], pid_t *pidp, char *err, size_t errlen)
+{
+	int	p[3][2] = { { -1, -1 }, { -1, -1 }, { -1, -1 } };
+	int	i;
 	pid_t	pid;
 	mode_t	mask = child_umask();
 
+	for (i = 0; slave == -1 && i < 3; i++)
+		if (pipe2(p[i], O_CLOEXEC) == -1) {
+			snprintf(err, errlen, "pipe: %s", strerror(errno));
+			close_pipes(p);
+			return -1;
+		}
 	if ((pid = fork()) == -1) {
 		snprintf(err, errlen, "fork: %s", strerror(errno));
+		close_pipes(p);
 		return -1;
 	}
-	if (pid == 0) {
-		if (setsid() == -1)
-			_exit(127);
-		if (slave != -1) {
-			if (ioctl(slave, TIOCSCTTY, 0) == -1)
-				_exit(127);
-			in = out = errfd = slave;
-		}
-		child_exec(argv, env->v, in, out, errfd, mask);
+	if (pid == 0)
+		session_exec(argv, env->v, slave, p, mask);
+	if (slave == -1) {
+		/* Ours: the writing end of its stdin, the reading ends. */
+		fds[0] = p[0][1];
+		fds[1] = p[1][0];
+		fds[2] = p[2][0];
+		p[0][1] = p[1][0] = p[2][0] = -1;
 	}
+	close_pipes(p);
 	*pidp = pid;
 	return 0;
 }

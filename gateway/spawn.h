@@ -62,17 +62,38 @@ int	spawn_pty(const struct argv *, const struct winsize *ws, pid_t *pid,
 	    int *master, char *err, size_t errlen)
 	    __attribute__((warn_unused_result));
 /*
+ * The one way muxgate opens a pseudo-terminal: a master and its slave,
+ * both close-on-exec and neither anybody's controlling terminal yet, of
+ * size WS.  For a terminal asked for before its child is started.
+ */
+int	spawn_openpty(const struct winsize *ws, int *master, int *slave,
+	    char *err, size_t errlen) __attribute__((warn_unused_result));
+/*
  * Start ARGV with exactly the environment ENV as the leader of a new
- * session: on the terminal SLAVE (made its controlling terminal), or,
- * with SLAVE -1, with IN, OUT and ERRFD as its standard descriptors.
+ * session: on the terminal SLAVE (made its controlling terminal; the
+ * caller still closes it), or, with SLAVE -1, on three new pipes, whose
+ * other ends come back in FDS: [0] writes to its stdin, [1] and [2] read
+ * its stdout and stderr (close-on-exec, blocking).
  */
 int	spawn_session(const struct argv *, const struct argv *env, int slave,
-	    int in, int out, int errfd, pid_t *pid, char *err, size_t errlen)
+	    int fds[3], pid_t *pid, char *err, size_t errlen)
 	    __attribute__((warn_unused_result));
 /*
- * End a child started by spawn_pty: hang up its group, give it a moment,
- * then kill it; always reaps.  Returns the wait status.
+ * Whether PID has ended, without waiting: 1 with its wait status in
+ * *STATUS (and reaped), 0 while it runs, -1 if it is not ours to wait for.
  */
+int	spawn_exited(pid_t pid, int *status);
+/*
+ * The one way a session child is ended: hang up PID's process group, give
+ * it GRACE_MS to go, then kill it; always reaps PID and kills whatever is
+ * left of the group.  Returns the wait status (0 if PID was not ours).
+ */
+int	spawn_hangup(pid_t pid, int grace_ms);
+/*
+ * End a child started by spawn_pty: close MASTER, then spawn_hangup with
+ * SPAWN_HANGUP_MS.  Returns the wait status.
+ */
+#define SPAWN_HANGUP_MS	1000
 int	spawn_end(pid_t pid, int master);
 
 #endif

@@ -4,7 +4,7 @@
  * Every muxgate process (each shell, each attach relay) would otherwise
  * map libssh and, through it, libcrypto and Kerberos: about 2.5 MiB of
  * resident memory per attach for a library only the server uses.  So
- * serve.c reaches libssh through these pointers, filled by sshlib_load()
+ * serve*.c reach libssh through these pointers, filled by sshlib_load()
  * with dlopen(); the names below stand for the pointers.
  */
 #ifndef MUXGATE_SSHLIB_H

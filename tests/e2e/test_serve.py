@@ -702,8 +702,9 @@ def test_refused_keys(gw, sgw, serve, key):
                                      ("bob", "expired")])
 def test_refused_key_is_logged(gw, sgw, serve, key, why):
     """docs/muxgate.8: "one line per event (listening, accepted or refused
-    key, ...)".  gateway/serve.c logs a refusal only for a signed attempt;
-    OpenSSH first asks, unsigned, and never signs with a refused key."""
+    key, ...)".  gateway/serve-auth.c logs a refusal only for a signed
+    attempt; OpenSSH first asks, unsigned, and never signs with a refused
+    key."""
     code, out, err = sgw.ssh(key, "whoami --json")
     assert code == 255, (out, err)
     assert wait_for(lambda: "connection closed before login" in
