@@ -1,5 +1,4 @@
 /* target.c — parse USER@HOST[:SESSION] and HOST. */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,14 +7,7 @@
 #include "gateway/tmux.h"
 #include "gateway/xmalloc.h"
 #include "policy/policy.h"
-
-/* Locale-independent: names are ASCII whatever LANG says. */
-static int
-ascii_alnum(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9');
-}
+#include "util/ascii.h"
 
 #define TARGET_MAX_SESSION 256
 

@@ -13,14 +13,7 @@
 #include <unistd.h>
 
 #include "policy/policy-int.h"
-
-/* Locale-independent: names are ASCII whatever LANG says. */
-static int
-ascii_alnum(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9');
-}
+#include "util/ascii.h"
 
 #define POLICY_MAX_SIZE (4 * 1024 * 1024)
 

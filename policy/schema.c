@@ -4,21 +4,13 @@
  * node it concerns; the walk goes on after an error so that one run of
  * `muxgate check` shows them all.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
 
 #include "policy/policy-int.h"
-
-/* Locale-independent: names are ASCII whatever LANG says. */
-static int
-ascii_alnum(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9');
-}
+#include "util/ascii.h"
 
 struct ctx {
 	struct policy		*p;
