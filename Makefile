@@ -30,6 +30,9 @@ LDHARDEN := -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) $(DLPKGS) 2>/dev/null)
 PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
+# util/: what the policy library and the gateway both need; it includes
+# neither of them.
+UTIL_SRCS := util/num.c
 POLICY_SRCS := policy/load.c policy/schema.c policy/decide.c policy/match.c \
                policy/key.c policy/safepath.c policy/errors.c \
                policy/access.c
@@ -50,6 +53,7 @@ GATEWAY_SRCS := gateway/main.c gateway/shell.c gateway/cmd.c \
                gateway/sshlib.c \
                gateway/replay.c gateway/prune.c
 
+UTIL_OBJS   := $(UTIL_SRCS:.c=.o)
 POLICY_OBJS := $(POLICY_SRCS:.c=.o)
 GWLIB_OBJS  := $(GATEWAY_LIB_SRCS:.c=.o)
 GATEWAY_OBJS := $(GATEWAY_SRCS:.c=.o)
@@ -59,7 +63,7 @@ UNIT_TESTS := tests/unit/test_policy tests/unit/test_decide tests/unit/test_key 
               tests/unit/test_output tests/unit/test_safepath tests/unit/test_identity \
               tests/unit/test_record tests/unit/test_slots tests/unit/test_quote \
               tests/unit/test_lineedit tests/unit/test_logindefs \
-              tests/unit/test_cmd tests/unit/test_log
+              tests/unit/test_cmd tests/unit/test_log tests/unit/test_num
 
 # The contrib/ files that name the binary or the gateway account are
 # made from their .in templates for this BINDIR and GATEWAY_USER;
@@ -89,7 +93,7 @@ $(CONTRIB_GEN): %: %.in contrib/.subst
 deps:
 	@contrib/install-deps --check || contrib/install-deps
 
-muxgate: $(GATEWAY_OBJS) $(GWLIB_OBJS) $(POLICY_OBJS)
+muxgate: $(GATEWAY_OBJS) $(GWLIB_OBJS) $(POLICY_OBJS) $(UTIL_OBJS)
 	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
 %.o: %.c
@@ -106,10 +110,12 @@ REQUEST_OBJS := gateway/cmd.o gateway/cmd-ls.o gateway/cmd-hosts.o \
                gateway/transport-ssh.o gateway/attach.o
 tests/unit/test_cmd: tests/unit/test_cmd.o tests/unit/unit.o \
                tests/unit/fake_spawn.o $(REQUEST_OBJS) \
-               $(filter-out gateway/spawn.o,$(GWLIB_OBJS)) $(POLICY_OBJS)
+               $(filter-out gateway/spawn.o,$(GWLIB_OBJS)) $(POLICY_OBJS) \
+               $(UTIL_OBJS)
 	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lutil $(shell $(PKG_CONFIG) --libs $(TEST_PKGS))
 
-tests/unit/test_%: tests/unit/test_%.o tests/unit/unit.o $(GWLIB_OBJS) $(POLICY_OBJS)
+tests/unit/test_%: tests/unit/test_%.o tests/unit/unit.o $(GWLIB_OBJS) $(POLICY_OBJS) \
+    $(UTIL_OBJS)
 	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs $(TEST_PKGS))
 
 # Unit tests run twice: plainly, then under valgrind (errors and leaks
@@ -194,6 +200,6 @@ uninstall:
 # dependency files.
 clean:
 	rm -f muxgate $(UNIT_TESTS) gateway/*.o gateway/*.d policy/*.o policy/*.d \
-	    tests/unit/*.o tests/unit/*.d $(CONTRIB_GEN) $(CONTRIB_GEN:=.tmp) contrib/.subst
+	    util/*.o util/*.d tests/unit/*.o tests/unit/*.d $(CONTRIB_GEN) $(CONTRIB_GEN:=.tmp) contrib/.subst
 
--include $(wildcard $(POLICY_OBJS:.o=.d) $(GWLIB_OBJS:.o=.d) $(GATEWAY_OBJS:.o=.d) $(UNIT_TESTS:=.d))
+-include $(wildcard $(UTIL_OBJS:.o=.d) $(POLICY_OBJS:.o=.d) $(GWLIB_OBJS:.o=.d) $(GATEWAY_OBJS:.o=.d) $(UNIT_TESTS:=.d))

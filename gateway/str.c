@@ -1,5 +1,4 @@
-/* str.c — growable buffers, argv vectors and bounded number parsing. */
-#include <errno.h>
+/* str.c — growable buffers and argv vectors. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,31 +76,6 @@ buf_free(struct buf *b)
 	free(b->data);
 	b->data = NULL;
 	b->len = b->cap = 0;
-}
-
-int
-str_tonum(const char *s, long long min, long long max, long long *out,
-    const char **errstr)
-{
-	char		*end;
-	long long	 v;
-
-	if (s == NULL || *s == '\0') {
-		*errstr = "empty";
-		return -1;
-	}
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (*end != '\0') {
-		*errstr = "not a number";
-		return -1;
-	}
-	if (errno == ERANGE || v < min || v > max) {
-		*errstr = "out of range";
-		return -1;
-	}
-	*out = v;
-	return 0;
 }
 
 void

@@ -1,8 +1,10 @@
-/* str.h — a growable byte buffer and bounded number parsing. */
+/* str.h — a growable byte buffer and argv vectors. */
 #ifndef MUXGATE_STR_H
 #define MUXGATE_STR_H
 
 #include <stddef.h>
+
+#include "util/num.h"
 
 struct buf {
 	char	*data;		/* always NUL-terminated when non-NULL */
@@ -19,9 +21,13 @@ void	 buf_printf(struct buf *, const char *, ...)
 char	*buf_take(struct buf *);
 void	 buf_free(struct buf *);
 
-/* Parse a decimal in [min, max]; -1 and *errstr set on failure. */
-int	 str_tonum(const char *, long long min, long long max, long long *out,
-	    const char **errstr) __attribute__((warn_unused_result));
+/* Numbers are read by num_parse() (util/num.h); this is its older name. */
+static inline int __attribute__((warn_unused_result))
+str_tonum(const char *s, long long min, long long max, long long *out,
+    const char **errstr)
+{
+	return num_parse(s, min, max, out, errstr);
+}
 
 /* A NULL-terminated argument vector that owns its strings. */
 struct argv {

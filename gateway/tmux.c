@@ -1,5 +1,5 @@
 /* tmux.c — argv for tmux verbs and parsing of tmux's list output. */
-#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +7,7 @@
 #include "gateway/log.h"
 #include "gateway/tmux.h"
 #include "gateway/xmalloc.h"
+#include "util/num.h"
 
 /*
  * The owner is a user option that whoever is attached can change: it is
@@ -128,24 +129,16 @@ tmux_args_attach(struct argv *a, const char *name, bool readonly)
 }
 
 static int
-parse_ll(const char *s, long long *out)
-{
-	char	*end;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	*out = strtoll(s, &end, 10);
-	return *end == '\0' && errno != ERANGE ? 0 : -1;
-}
-
-static int
 parse_line(char *line, struct tmux_session *ts)
 {
-	char		*field[6];
-	long long	 v[4];
-	size_t		 i;
-	char		*p = line, *tab;
+	/* created and activity are times; windows and attached, counts. */
+	static const long long	 max[4] = { LLONG_MAX, LLONG_MAX, 1000000,
+				    1000000 };
+	char			*field[6];
+	long long		 v[4];
+	size_t			 i;
+	char			*p = line, *tab;
+	const char		*errstr;
 
 	for (i = 0; i < 5; i++) {
 		if ((tab = strchr(p, '\t')) == NULL)
@@ -156,9 +149,9 @@ parse_line(char *line, struct tmux_session *ts)
 	}
 	field[5] = p;		/* the name: the rest of the line */
 	for (i = 0; i < 4; i++)
-		if (parse_ll(field[i], &v[i]) == -1)
+		if (num_parse(field[i], 0, max[i], &v[i], &errstr) == -1)
 			return -1;
-	if (v[2] > 1000000 || v[3] > 1000000 || field[5][0] == '\0')
+	if (field[5][0] == '\0')
 		return -1;
 	ts->created = v[0];
 	ts->activity = v[1];

@@ -1,5 +1,4 @@
 /* load.c — read a policy file with libyaml; durations, dates, names. */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -14,6 +13,7 @@
 
 #include "policy/policy-int.h"
 #include "util/ascii.h"
+#include "util/num.h"
 
 #define POLICY_MAX_SIZE (4 * 1024 * 1024)
 
@@ -294,21 +294,21 @@ policy_free(struct policy *p)
 	free(p);
 }
 
+/* Cap at ten years: anything longer is a typo, not a policy. */
+#define DURATION_CAP (3650LL * 86400)
+
 int
 policy_parse_duration(const char *s, unsigned *out)
 {
-	unsigned long	 v, mul;
-	char		*end;
+	long long	 v, mul;
+	const char	*end, *errstr;
 
 	if (strcmp(s, "0") == 0) {
 		*out = 0;
 		return 0;
 	}
-	if (!isdigit((unsigned char)s[0]))
-		return -1;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno != 0 || end == s || end[0] == '\0' || end[1] != '\0')
+	if (num_parse_prefix(s, 0, DURATION_CAP, &v, &end, &errstr) == -1 ||
+	    end[0] == '\0' || end[1] != '\0')
 		return -1;
 	switch (*end) {
 	case 's': mul = 1; break;
@@ -317,36 +317,34 @@ policy_parse_duration(const char *s, unsigned *out)
 	case 'd': mul = 86400; break;
 	default: return -1;
 	}
-	/* Cap at ten years: anything longer is a typo, not a policy. */
-	if (v > 3650UL * 86400 / mul)
+	if (v > DURATION_CAP / mul)
 		return -1;
 	*out = (unsigned)(v * mul);
 	return 0;
 }
 
+/* A petabyte: more is a typo, and the product cannot overflow. */
+#define SIZE_CAP (1LL << 50)
+
 int
 policy_parse_size(const char *s, unsigned long long *out)
 {
-	unsigned long long	 v, mul = 1;
-	char			*end;
+	long long	 v, mul = 1;
+	const char	*end, *errstr;
 
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0)
+	if (num_parse_prefix(s, 1, SIZE_CAP, &v, &end, &errstr) == -1)
 		return -1;
 	switch (*end) {
 	case '\0': break;
-	case 'K': mul = 1ULL << 10; end++; break;
-	case 'M': mul = 1ULL << 20; end++; break;
-	case 'G': mul = 1ULL << 30; end++; break;
-	case 'T': mul = 1ULL << 40; end++; break;
+	case 'K': mul = 1LL << 10; end++; break;
+	case 'M': mul = 1LL << 20; end++; break;
+	case 'G': mul = 1LL << 30; end++; break;
+	case 'T': mul = 1LL << 40; end++; break;
 	default: return -1;
 	}
-	if (*end != '\0' || v == 0 || v > (1ULL << 50) / mul)
+	if (*end != '\0' || v > SIZE_CAP / mul)
 		return -1;
-	*out = v * mul;
+	*out = (unsigned long long)(v * mul);
 	return 0;
 }
 
@@ -354,18 +352,13 @@ policy_parse_size(const char *s, unsigned long long *out)
 static const char *
 startups_field(const char *s, unsigned min, unsigned max, unsigned *out)
 {
-	unsigned long	v = 0;
-	const char	*cp;
+	long long	 v;
+	const char	*end, *errstr;
 
-	for (cp = s; *cp >= '0' && *cp <= '9'; cp++) {
-		v = v * 10 + (unsigned long)(*cp - '0');
-		if (v > max)
-			return NULL;
-	}
-	if (cp == s || v < min)
+	if (num_parse_prefix(s, min, max, &v, &end, &errstr) == -1)
 		return NULL;
 	*out = (unsigned)v;
-	return cp;
+	return end;
 }
 
 int
@@ -406,10 +399,10 @@ policy_parse_startups(const char *s, unsigned *start, unsigned *rate,
 int
 policy_parse_listen(const char *s, char *addr, size_t addrlen, unsigned *port)
 {
-	const char	*colon, *a = s;
+	const char	*colon, *a = s, *errstr;
 	size_t		 alen;
-	unsigned long	 v;
-	char		*end, buf[64];
+	long long	 v;
+	char		 buf[64];
 	unsigned char	 tmp[16];
 
 	if ((colon = strrchr(s, ':')) == NULL || colon == s)
@@ -428,10 +421,7 @@ policy_parse_listen(const char *s, char *addr, size_t addrlen, unsigned *port)
 	if (inet_pton(AF_INET, buf, tmp) != 1 &&
 	    inet_pton(AF_INET6, buf, tmp) != 1)
 		return -1;
-	if (colon[1] < '0' || colon[1] > '9')
-		return -1;
-	v = strtoul(colon + 1, &end, 10);
-	if (*end != '\0' || v == 0 || v > 65535)
+	if (num_parse(colon + 1, 1, 65535, &v, &errstr) == -1)
 		return -1;
 	if (addr != NULL) {
 		if (alen >= addrlen)

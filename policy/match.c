@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include "policy/policy-int.h"
+#include "util/num.h"
 
 bool
 is_glob(const char *s)
@@ -48,8 +49,9 @@ match_user(const struct rule *r, const char *user)
 int
 cidr_parse(const char *s, struct cidr *out)
 {
-	char		 buf[INET6_ADDRSTRLEN + 8], *slash, *end;
-	unsigned long	 bits;
+	char		 buf[INET6_ADDRSTRLEN + 8], *slash;
+	const char	*errstr;
+	long long	 bits;
 	unsigned	 max;
 
 	if (strlen(s) >= sizeof(buf))
@@ -68,10 +70,7 @@ cidr_parse(const char *s, struct cidr *out)
 		return -1;
 	out->bits = max;
 	if (slash != NULL) {
-		if (*slash < '0' || *slash > '9')
-			return -1;
-		bits = strtoul(slash, &end, 10);
-		if (*end != '\0' || bits > max)
+		if (num_parse(slash, 0, max, &bits, &errstr) == -1)
 			return -1;
 		out->bits = (unsigned)bits;
 	}

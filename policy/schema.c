@@ -11,6 +11,7 @@
 
 #include "policy/policy-int.h"
 #include "util/ascii.h"
+#include "util/num.h"
 
 struct ctx {
 	struct policy		*p;
@@ -100,19 +101,12 @@ static int
 get_uint(struct ctx *c, yaml_node_t *n, const char *what, unsigned long min,
     unsigned long max, unsigned *out)
 {
-	const char	*s, *cp;
-	unsigned long	 v = 0;
+	const char	*s, *errstr;
+	long long	 v;
 
 	if ((s = get_plain(c, n, what, "a number")) == NULL)
 		return -1;
-	for (cp = s; *cp != '\0'; cp++) {
-		if (*cp < '0' || *cp > '9' || v > max) {
-			v = max + 1;
-			break;
-		}
-		v = v * 10 + (unsigned long)(*cp - '0');
-	}
-	if (*s == '\0' || v < min || v > max) {
+	if (num_parse(s, min, max, &v, &errstr) == -1) {
 		NODE_ERR(c, n, "%s: expected a number from %lu to %lu, found '%s'",
 		    what, min, max, s);
 		return -1;
@@ -336,26 +330,19 @@ static const char *const limits_keys[] = { "attaches_per_identity",
 static void
 get_percent(struct ctx *c, yaml_node_t *n, const char *what, unsigned *out)
 {
-	const char	*s;
-	char		 buf[8];
+	const char	*s, *end, *errstr;
 	size_t		 len;
-	unsigned	 v = 0;
+	long long	 v;
 
 	if ((s = get_string(c, n, what)) == NULL)
 		return;
+	/* At most three digits, then "%": "7%", "50%", "099%". */
 	len = strlen(s);
-	if (len < 2 || len > 4 || s[len - 1] != '%')
+	if (len < 2 || len > 4 ||
+	    num_parse_prefix(s, 0, 99, &v, &end, &errstr) == -1 ||
+	    strcmp(end, "%") != 0)
 		goto bad;
-	memcpy(buf, s, len - 1);
-	buf[len - 1] = '\0';
-	for (size_t i = 0; buf[i] != '\0'; i++) {
-		if (buf[i] < '0' || buf[i] > '9')
-			goto bad;
-		v = v * 10 + (unsigned)(buf[i] - '0');
-	}
-	if (v > 99)
-		goto bad;
-	*out = v;
+	*out = (unsigned)v;
 	return;
 bad:
 	NODE_ERR(c, n, "%s: expected a percentage from 0%% to 99%%, found '%s'",

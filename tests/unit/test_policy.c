@@ -676,6 +676,17 @@ test_gateway_numbers(void **state)
 	    "gateway.limits.attaches_per_identity: expected a number, found "
 	    "a list");
 	OK(LIM "    attaches_per_identity: 10000\n    attaches_total: 1\n");
+	ERR1(LIM "    recording_min_free: 100%\n", 15, 25,
+	    "gateway.limits.recording_min_free: expected a percentage from 0% "
+	    "to 99%, found '100%'");
+	ERR1(LIM "    recording_min_free: 5\n", 15, 25, "found '5'");
+	ERR1(LIM "    recording_min_free: 0005%\n", 15, 25, "found '0005%'");
+	ERR1(LIM "    recording_min_free: +5%\n", 15, 25, "found '+5%'");
+	ERR1(LIM "    recording_min_free: -1%\n", 15, 25, "found '-1%'");
+	ERR1(LIM "    recording_min_free: 5%%\n", 15, 25, "found '5%%'");
+	ERR1(LIM "    recording_min_free: \"%\"\n", 15, 25, "found '%'");
+	OK(LIM "    recording_min_free: 099%\n");
+	OK(LIM "    recording_min_free: 0%\n");
 #undef LIM
 }
 
@@ -1253,6 +1264,79 @@ test_parse_duration(void **state)
 }
 
 static void
+test_parse_size(void **state)
+{
+	static const struct {
+		const char		*s;
+		unsigned long long	 v;
+	} good[] = {
+		{ "1", 1 }, { "4096", 4096 }, { "512K", 512ULL << 10 },
+		{ "100M", 100ULL << 20 }, { "1G", 1ULL << 30 },
+		{ "1T", 1ULL << 40 }, { "1024T", 1ULL << 50 },
+		{ "1125899906842624", 1ULL << 50 }, { "007K", 7ULL << 10 },
+	};
+	static const char *const bad[] = {
+		"", "0", "0K", "K", "1k", "1KB", "1 K", " 1K", "1K ", "+1K",
+		"-1K", "1.5G", "0x10", "1025T", "1125899906842625",
+		"99999999999999999999", "18446744073709551617K", "1e9",
+	};
+	unsigned long long	v;
+	size_t			i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		v = 12345;
+		if (policy_parse_size(good[i].s, &v) != 0)
+			fail_msg("size '%s' refused", good[i].s);
+		assert_true(v == good[i].v);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		v = 12345;
+		if (policy_parse_size(bad[i], &v) != -1)
+			fail_msg("size '%s' accepted", bad[i]);
+		assert_true(v == 12345);
+	}
+}
+
+static void
+test_parse_listen(void **state)
+{
+	static const struct {
+		const char	*s, *addr;
+		unsigned	 port;
+	} good[] = {
+		{ "127.0.0.1:22", "127.0.0.1", 22 },
+		{ "0.0.0.0:65535", "0.0.0.0", 65535 },
+		{ "[::1]:2222", "::1", 2222 },
+		{ "[::]:1", "::", 1 },
+		{ "127.0.0.1:022", "127.0.0.1", 22 },
+	};
+	static const char *const bad[] = {
+		"", "127.0.0.1", "127.0.0.1:", ":22", "127.0.0.1:0",
+		"127.0.0.1:65536", "127.0.0.1:+22", "127.0.0.1:-22",
+		"127.0.0.1: 22", "127.0.0.1:22 ", "127.0.0.1:0x16",
+		"127.0.0.1:99999999999999999999", "[::1]22", "gateway:22",
+		"[::1:22",
+	};
+	char		addr[64];
+	unsigned	port;
+	size_t		i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		port = 0;
+		if (policy_parse_listen(good[i].s, addr, sizeof(addr), &port) != 0)
+			fail_msg("listen '%s' refused", good[i].s);
+		assert_string_equal(addr, good[i].addr);
+		assert_int_equal(port, good[i].port);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		port = 12345;
+		if (policy_parse_listen(bad[i], addr, sizeof(addr), &port) != -1)
+			fail_msg("listen '%s' accepted", bad[i]);
+		assert_int_equal(port, 12345);
+	}
+}
+
+static void
 test_parse_startups(void **state)
 {
 	static const struct {
@@ -1371,6 +1455,8 @@ main(void)
 		cmocka_unit_test(test_identities_bad_keys),
 		cmocka_unit_test(test_identities_shared_key),
 		cmocka_unit_test(test_parse_duration),
+		cmocka_unit_test(test_parse_size),
+		cmocka_unit_test(test_parse_listen),
 		cmocka_unit_test(test_parse_startups),
 		cmocka_unit_test(test_valid_names),
 	};
