@@ -32,7 +32,7 @@ PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
 # util/: what the policy library and the gateway both need; it includes
 # neither of them.
-UTIL_SRCS := util/num.c
+UTIL_SRCS := util/num.c util/utf8.c
 POLICY_SRCS := policy/load.c policy/schema.c policy/decide.c policy/match.c \
                policy/key.c policy/safepath.c policy/errors.c \
                policy/access.c
@@ -63,7 +63,8 @@ UNIT_TESTS := tests/unit/test_policy tests/unit/test_decide tests/unit/test_key 
               tests/unit/test_output tests/unit/test_safepath tests/unit/test_identity \
               tests/unit/test_record tests/unit/test_slots tests/unit/test_quote \
               tests/unit/test_lineedit tests/unit/test_logindefs \
-              tests/unit/test_cmd tests/unit/test_log tests/unit/test_num
+              tests/unit/test_cmd tests/unit/test_log tests/unit/test_num \
+              tests/unit/test_utf8
 
 # The contrib/ files that name the binary or the gateway account are
 # made from their .in templates for this BINDIR and GATEWAY_USER;

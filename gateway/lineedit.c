@@ -25,6 +25,12 @@
 #include "gateway/monotime.h"
 #include "gateway/output.h"
 #include "gateway/xmalloc.h"
+#include "util/utf8.h"
+
+/* wcwidth() and iswprint() are given the code points utf8_decode() finds. */
+#ifndef __STDC_ISO_10646__
+#error "wchar_t must hold ISO 10646 code points"
+#endif
 
 #define LE_SEQ_MAX	16	/* longest CSI sequence taken apart */
 #define LE_ESC_WAIT_MS	100	/* a lone ESC: the rest never came */
@@ -39,7 +45,7 @@ struct le {
 	/* the key decoder */
 	enum le_state	 st;
 	unsigned char	 seq[LE_SEQ_MAX];
-	size_t		 seqlen, need;
+	size_t		 seqlen;
 	/* history: hist[0] oldest; hidx == nhist is the line being typed */
 	char		*hist[LE_HISTORY];
 	size_t		 nhist, hidx;
@@ -155,23 +161,20 @@ next_char(const struct le *le, size_t i)
 static size_t
 width_of(const char *s, size_t n)
 {
-	mbstate_t	 ps;
-	wchar_t		 wc;
-	size_t		 i = 0, w = 0, k;
-	int		 cw;
+	size_t		 i = 0, w = 0;
+	uint32_t	 cp;
+	int		 r, cw;
 
-	memset(&ps, 0, sizeof(ps));
 	while (i < n) {
-		k = mbrtowc(&wc, s + i, n - i, &ps);
-		if (k == (size_t)-1 || k == (size_t)-2 || k == 0) {
-			memset(&ps, 0, sizeof(ps));
+		r = utf8_decode((const unsigned char *)s + i, n - i, &cp);
+		if (r <= 0) {
 			i++;
 			w++;
 			continue;
 		}
-		cw = wcwidth(wc);
+		cw = wcwidth((wchar_t)cp);
 		w += cw > 0 ? (size_t)cw : 0;
-		i += k;
+		i += (size_t)r;
 	}
 	return w;
 }
@@ -202,21 +205,6 @@ delete_range(struct le *le, size_t from, size_t to)
 		le->pos -= to - from;
 	else if (le->pos > from)
 		le->pos = from;
-}
-
-/* One decoded UTF-8 character: text only if printable and not zero-width. */
-static void
-insert_utf8(struct le *le)
-{
-	mbstate_t	ps;
-	wchar_t		wc;
-	size_t		k;
-
-	memset(&ps, 0, sizeof(ps));
-	k = mbrtowc(&wc, (const char *)le->seq, le->seqlen, &ps);
-	if (k != le->seqlen || !iswprint((wint_t)wc) || wcwidth(wc) < 1)
-		return;
-	(void)insert(le, (const char *)le->seq, le->seqlen);
 }
 
 static bool
@@ -463,15 +451,11 @@ ss3(struct le *le, unsigned char f)
 static enum le_action
 utf8_start(struct le *le, unsigned char c)
 {
-	if (c >= 0xc2 && c <= 0xdf)
-		le->need = 1;
-	else if (c >= 0xe0 && c <= 0xef)
-		le->need = 2;
-	else if (c >= 0xf0 && c <= 0xf4)
-		le->need = 3;
-	else
-		return LE_A_NONE;	/* not a UTF-8 lead byte: dropped */
+	uint32_t	cp;
+
 	le->seq[0] = c;
+	if (utf8_decode(le->seq, 1, &cp) != UTF8_SHORT)
+		return LE_A_NONE;	/* not a UTF-8 lead byte: dropped */
 	le->seqlen = 1;
 	le->st = ST_UTF8;
 	return LE_A_PENDING;
@@ -482,7 +466,29 @@ le_feed_reset(struct le *le)
 {
 	le->st = ST_GROUND;
 	le->seqlen = 0;
-	le->need = 0;
+}
+
+/*
+ * The next byte of a UTF-8 character: wait for the rest, or insert the
+ * whole character if it is printable and not zero-width, or drop what
+ * cannot be one.
+ */
+static enum le_action
+utf8_next(struct le *le, unsigned char c)
+{
+	uint32_t	cp;
+	int		r;
+
+	le->seq[le->seqlen++] = c;
+	if ((r = utf8_decode(le->seq, le->seqlen, &cp)) == UTF8_SHORT)
+		return LE_A_PENDING;
+	if (r > 0 && iswprint((wint_t)cp) && wcwidth((wchar_t)cp) >= 1)
+		(void)insert(le, (const char *)le->seq, le->seqlen);
+	le_feed_reset(le);
+	/* A byte that continues nothing starts something of its own. */
+	if (r == UTF8_BAD && !is_cont(c))
+		return le_feed(le, c);
+	return LE_A_NONE;
 }
 
 enum le_action
@@ -508,16 +514,7 @@ le_feed(struct le *le, unsigned char c)
 		le->seq[le->seqlen++] = c;
 		return LE_A_PENDING;
 	case ST_UTF8:
-		if (!is_cont(c)) {
-			le_feed_reset(le);
-			return le_feed(le, c);
-		}
-		le->seq[le->seqlen++] = c;
-		if (--le->need > 0)
-			return LE_A_PENDING;
-		insert_utf8(le);
-		le_feed_reset(le);
-		return LE_A_NONE;
+		return utf8_next(le, c);
 	}
 	if (c < 0x20 || c == 0x7f)
 		return control(le, c);

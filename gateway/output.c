@@ -9,41 +9,7 @@
 #include "gateway/output.h"
 #include "gateway/str.h"
 #include "gateway/xmalloc.h"
-
-/*
- * Decode one UTF-8 sequence at S (up to N bytes).  Returns its length and
- * sets *CP, or 0 for an invalid or overlong sequence.
- */
-static size_t
-utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	size_t		len, i;
-	uint32_t	c, min;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if ((s[0] & 0xe0) == 0xc0) {
-		len = 2; c = s[0] & 0x1f; min = 0x80;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		len = 3; c = s[0] & 0x0f; min = 0x800;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		len = 4; c = s[0] & 0x07; min = 0x10000;
-	} else
-		return 0;
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return len;
-}
+#include "util/utf8.h"
 
 static bool
 unsafe_codepoint(uint32_t c)
@@ -60,12 +26,13 @@ out_escape(const char *str)
 	size_t			 n = strlen(str), i = 0, len, k;
 	struct buf		 b = { 0 };
 	uint32_t		 cp;
+	int			 r;
 
 	while (i < n) {
-		len = utf8_decode(s + i, n - i, &cp);
-		if (len == 0 || unsafe_codepoint(cp)) {
-			if (len == 0)
-				len = 1;
+		/* A sequence cut by the end of the string is invalid too. */
+		r = utf8_decode(s + i, n - i, &cp);
+		len = r > 0 ? (size_t)r : 1;
+		if (r <= 0 || unsafe_codepoint(cp)) {
 			for (k = 0; k < len; k++) {
 				switch (s[i + k]) {
 				case '\t': buf_adds(&b, "\\t"); break;
@@ -86,17 +53,18 @@ char *
 out_utf8_clean(const char *str)
 {
 	const unsigned char	*s = (const unsigned char *)str;
-	size_t			 n = strlen(str), i = 0, len;
+	size_t			 n = strlen(str), i = 0;
 	struct buf		 b = { 0 };
 	uint32_t		 cp;
+	int			 r;
 
 	while (i < n) {
-		if ((len = utf8_decode(s + i, n - i, &cp)) == 0) {
+		if ((r = utf8_decode(s + i, n - i, &cp)) <= 0) {
 			buf_adds(&b, "\xef\xbf\xbd");
-			len = 1;
+			r = 1;
 		} else
-			buf_add(&b, s + i, len);
-		i += len;
+			buf_add(&b, s + i, (size_t)r);
+		i += (size_t)r;
 	}
 	return buf_take(&b);
 }

@@ -15,6 +15,7 @@
 #include "gateway/record.h"
 #include "gateway/str.h"
 #include "gateway/xmalloc.h"
+#include "util/utf8.h"
 
 #define RECORD_BUFFER (64 * 1024)
 /* Free space is checked after at most this much was written... */
@@ -39,44 +40,16 @@ struct recorder {
 	bool			 space_low;	/* below min_free */
 };
 
-/* Length of the UTF-8 sequence starting with C, or 0 if C cannot start one. */
-static size_t
-seq_len(unsigned char c)
-{
-	if (c < 0x80) return 1;
-	if ((c & 0xe0) == 0xc0) return c >= 0xc2 ? 2 : 0;
-	if ((c & 0xf0) == 0xe0) return 3;
-	if ((c & 0xf8) == 0xf0) return c <= 0xf4 ? 4 : 0;
-	return 0;
-}
-
-static bool
-seq_valid(const unsigned char *s, size_t n)
-{
-	size_t	i;
-
-	for (i = 1; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return false;
-	if (n == 3) {
-		if (s[0] == 0xe0 && s[1] < 0xa0) return false;	/* overlong */
-		if (s[0] == 0xed && s[1] >= 0xa0) return false;	/* surrogate */
-	}
-	if (n == 4) {
-		if (s[0] == 0xf0 && s[1] < 0x90) return false;
-		if (s[0] == 0xf4 && s[1] >= 0x90) return false;
-	}
-	return true;
-}
-
 void
 record_json_escape(struct buf *b, const unsigned char *s, size_t len,
     bool final, size_t *carry)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t		i = 0, run = 0, n;
+	size_t		i = 0, run = 0;
 	unsigned char	c;
 	char		esc[7];
+	uint32_t	cp;
+	int		n;
 
 	*carry = 0;
 	while (i < len) {
@@ -106,21 +79,19 @@ record_json_escape(struct buf *b, const unsigned char *s, size_t len,
 			i++;
 			continue;
 		}
-		n = seq_len(c);
-		if (n != 0 && i + n > len && !final) {
-			/* Possibly valid but cut: keep it for the next chunk. */
-			if (seq_valid(s + i, len - i)) {
-				*carry = len - i;
-				return;
-			}
+		n = utf8_decode(s + i, len - i, &cp);
+		if (n == UTF8_SHORT && !final) {
+			/* Valid so far but cut: keep it for the next chunk. */
+			*carry = len - i;
+			return;
 		}
-		if (n == 0 || i + n > len || !seq_valid(s + i, n)) {
+		if (n <= 0) {
 			buf_add(b, "\xef\xbf\xbd", 3);
 			i++;
 			continue;
 		}
-		buf_add(b, s + i, n);
-		i += n;
+		buf_add(b, s + i, (size_t)n);
+		i += (size_t)n;
 	}
 	if (run > 0)
 		buf_add(b, s + i - run, run);

@@ -207,7 +207,12 @@ test_utf8(void **state)
 	FEED(le, "\xe2\x80\x8b");		/* zero width space */
 	FEED(le, "\xe2\x80\xae");		/* right-to-left override */
 	FEED(le, "\xf8\x9b\xff\xfe");		/* never UTF-8 */
-	expect_line(le, "(", 1);
+	FEED(le, "\xed\xa0\x80");		/* a surrogate */
+	FEED(le, "\xf4\x90\x80\x80");		/* above U+10FFFF */
+	FEED(le, "\xe0\x80)");			/* overlong start: the ) survives */
+	FEED(le, "\xf0\x9f\x98");		/* cut short by a key: */
+	FEED(le, "\x01");			/* Control-A is still a key */
+	expect_line(le, "()", 0);
 	le_free(le);
 }
 

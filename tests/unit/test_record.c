@@ -81,6 +81,14 @@ test_escape_split_sequence_carried(void **state)
 	assert_int_equal(carry, 0);
 	assert_non_null(strstr(s, "\xef\xbf\xbd"));
 	free(s);
+	/* A cut start that no valid sequence has is not waited for. */
+	s = escape("x\xed\xa0", 3, false, &carry);
+	assert_int_equal(carry, 0);
+	assert_string_equal(s, "x\xef\xbf\xbd\xef\xbf\xbd");
+	free(s);
+	s = escape("x\xf0\x9f\x98", 4, false, &carry);
+	assert_int_equal(carry, 3);
+	free(s);
 }
 
 static char	tmpdir[64];
