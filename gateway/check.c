@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "gateway/audit.h"
 #include "gateway/check.h"
@@ -192,11 +191,10 @@ check_main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct policy_errors	 errs = { 0 };
+	struct policy_failure	 fail;
 	struct policy		*p;
 	const char		*config = MUXGATE_DEFAULT_CONFIG;
 	const char		*explain_id = NULL, *can_id = NULL;
-	char			 err[512];
 	size_t			 i;
 	int			 ch, code;
 
@@ -223,15 +221,12 @@ check_main(int argc, char **argv)
 	argv += optind;
 	if ((code = check_operands(explain_id, can_id, argc, argv)) != MG_OK)
 		return code;
-	if ((p = policy_load_checked(config, geteuid(), err, sizeof(err),
-	    &errs)) == NULL && err[0] != '\0') {
-		fprintf(stderr, "%s: refused: %s\n", config, err);
-		return MG_FAIL;
-	}
-	if (p == NULL) {
-		for (i = 0; i < errs.n; i++)
-			fprintf(stderr, "%s\n", errs.msgs[i]);
-		policy_errors_free(&errs);
+	if ((p = policy_load_gateway(config, &fail)) == NULL) {
+		if (fail.refused)
+			fprintf(stderr, "%s: refused: %s\n", config, fail.reason);
+		for (i = 0; i < fail.errs.n; i++)
+			fprintf(stderr, "%s\n", fail.errs.msgs[i]);
+		policy_failure_free(&fail);
 		return MG_FAIL;
 	}
 	if (explain_id != NULL)

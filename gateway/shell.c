@@ -41,28 +41,23 @@ static struct policy *
 load_policy(const char *config, char *why, size_t whylen, char *err,
     size_t errlen)
 {
-	struct policy_errors	 errs = { 0 };
+	struct policy_failure	 fail;
 	struct policy		*p;
 
-	if ((p = policy_load_checked(config, geteuid(), err, errlen,
-	    &errs)) == NULL && err[0] != '\0') {
-		(void)snprintf(why, whylen, "refusing policy %s: %s", config,
-		    err);
-		policy_errors_free(&errs);
-		return NULL;
-	}
-	if (p == NULL) {
-		(void)snprintf(err, errlen, "%s", errs.n > 0 ? errs.msgs[0] :
-		    config);
-		if (errs.n > 1)
+	if ((p = policy_load_gateway(config, &fail)) == NULL) {
+		(void)snprintf(err, errlen, "%s", fail.reason);
+		if (fail.refused)
+			(void)snprintf(why, whylen, "refusing policy %s: %s",
+			    config, err);
+		else if (fail.errs.n > 1)
 			(void)snprintf(why, whylen, "policy %s invalid: %s (and "
 			    "%zu more: run muxgate check)", config, err,
-			    errs.n - 1);
+			    fail.errs.n - 1);
 		else
 			(void)snprintf(why, whylen, "policy %s invalid: %s",
 			    config, err);
 	}
-	policy_errors_free(&errs);
+	policy_failure_free(&fail);
 	if (p != NULL)
 		audit_configure(policy_gateway(p)->audit,
 		    policy_gateway(p)->audit_required);

@@ -226,6 +226,31 @@ policy_load_checked(const char *path, uid_t trusted, char *err,
 	return load_fd(fd, path, errs);
 }
 
+struct policy *
+policy_load_gateway(const char *path, struct policy_failure *f)
+{
+	struct policy	*p;
+
+	memset(f, 0, sizeof(*f));
+	if ((p = policy_load_checked(path, geteuid(), f->reason,
+	    sizeof(f->reason), &f->errs)) != NULL)
+		return p;
+	f->refused = f->reason[0] != '\0';
+	if (!f->refused)
+		(void)snprintf(f->reason, sizeof(f->reason), "%s",
+		    f->errs.n > 0 ? f->errs.msgs[0] : path);
+	return NULL;
+}
+
+void
+policy_failure_free(struct policy_failure *f)
+{
+	if (f == NULL)
+		return;
+	policy_errors_free(&f->errs);
+	memset(f, 0, sizeof(*f));
+}
+
 static void
 rule_free(struct rule *r)
 {

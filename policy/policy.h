@@ -32,7 +32,7 @@ void	 policy_errors_free(struct policy_errors *);
  * Parse and validate PATH.  Returns NULL when any error was found, and
  * then ERRS holds every error (never a partial policy).  The file's
  * permissions are not checked here: a gateway loads its policy with
- * policy_load_checked().
+ * policy_load_gateway().
  */
 struct policy	*policy_load(const char *path, struct policy_errors *errs)
 		    POLICY_WUR;
@@ -47,6 +47,29 @@ void		 policy_free(struct policy *);
  */
 struct policy	*policy_load_checked(const char *path, uid_t trusted_uid,
 		    char *err, size_t errlen, struct policy_errors *errs)
+		    POLICY_WUR;
+
+/*
+ * Why a policy file could not be used.  REFUSED: policy_load_checked()
+ * refused the file (unsafe, missing, not a regular file) and REASON says
+ * why; ERRS is empty.  Otherwise it did not validate: ERRS holds every
+ * error and REASON the first.
+ */
+struct policy_failure {
+	bool			 refused;
+	char			 reason[512];
+	struct policy_errors	 errs;
+};
+void	 policy_failure_free(struct policy_failure *);
+
+/*
+ * Load PATH as the gateway does, and as muxgate check must to give the
+ * same answer: policy_load_checked() trusting root and the effective
+ * user (the gateway account).  Returns NULL with *F filled when the file
+ * is refused or invalid; F is emptied first, so freeing it is always
+ * fine.
+ */
+struct policy	*policy_load_gateway(const char *path, struct policy_failure *f)
 		    POLICY_WUR;
 
 /*

@@ -513,6 +513,47 @@ test_load_checked_good(void **state)
 	expect_load_refused(file, 0, want);
 }
 
+/* policy_load_gateway(): the same check for the effective user, and why. */
+static void
+test_load_gateway(void **state)
+{
+	struct fx		*fx = *state;
+	char			 file[PATH_MAX], bad[PATH_MAX];
+	char			 want[PATH_MAX * 2];
+	struct policy_failure	 f;
+	struct policy		*p;
+
+	need_safe_base(fx);
+	write_policy(fx, "gateway.yaml", SAFE_POLICY, file, sizeof(file));
+	p = policy_load_gateway(file, &f);
+	assert_non_null(p);
+	assert_non_null(policy_identity_find(p, "alice"));
+	assert_false(f.refused);
+	assert_int_equal(f.errs.n, 0);
+	policy_free(p);
+	policy_failure_free(&f);
+	/* Invalid: every error, and the first as the reason. */
+	write_policy(fx, "bad.yaml", SAFE_POLICY "colour: blue\nflavour: sour\n",
+	    bad, sizeof(bad));
+	assert_null(policy_load_gateway(bad, &f));
+	assert_false(f.refused);
+	assert_int_equal(f.errs.n, 2);
+	assert_string_equal(f.reason, f.errs.msgs[0]);
+	assert_non_null(strstr(f.errs.msgs[1], "flavour"));
+	policy_failure_free(&f);
+	assert_int_equal(f.errs.n, 0);
+	/* Refused: the reason alone, and nothing parsed. */
+	assert_int_equal(chmod(file, 0664), 0);
+	assert_null(policy_load_gateway(file, &f));
+	assert_true(f.refused);
+	assert_int_equal(f.errs.n, 0);
+	snprintf(want, sizeof(want), "bad permissions on %s: writable by its "
+	    "group", file);
+	assert_string_equal(f.reason, want);
+	policy_failure_free(&f);
+	policy_failure_free(NULL);
+}
+
 /*
  * A symlink is only as safe as the directory holding it: whoever may
  * write there can point it elsewhere at any time, whatever it points to
@@ -808,6 +849,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_missing_and_not_regular,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_checked_good, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_load_gateway, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_symlink_in_writable_dir,
 		    setup, teardown),
