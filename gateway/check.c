@@ -13,9 +13,11 @@
 #include "gateway/check.h"
 #include "gateway/exitcode.h"
 #include "gateway/log.h"
+#include "gateway/output.h"
 #include "gateway/shell.h"
 #include "gateway/str.h"
 #include "gateway/target.h"
+#include "gateway/xmalloc.h"
 #include "policy/policy.h"
 
 static void
@@ -23,6 +25,21 @@ usage(FILE *fp)
 {
 	fprintf(fp, "usage: muxgate check [-f CONFIG] [--explain IDENTITY "
 	    "| --can IDENTITY ACTION USER@HOST[:SESSION]]\n");
+}
+
+/*
+ * One line of the refusal or the error list on stderr, without the
+ * "muxgate: " of other errors (muxgate(8)), but escaped like them: a key,
+ * a value or the file's name can hold escape sequences and newlines, and
+ * each error must stay one line of plain text.
+ */
+static void
+error_line(const char *line)
+{
+	char	*safe = out_escape(line);
+
+	fprintf(stderr, "%s\n", safe);
+	free(safe);
 }
 
 static int
@@ -195,6 +212,7 @@ check_main(int argc, char **argv)
 	struct policy		*p;
 	const char		*config = MUXGATE_DEFAULT_CONFIG;
 	const char		*explain_id = NULL, *can_id = NULL;
+	char			*line;
 	size_t			 i;
 	int			 ch, code;
 
@@ -222,10 +240,13 @@ check_main(int argc, char **argv)
 	if ((code = check_operands(explain_id, can_id, argc, argv)) != MG_OK)
 		return code;
 	if ((p = policy_load_gateway(config, &fail)) == NULL) {
-		if (fail.refused)
-			fprintf(stderr, "%s: refused: %s\n", config, fail.reason);
+		if (fail.refused) {
+			xasprintf(&line, "%s: refused: %s", config, fail.reason);
+			error_line(line);
+			free(line);
+		}
 		for (i = 0; i < fail.errs.n; i++)
-			fprintf(stderr, "%s\n", fail.errs.msgs[i]);
+			error_line(fail.errs.msgs[i]);
 		policy_failure_free(&fail);
 		return MG_FAIL;
 	}
@@ -233,8 +254,11 @@ check_main(int argc, char **argv)
 		code = explain(p, explain_id);
 	else if (can_id != NULL)
 		code = can(p, can_id, argv[0], argv[1]);
-	else if ((code = check_audit(p)) == MG_OK)
-		printf("%s: OK\n", config);
+	else if ((code = check_audit(p)) == MG_OK) {
+		line = out_escape(config);
+		printf("%s: OK\n", line);
+		free(line);
+	}
 	fflush(stdout);
 	policy_free(p);
 	return code;

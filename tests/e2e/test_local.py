@@ -95,6 +95,62 @@ def test_check_missing_file(gw, workdir):
     assert code == FAIL, (out, err)
 
 
+# Anything but printable ASCII and the newline that ends each line: the
+# policy below is ASCII but for the controls its author chose, and every
+# one of them must come out escaped.
+NOT_PLAIN_RE = re.compile(rb"[^\x20-\x7e\n]")
+
+
+def check_bytes(gw, path):
+    """muxgate check -f PATH, with stdout and stderr as bytes."""
+    p = run([gw.bin, "check", "-f", path], check=False)
+    return p.returncode, p.stdout, p.stderr
+
+
+def test_check_escapes_hostile_policy_text(gw, workdir):
+    """A policy's keys, values and file name are its author's, not the
+    administrator's: check shows them escaped, one line per error, so that
+    no escape sequence or newline of theirs reaches the terminal."""
+    name = "evil\x1b]0;owned\x07\n\x1b[2J.yaml"
+    shown = os.path.join(workdir, "evil\\033]0;owned\\007\\n\\033[2J.yaml")
+    p = os.path.join(workdir, name)
+    # YAML double quotes: \e is ESC, \u009b the C1 CSI, \n a newline.
+    text = gw.policy_text.replace(
+        "  audit: none\n",
+        "  audit: none\n  limits:\n"
+        "    idle_timeout: \"5\\e[8m\\u009b\\n\\rm\"\n")
+    text += '"col\\e[31mour\\nroles": blue\n'
+    write_file(p, text)
+    code, out, err = check_bytes(gw, p)
+    assert code == FAIL, (out, err)
+    assert not NOT_PLAIN_RE.search(err), err
+    lines = err.decode("utf-8").split("\n")
+    assert lines[-1] == "", err
+    lines = lines[:-1]
+    assert len(lines) == 2, lines
+    for l in lines:
+        m = ERR_RE.match(l)
+        assert m, "not FILE:LINE:COLUMN: message: %r" % l
+        assert m.group("file") == shown, l
+    assert any(("gateway.limits.idle_timeout: bad duration "
+                "'5\\033[8m\\302\\233\\n\\rm'") in l for l in lines), lines
+    assert any("unknown key 'col\\033[31mour\\nroles'" in l
+               for l in lines), lines
+    # The refusal names the file too.
+    os.chmod(p, 0o664)
+    code, out, err = check_bytes(gw, p)
+    assert code == FAIL, (out, err)
+    assert not NOT_PLAIN_RE.search(err), err
+    assert err.decode("utf-8") == (
+        "%s: refused: bad permissions on %s: writable by its group\n" %
+        (shown, shown)), err
+    # And so does the line of a policy that passes.
+    write_file(p, gw.policy_text)
+    code, out, err = check_bytes(gw, p)
+    assert (code, err) == (OK, b""), (out, err)
+    assert out.decode("utf-8") == "%s: OK\n" % shown, out
+
+
 # ---- --explain ----
 
 ALL = "list,watch,attach,create,kill,kill-own"
