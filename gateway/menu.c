@@ -27,6 +27,7 @@
 #include "gateway/str.h"
 #include "gateway/view.h"
 #include "gateway/xmalloc.h"
+#include "util/num.h"
 
 struct entry {
 	char		*target;	/* user@host:name, raw */
@@ -107,7 +108,7 @@ pick(struct gw *gw, struct ui *ui, const char *line, bool *leave)
 	char		 attach[] = "attach", watch[] = "watch";
 	char		*argv[3];
 
-	if (str_tonum(line, 1, (long long)ui->nentries, &n, &errstr) == -1) {
+	if (num_parse(line, 1, (long long)ui->nentries, &n, &errstr) == -1) {
 		error_msg("no menu entry %s", line);
 		return MG_USAGE;
 	}

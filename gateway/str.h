@@ -4,7 +4,6 @@
 
 #include <stddef.h>
 
-#include "util/num.h"
 
 struct buf {
 	char	*data;		/* always NUL-terminated when non-NULL */
@@ -20,14 +19,6 @@ void	 buf_printf(struct buf *, const char *, ...)
 /* Hand the string over to the caller (who frees it); the buffer empties. */
 char	*buf_take(struct buf *);
 void	 buf_free(struct buf *);
-
-/* Numbers are read by num_parse() (util/num.h); this is its older name. */
-static inline int __attribute__((warn_unused_result))
-str_tonum(const char *s, long long min, long long max, long long *out,
-    const char **errstr)
-{
-	return num_parse(s, min, max, out, errstr);
-}
 
 /* A NULL-terminated argument vector that owns its strings. */
 struct argv {
