@@ -38,6 +38,8 @@ struct attach {
 	struct slot			 slot;
 	struct recorder			*rec;
 	struct winsize			 ws;
+	struct relay_stats		 st;	/* how the relay ended */
+	bool				 ended;	/* it ran: USER_END is due */
 };
 
 static int
@@ -168,14 +170,30 @@ report_end(struct attach *a, const struct relay_stats *st)
 	}
 }
 
+static const char *
+attach_op(enum audit_kind kind)
+{
+	switch (kind) {
+	case AUDIT_KIND_START: return "muxgate-attach-start";
+	case AUDIT_KIND_CHECKPOINT: return "muxgate-attach-checkpoint";
+	default: return "muxgate-attach-end";
+	}
+}
+
+/*
+ * A record of the attach: its start, a checkpoint (SECONDS in), or its
+ * end (ST).  Each carries what the recording held at that moment, so
+ * that `muxgate verify` can tell an intact file from a cut or changed
+ * one.
+ */
 static int
 audit_attach(struct attach *a, enum audit_kind kind, bool ok,
-    const struct relay_stats *st)
+    const struct relay_stats *st, long long seconds)
 {
 	struct audit_rec	r;
+	struct record_digest	d;
 
-	audit_rec_init(&r, kind, kind == AUDIT_KIND_START ?
-	    "muxgate-attach-start" : "muxgate-attach-end", ok);
+	audit_rec_init(&r, kind, attach_op(kind), ok);
 	r.identity = policy_identity_name(a->gw->id);
 	r.key = a->gw->have_key ? a->gw->key_fp : NULL;
 	r.host = a->t->host;
@@ -184,13 +202,29 @@ audit_attach(struct attach *a, enum audit_kind kind, bool ok,
 	r.attach = a->id;
 	r.mode = a->readonly ? "watch" : "attach";
 	r.recording = a->rec != NULL ? record_path(a->rec) : "none";
+	if (a->rec != NULL) {
+		record_digest(a->rec, &d);
+		r.rec_hash = d.hash;
+		r.rec_bytes = (long long)d.bytes;
+	}
 	if (st != NULL) {
 		r.bytes_in = (long long)st->bytes_in;
 		r.bytes_out = (long long)st->bytes_out;
 		r.duration = (long long)st->seconds;
 		r.reason = relay_end_name(st->end);
-	}
+	} else if (kind == AUDIT_KIND_CHECKPOINT)
+		r.duration = seconds;
 	return audit_emit(&r);
+}
+
+/* The relay's call, every gateway.recording_checkpoint. */
+static int
+checkpoint(void *arg, unsigned long long usec)
+{
+	struct attach	*a = arg;
+
+	return audit_attach(a, AUDIT_KIND_CHECKPOINT, true, NULL,
+	    (long long)(usec / 1000000));
 }
 
 /*
@@ -202,7 +236,7 @@ static int
 begin(struct attach *a)
 {
 	if (cmd_begun(a->gw, a->req) != MG_OK ||
-	    audit_attach(a, AUDIT_KIND_START, true, NULL) == -1)
+	    audit_attach(a, AUDIT_KIND_START, true, NULL, 0) == -1)
 		return MG_FAIL;
 	return MG_OK;
 }
@@ -238,9 +272,8 @@ relay(struct attach *a)
 	if (raw_mode(&saved, &oldmask) == -1) {
 		(void)transport_pty_end(&pty);
 		error_msg("attach: cannot set the terminal mode");
-		memset(&st, 0, sizeof(st));
-		st.end = RELAY_ERROR;
-		(void)audit_attach(a, AUDIT_KIND_END, false, &st);
+		a->st.end = RELAY_ERROR;
+		a->ended = true;
 		return MG_FAIL;
 	}
 	memset(&o, 0, sizeof(o));
@@ -254,6 +287,9 @@ relay(struct attach *a)
 	o.idle = g->idle_timeout;
 	o.rec = a->rec;
 	o.rec_required = g->recording_required;
+	o.checkpoint = g->recording_checkpoint;
+	o.on_checkpoint = checkpoint;
+	o.arg = a;
 	relay_run(&o, &st);
 	(void)transport_pty_end(&pty);
 	restore_mode(&saved, &oldmask);
@@ -261,12 +297,38 @@ relay(struct attach *a)
 	if (st.rec_stopped)
 		error_msg("warning: the attach went on unrecorded: %s",
 		    record_error(a->rec));
-	(void)audit_attach(a, AUDIT_KIND_END, st.end == RELAY_DETACH ||
-	    st.end == RELAY_ESCAPE, &st);
+	a->st = st;
+	a->ended = true;
 	if (st.end != RELAY_DETACH && st.end != RELAY_ESCAPE)
 		code = MG_FAIL;
 	if (st.end == RELAY_SIGNAL || st.end == RELAY_HANGUP)
 		a->gw->gone = true;
+	return code;
+}
+
+/*
+ * The recording is completed before USER_END is written, so that the
+ * record holds the hash and length of the whole file.
+ */
+static int
+end(struct attach *a, int code)
+{
+	bool	ok = true, ended;
+
+	if (a->rec != NULL && record_finish(a->rec) == -1)
+		ok = false;
+	if (a->ended) {
+		ended = a->st.end == RELAY_DETACH || a->st.end == RELAY_ESCAPE;
+		(void)audit_attach(a, AUDIT_KIND_END, ended, &a->st, 0);
+	}
+	if (a->rec != NULL && record_close(a->rec) == -1)
+		ok = false;
+	a->rec = NULL;
+	if (!ok && code == MG_OK &&
+	    policy_gateway(a->gw->policy)->recording_required) {
+		error_msg("the recording could not be completed");
+		code = MG_FAIL;
+	}
 	return code;
 }
 
@@ -286,12 +348,7 @@ run(struct attach *a)
 		return code;
 	if ((code = open_recording(a)) == MG_OK)
 		code = relay(a);
-	if (a->rec != NULL && record_close(a->rec) == -1 && code == MG_OK &&
-	    policy_gateway(a->gw->policy)->recording_required) {
-		error_msg("the recording could not be completed");
-		code = MG_FAIL;
-	}
-	a->rec = NULL;
+	code = end(a, code);
 	slots_release(&a->slot);
 	return code;
 }

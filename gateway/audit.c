@@ -48,7 +48,7 @@ audit_rec_init(struct audit_rec *r, enum audit_kind kind, const char *op,
 	r->kind = kind;
 	r->op = op;
 	r->success = success;
-	r->bytes_in = r->bytes_out = r->duration = -1;
+	r->bytes_in = r->bytes_out = r->duration = r->rec_bytes = -1;
 }
 
 void
@@ -68,6 +68,7 @@ kind_type(enum audit_kind k)
 	case AUDIT_KIND_COMMAND: return AUDIT_USER_CMD;
 	case AUDIT_KIND_START: return AUDIT_USER_START;
 	case AUDIT_KIND_END: return AUDIT_USER_END;
+	case AUDIT_KIND_CHECKPOINT: return AUDIT_TRUSTED_APP;
 	case AUDIT_KIND_POLICY: return AUDIT_USER_ERR;
 	}
 	return AUDIT_USER_ERR;
@@ -82,6 +83,7 @@ kind_name(enum audit_kind k)
 	case AUDIT_KIND_COMMAND: return "USER_CMD";
 	case AUDIT_KIND_START: return "USER_START";
 	case AUDIT_KIND_END: return "USER_END";
+	case AUDIT_KIND_CHECKPOINT: return "TRUSTED_APP";
 	case AUDIT_KIND_POLICY: return "USER_ERR";
 	}
 	return "USER_ERR";
@@ -122,9 +124,11 @@ audit_format(const struct audit_rec *r)
 	/* Not "mode": ausearch -i reads any field of that name as file bits. */
 	add_field(&b, "attach_mode", r->mode);
 	add_field(&b, "recording", r->recording);
+	add_field(&b, "rec_hash", r->rec_hash);
 	add_num(&b, "bytes_in", r->bytes_in);
 	add_num(&b, "bytes_out", r->bytes_out);
 	add_num(&b, "duration", r->duration);
+	add_num(&b, "rec_bytes", r->rec_bytes);
 	add_field(&b, "ref", r->ref);
 	add_field(&b, "reason", r->reason);
 	return buf_take(&b);

@@ -17,6 +17,7 @@ enum audit_kind {
 	AUDIT_KIND_COMMAND,	/* USER_CMD: one per command attempt */
 	AUDIT_KIND_START,	/* USER_START: an attach began */
 	AUDIT_KIND_END,		/* USER_END: an attach ended */
+	AUDIT_KIND_CHECKPOINT,	/* TRUSTED_APP: a long attach's recording so far */
 	AUDIT_KIND_POLICY,	/* USER_ERR: the policy could not be used */
 };
 
@@ -34,9 +35,11 @@ struct audit_rec {
 	const char	*reason;
 	const char	*ref;		/* USER_ERR: the user's reference */
 	const char	*recording;
+	const char	*rec_hash;	/* the recording's BLAKE2b so far, hex */
 	long long	 bytes_in;	/* -1: not part of the record */
 	long long	 bytes_out;
 	long long	 duration;
+	long long	 rec_bytes;	/* the recording's length so far */
 };
 
 /* Fill R with "nothing set": numbers -1, strings NULL. */

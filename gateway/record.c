@@ -8,6 +8,7 @@
 #include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
+#include <sodium.h>
 #include <json-c/json.h>
 
 #include "gateway/dirs.h"
@@ -38,6 +39,8 @@ struct recorder {
 	bool			 failed;
 	bool			 broken;	/* a write failed: write no more */
 	bool			 space_low;	/* below min_free */
+	bool			 finished;	/* record_finish() ran */
+	crypto_generichash_state hash;		/* of the WRITTEN bytes */
 };
 
 void
@@ -165,6 +168,7 @@ record_open(const char *root, const struct record_meta *m,
 	r->path = path;
 	r->root = xstrdup(root);
 	r->max = max;
+	(void)crypto_generichash_init(&r->hash, NULL, 0, 32);
 	hdr = header_json(m);
 	buf_adds(&r->buf, hdr);
 	buf_addc(&r->buf, '\n');
@@ -359,6 +363,8 @@ write_out(struct recorder *r)
 		off += (size_t)n;
 		r->written += (size_t)n;
 	}
+	(void)crypto_generichash_update(&r->hash,
+	    (const unsigned char *)r->buf.data, r->buf.len);
 	r->buf.len = 0;
 	return 0;
 bad:
@@ -366,8 +372,13 @@ bad:
 	nl = off > 0 ? memrchr(r->buf.data, '\n', off) : NULL;
 	whole = nl != NULL ? (size_t)(nl - r->buf.data) + 1 : 0;
 	if (whole < off && ftruncate(r->fd, (off_t)(r->written - off + whole))
-	    == 0)
+	    == 0) {
 		r->written -= off - whole;
+		off = whole;
+	}
+	/* The hash is of what the file holds, cut or not. */
+	(void)crypto_generichash_update(&r->hash,
+	    (const unsigned char *)r->buf.data, off);
 	r->buf.len = 0;
 	r->broken = true;
 	return fail(r, "cannot write recording", strerror(saved));
@@ -416,6 +427,29 @@ record_flush(struct recorder *r)
 	if (space_check(r, true) == -1)
 		return -1;
 	return r->failed ? -1 : 0;
+}
+
+void
+record_digest(const struct recorder *r, struct record_digest *d)
+{
+	crypto_generichash_state	st = r->hash;
+	unsigned char			h[32];
+
+	(void)crypto_generichash_final(&st, h, sizeof(h));
+	sodium_bin2hex(d->hash, sizeof(d->hash), h, sizeof(h));
+	d->bytes = r->written;
+	sodium_memzero(&st, sizeof(st));
+}
+
+int
+record_finish(struct recorder *r)
+{
+	if (r->finished)
+		return r->broken ? -1 : 0;
+	r->finished = true;
+	if (r->broken || (r->buf.len > 0 && write_out(r) == -1))
+		return -1;
+	return 0;
 }
 
 int

@@ -72,6 +72,23 @@ const char	*record_error(const struct recorder *);
 /* Did it fail because the file system fell below the free minimum? */
 bool		 record_space_low(const struct recorder *);
 unsigned long long record_size(const struct recorder *);
+/*
+ * What the file holds so far, as the audit trail anchors it: the length
+ * and the BLAKE2b-256 (crypto_generichash, no key) of every byte written
+ * to it, in order, header included; HASH is lower-case hex.  Bytes still
+ * buffered are not in it: record_flush() first.
+ */
+struct record_digest {
+	char			hash[65];
+	unsigned long long	bytes;
+};
+void		 record_digest(const struct recorder *, struct record_digest *);
+/*
+ * Write out everything (the recording is complete: nothing more will be
+ * appended).  0, or -1 if the last bytes could not be written.
+ */
+int		 record_finish(struct recorder *)
+		    __attribute__((warn_unused_result));
 /* Flush and close; -1 if the last bytes could not be written. */
 int		 record_close(struct recorder *);
 

@@ -46,6 +46,7 @@ struct relay {
 	unsigned long long	 now;
 	unsigned long long	 last_input;
 	unsigned long long	 last_flush;
+	unsigned long long	 last_checkpoint;
 	unsigned long long	 escape_at;
 	bool			 escape_pending;
 	bool			 done;
@@ -64,6 +65,7 @@ relay_end_name(enum relay_end e)
 	case RELAY_DISK_SPACE: return "disk-space";
 	case RELAY_HANGUP: return "hangup";
 	case RELAY_SIGNAL: return "signal";
+	case RELAY_AUDIT: return "audit";
 	case RELAY_ERROR: return "error";
 	}
 	return "error";
@@ -307,6 +309,26 @@ timers(struct relay *r)
 		}
 		if (due < next) next = due;
 	}
+	if (r->rec != NULL && !r->done && o->checkpoint != 0 &&
+	    o->on_checkpoint != NULL) {
+		due = r->last_checkpoint + o->checkpoint * USEC;
+		if (t >= due) {
+			r->last_checkpoint = t;
+			/* The record anchors what is in the file: all of it. */
+			if (record_flush(r->rec) == -1)
+				(void)record_failed(r);
+			if (r->done)
+				return 0;
+			if (r->rec != NULL && o->on_checkpoint(o->arg,
+			    t - r->start) == -1) {
+				finish(r, RELAY_AUDIT, "the audit record of a "
+				    "checkpoint could not be written");
+				return 0;
+			}
+			due = t + o->checkpoint * USEC;
+		}
+		if (due < next) next = due;
+	}
 	if (o->lifetime != 0) {
 		due = r->start + o->lifetime * USEC;
 		if (t >= due) {
@@ -478,7 +500,8 @@ relay_run(const struct relay_opts *o, struct relay_stats *st)
 	r.o = o;
 	r.st = st;
 	r.rec = o->rec;
-	r.start = r.now = r.last_input = r.last_flush = monotime_us();
+	r.start = r.now = r.last_input = r.last_flush = r.last_checkpoint =
+	    monotime_us();
 	sigemptyset(&set);
 	sigaddset(&set, SIGWINCH);
 	sigaddset(&set, SIGCHLD);

@@ -20,6 +20,7 @@ enum relay_end {
 	RELAY_DISK_SPACE,	/* its file system fell below min_free */
 	RELAY_HANGUP,		/* the user's side went away */
 	RELAY_SIGNAL,		/* muxgate was told to stop */
+	RELAY_AUDIT,		/* a required checkpoint record failed */
 	RELAY_ERROR,
 };
 
@@ -34,6 +35,14 @@ struct relay_opts {
 	unsigned	 idle;		/* seconds, 0 = off */
 	struct recorder	*rec;		/* NULL: not recording */
 	bool		 rec_required;
+	/*
+	 * Every CHECKPOINT seconds (0 = never) of a recorded attach, the
+	 * recording is written out and ON_CHECKPOINT(ARG, microseconds since
+	 * the start) called; -1 from it ends the relay (RELAY_AUDIT).
+	 */
+	unsigned	 checkpoint;
+	int		(*on_checkpoint)(void *, unsigned long long);
+	void		*arg;
 };
 
 struct relay_stats {

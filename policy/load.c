@@ -29,6 +29,7 @@ policy_defaults(struct policy *p)
 	p->gw.attach_lifetime = 6 * 3600;
 	p->gw.idle_timeout = 0;
 	p->gw.menu_idle_timeout = 15 * 60;
+	p->gw.recording_checkpoint = 60;
 	p->gw.recording_max = 1ULL << 30;
 	p->gw.recording_min_free = 5;
 	p->gw.recording_required = true;

@@ -96,6 +96,8 @@ struct policy_gateway {
 	unsigned	 attach_lifetime;	/* seconds, 0 = off */
 	unsigned	 idle_timeout;		/* seconds, 0 = off */
 	unsigned	 menu_idle_timeout;	/* seconds, 0 = off */
+	/* Seconds between checkpoint records of an attach, 0 = none. */
+	unsigned	 recording_checkpoint;
 	unsigned long long recording_max;	/* bytes per recording */
 	unsigned	 recording_min_free;	/* percent of the file system */
 	bool		 recording_required;

@@ -510,7 +510,7 @@ serve_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 
 static const char *const gateway_keys[] = { "recordings", "state", "audit",
     "audit_required", "recording_required", "limits", "escape_key", "ssh",
-    "serve", "menu_idle_timeout", NULL };
+    "serve", "menu_idle_timeout", "recording_checkpoint", NULL };
 
 static void
 gateway_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
@@ -522,6 +522,9 @@ gateway_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 	if (strcmp(key, "menu_idle_timeout") == 0) {
 		(void)get_duration(c, v, "gateway.menu_idle_timeout",
 		    &p->gw.menu_idle_timeout);
+	} else if (strcmp(key, "recording_checkpoint") == 0) {
+		(void)get_duration(c, v, "gateway.recording_checkpoint",
+		    &p->gw.recording_checkpoint);
 	} else if (strcmp(key, "recordings") == 0) {
 		if (get_abspath(c, v, "gateway.recordings", &p->recordings) == 0)
 			p->gw.recordings = p->recordings;

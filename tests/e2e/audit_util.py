@@ -27,12 +27,12 @@ AUDITD_PIDFILE = "/run/auditd.pid"
 DEV_LOG = "/dev/log"
 CAP_AUDIT_WRITE = 29            # linux/capability.h
 ALL_TYPES = ("USER_AUTH", "USER_ACCT", "USER_CMD", "USER_START", "USER_END",
-             "USER_ERR")
+             "USER_ERR", "TRUSTED_APP")
 # Fields muxgate writes through audit_encode_nv_string: always either
 # "quoted" or hex.  (op= is a fixed word; the numbers are plain decimal.)
 STRING_FIELDS = ("identity", "key", "host", "tmux_user", "session", "attach",
-                 "attach_mode", "recording", "reason", "ref")
-NUMBER_FIELDS = ("bytes_in", "bytes_out", "duration")
+                 "attach_mode", "recording", "rec_hash", "reason", "ref")
+NUMBER_FIELDS = ("bytes_in", "bytes_out", "duration", "rec_bytes")
 # What libaudit appends after muxgate's own fields.
 LIBAUDIT_FIELDS = ("exe", "hostname", "addr", "terminal", "res")
 
@@ -310,7 +310,7 @@ def check_encoding(r):
     assert names[0] == "op", r.msg
     assert names[-len(LIBAUDIT_FIELDS):] == list(LIBAUDIT_FIELDS), r.msg
     ours = names[1:-len(LIBAUDIT_FIELDS)]
-    order = STRING_FIELDS[:8] + NUMBER_FIELDS + ("ref", "reason")
+    order = STRING_FIELDS[:9] + NUMBER_FIELDS + ("ref", "reason")
     assert all(n in order for n in ours), "unexpected fields in %r" % r.msg
     assert ours == sorted(ours, key=order.index), r.msg
     assert len(set(names)) == len(names), "a field twice in %r" % r.msg

@@ -21,6 +21,7 @@ Every test uses its own session names, and the keys are generated per
 run, so records of other muxgate instances writing to the same log never
 match.
 """
+import hashlib
 import os
 import re
 import secrets
@@ -593,8 +594,18 @@ def check_attach_pair(gw, since, name, identity, mode, reason):
     assert rec.endswith("-%s.cast" % start["attach"]), rec
     assert os.path.isfile(rec), rec
     assert start.res == "success"
-    for f in NUMBER_FIELDS + ("reason",):
+    for f in ("bytes_in", "bytes_out", "duration", "reason"):
         assert start.get(f) is None, start
+    # The trail anchors the file: the header when the attach started,
+    # all of it when it ended.
+    with open(rec, "rb") as f:
+        data = f.read()
+    header = data[:data.index(b"\n") + 1]
+    assert start["rec_bytes"] == len(header), (start, len(header))
+    assert start["rec_hash"] == hashlib.blake2b(header,
+                                                digest_size=32).hexdigest()
+    assert end["rec_bytes"] == len(data), (end, len(data))
+    assert end["rec_hash"] == hashlib.blake2b(data, digest_size=32).hexdigest()
     assert end["reason"] == reason
     assert end.res == "success", end
     assert end["duration"] < 60
@@ -721,6 +732,43 @@ def test_attach_end_reason_disk_space(gw, policy_edit, auditd, audit_cap,
         assert end.res == "failed", end
         assert end["recording"].startswith(d + "/alice/"), end
         check_interp(end, 'reason="disk-space"')
+
+
+def test_checkpoints_anchor_a_long_attach(gw, policy_edit, auditd,
+                                          audit_cap, since, spawn):
+    """gateway.recording_checkpoint: every interval, a TRAIL record with
+    the recording's hash and length so far; each is the hash of the
+    file's first rec_bytes bytes, as it is on disk afterwards."""
+    policy_edit.write(policy_with(gw, "auditd", required=True,
+                                  extra="  recording_checkpoint: 1s\n"))
+    name = tag("ckpt")
+    tmux_new(DEPLOY, name, "/bin/cat")
+    c = spawn("alice", "attach mgt-deploy@bastion:" + name)
+    assert wait_for(lambda: tmux_clients(DEPLOY, name), 10)
+    for i in range(3):
+        c.send("line-%d\r" % i)
+        time.sleep(1.1)
+    detach(c)
+    assert finish(c) == OK
+    start, end = check_attach_pair(gw, since, name, "alice", "attach",
+                                   "detach")
+    cps = wait_records(since, count=2, type="TRUSTED_APP",
+                       op="muxgate-attach-checkpoint", session=name)
+    assert len(cps) >= 2, cps
+    with open(end["recording"], "rb") as f:
+        data = f.read()
+    last = 0
+    for cp in cps:
+        check_encoding(cp)
+        assert cp["attach"] == start["attach"] and cp.pid == start.pid
+        assert cp.res == "success"
+        n = cp["rec_bytes"]
+        assert last <= n <= len(data), (cp, last, len(data))
+        assert cp["rec_hash"] == hashlib.blake2b(data[:n],
+                                                 digest_size=32).hexdigest()
+        assert cp["duration"] >= 0
+        last = n
+    assert int(cps[-1].serial) < int(end.serial)
 
 
 def test_attach_mode_readable_with_ausearch_i(gw, trail, spawn):
