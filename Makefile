@@ -41,7 +41,8 @@ GATEWAY_LIB_SRCS := gateway/log.c gateway/xmalloc.c gateway/str.c \
                gateway/output.c gateway/identity.c gateway/spawn.c \
                gateway/record.c gateway/slots.c gateway/relay.c \
                gateway/audit.c gateway/quote.c gateway/dirs.c \
-               gateway/lineedit.c gateway/logindefs.c
+               gateway/lineedit.c gateway/logindefs.c \
+               gateway/trail.c
 GATEWAY_SRCS := gateway/main.c gateway/shell.c gateway/cmd.c \
                gateway/cmd-ls.c gateway/cmd-hosts.c gateway/cmd-new.c \
                gateway/cmd-attach.c gateway/cmd-kill.c gateway/cmd-whoami.c \
@@ -51,7 +52,7 @@ GATEWAY_SRCS := gateway/main.c gateway/shell.c gateway/cmd.c \
                gateway/session.c gateway/view.c gateway/menu.c gateway/attach.c \
                gateway/serve.c gateway/serve-auth.c gateway/serve-channel.c \
                gateway/sshlib.c \
-               gateway/replay.c gateway/prune.c
+               gateway/replay.c gateway/prune.c gateway/verify.c
 
 UTIL_OBJS   := $(UTIL_SRCS:.c=.o)
 POLICY_OBJS := $(POLICY_SRCS:.c=.o)
@@ -63,7 +64,7 @@ UNIT_TESTS := tests/unit/test_policy tests/unit/test_decide tests/unit/test_key 
               tests/unit/test_output tests/unit/test_safepath tests/unit/test_identity \
               tests/unit/test_record tests/unit/test_slots tests/unit/test_quote \
               tests/unit/test_lineedit tests/unit/test_logindefs \
-              tests/unit/test_cmd tests/unit/test_log tests/unit/test_num \
+              tests/unit/test_cmd tests/unit/test_log tests/unit/test_trail tests/unit/test_num \
               tests/unit/test_utf8
 
 # The contrib/ files that name the binary or the gateway account are

@@ -771,6 +771,96 @@ def test_checkpoints_anchor_a_long_attach(gw, policy_edit, auditd,
     assert int(cps[-1].serial) < int(end.serial)
 
 
+def verify(gw, *args):
+    p = run([gw.bin, "verify"] + list(args), check=False)
+    return p.returncode, _s(p.stdout), _s(p.stderr)
+
+
+def recorded_attach(gw, spawn, name, lines=2):
+    """An attach that types LINES lines and detaches: its recording."""
+    tmux_new(DEPLOY, name, "/bin/cat")
+    c = spawn("alice", "attach mgt-deploy@bastion:" + name)
+    assert wait_for(lambda: tmux_clients(DEPLOY, name), 10)
+    for i in range(lines):
+        c.send("line-%d\r" % i)
+        time.sleep(0.3)
+    detach(c)
+    assert finish(c) == OK
+    return c
+
+
+def test_verify_against_the_audit_trail(gw, trail, spawn, workdir):
+    """muxgate verify: the recording as written is intact; a cut copy is
+    truncated, an edited or extended one modified, one no record names
+    unanchored; through ausearch and from the raw audit log alike."""
+    name = tag("ver")
+    recorded_attach(gw, spawn, name)
+    end = expect_one(trail, type="USER_END", session=name)
+    rec = end["recording"]
+    code, out, err = verify(gw, rec)
+    assert (code, out, err) == (OK, "%s: intact\n" % rec, ""), (code, out,
+                                                                 err)
+    log = "/var/log/audit/audit.log"
+    if os.access(log, os.R_OK):
+        code, out, err = verify(gw, "--audit-log", log, rec)
+        assert (code, out) == (OK, "%s: intact\n" % rec), (code, out, err)
+    with open(rec, "rb") as f:
+        data = f.read()
+    header_end = data.index(b"\n") + 1
+    second = data.index(b"\n", header_end) + 1
+    cases = {
+        "cut": (data[:second + 5], "truncated at "),
+        "flipped": (data[:second] + bytes([data[second] ^ 1]) +
+                    data[second + 1:], "modified: "),
+        "appended": (data + b'[99.0, "o", "forged"]\n',
+                     "modified: 22 bytes were added after its end"),
+        "header": (data.replace(b'"identity":"alice"', b'"identity":"alicf"'),
+                   "modified: "),
+    }
+    for what, (content, want) in cases.items():
+        copy = os.path.join(workdir, "copy-%s.cast" % what)
+        with open(copy, "wb") as f:
+            f.write(content)
+        code, out, err = verify(gw, copy)
+        assert code == FAIL, (what, code, out, err)
+        assert out.startswith("%s: %s" % (copy, want)), (what, out)
+        assert err == "", (what, err)
+    stranger = os.path.join(workdir, "stranger.cast")
+    with open(stranger, "wb") as f:
+        f.write(data.replace(end["attach"].encode(), b"0" * 16))
+    code, out, err = verify(gw, rec, stranger)
+    assert code == FAIL
+    assert out == "%s: intact\n%s: unanchored: no audit record names " \
+        "attach %s\n" % (rec, stranger, "0" * 16), out
+
+
+def test_verify_a_killed_relay_is_truncated_not_modified(
+        gw, policy_edit, auditd, audit_cap, since, spawn):
+    """kill -9 of the relay in the middle of an attach: no USER_END, the
+    file ends wherever the last write left it, and it verifies as
+    truncated, never modified; it still replays."""
+    policy_edit.write(policy_with(gw, "auditd", required=True,
+                                  extra="  recording_checkpoint: 1s\n"))
+    name = tag("kill9")
+    tmux_new(DEPLOY, name, "/bin/cat")
+    c = spawn("alice", "attach mgt-deploy@bastion:" + name)
+    assert wait_for(lambda: tmux_clients(DEPLOY, name), 10)
+    start = expect_one(since, type="USER_START", session=name)
+    for i in range(3):
+        c.send("before-kill-%d\r" % i)
+        time.sleep(0.8)
+    wait_records(since, count=1, type="TRUSTED_APP", session=name)
+    os.kill(start.pid, signal.SIGKILL)
+    finish(c)
+    rec = start["recording"]
+    code, out, err = verify(gw, rec)
+    assert code == FAIL, (code, out, err)
+    assert out.startswith("%s: truncated at " % rec), out
+    assert "no end record" in out, out
+    p = run([gw.bin, "replay", "--cat", rec], check=False)
+    assert p.returncode == OK, p.stderr
+
+
 def test_attach_mode_readable_with_ausearch_i(gw, trail, spawn):
     """`ausearch -i` must tell an attach from a watch.  (auparse interprets
     any field called mode= as a file mode.)"""
