@@ -48,7 +48,7 @@ GATEWAY_SRCS := gateway/main.c gateway/shell.c gateway/cmd.c \
                gateway/session.c gateway/view.c gateway/menu.c gateway/attach.c \
                gateway/serve.c gateway/serve-auth.c gateway/serve-channel.c \
                gateway/sshlib.c \
-               gateway/replay.c gateway/prune.c
+               gateway/replay.c gateway/prune.c gateway/keygen.c
 
 POLICY_OBJS := $(POLICY_SRCS:.c=.o)
 GWLIB_OBJS  := $(GATEWAY_LIB_SRCS:.c=.o)

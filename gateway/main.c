@@ -12,6 +12,7 @@
 
 #include "gateway/check.h"
 #include "gateway/exitcode.h"
+#include "gateway/keygen.h"
 #include "gateway/log.h"
 #include "gateway/prune.h"
 #include "gateway/replay.h"
@@ -29,6 +30,7 @@ usage(FILE *fp)
 	    "       muxgate serve [-f CONFIG] [--listen ADDR:PORT] [--host-key FILE] [--user NAME] [--syslog]\n"
 	    "       muxgate replay [--speed N] [--idle-limit S] FILE | --cat FILE\n"
 	    "       muxgate prune --older-than DURATION [--dry-run] [-f CONFIG]\n"
+	    "       muxgate keygen DIR\n"
 	    "       muxgate --version | help\n");
 }
 
@@ -107,6 +109,8 @@ main(int argc, char **argv)
 		return replay_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "prune") == 0)
 		return prune_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "keygen") == 0)
+		return keygen_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
 		printf("muxgate %s\n", MUXGATE_VERSION);
 		return MG_OK;
