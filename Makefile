@@ -129,11 +129,13 @@ valgrind: $(UNIT_TESTS)
 e2e: muxgate
 	@tests/run-e2e
 
-# The relay (tests/bench/run), the fleet fan-out and the SSH server.
+# The relay (tests/bench/run), the fleet fan-out, the SSH server and
+# the sealing of recordings.
 bench: muxgate
 	@tests/bench/run
 	@/usr/bin/python3 tests/bench/fanout.py
 	@/usr/bin/python3 tests/bench/serve.py
+	@tests/bench/seal-speed
 
 fuzz:
 	@tests/fuzz/run
