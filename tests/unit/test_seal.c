@@ -275,6 +275,32 @@ test_header_line_is_the_format(void **state)
 }
 
 static void
+test_cast_kept_byte_for_byte(void **state)
+{
+	static const char	 cast[] = "{ \"version\": 2,\t\"title\": "
+				    "\"caf\\u00e9 \\\"q\\\" }\", \"w\": [1.50, {}] }";
+	struct seal_writer	*w;
+	struct buf		 b = { NULL, 0, 0 };
+	struct result		 res;
+	struct seal_peek	 p;
+	char			 err[256];
+
+	w = seal_writer_new(cast, strlen(cast), pub, 1, &b, err, sizeof(err));
+	assert_non_null(w);
+	assert_int_equal(seal_writer_frame(w, "x", 1, true, &b), 0);
+	seal_writer_free(w);
+	read_all(b.data, b.len, sec[0], &res);
+	assert_int_equal(res.st, SEAL_COMPLETE);
+	assert_string_equal(res.cast, cast);
+	result_free(&res);
+	assert_int_equal(seal_peek(b.data, (size_t)((char *)memchr(b.data,
+	    '\n', b.len) - b.data), &p, err, sizeof(err)), 0);
+	assert_string_equal(p.cast, cast);
+	seal_peek_free(&p);
+	buf_free(&b);
+}
+
+static void
 test_big_plaintext_split_into_frames(void **state)
 {
 	struct seal_writer	*w;
@@ -1004,6 +1030,7 @@ main(void)
 		cmocka_unit_test(test_roundtrip_one_recipient),
 		cmocka_unit_test(test_roundtrip_two_recipients_each_alone),
 		cmocka_unit_test(test_header_line_is_the_format),
+		cmocka_unit_test(test_cast_kept_byte_for_byte),
 		cmocka_unit_test(test_big_plaintext_split_into_frames),
 		cmocka_unit_test(test_writer_closed_after_final),
 		cmocka_unit_test(test_writer_refuses),
