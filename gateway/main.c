@@ -12,6 +12,7 @@
 
 #include "gateway/check.h"
 #include "gateway/exitcode.h"
+#include "gateway/keygen.h"
 #include "gateway/log.h"
 #include "gateway/prune.h"
 #include "gateway/replay.h"
@@ -31,6 +32,7 @@ usage(FILE *fp)
 	    "       muxgate replay [--speed N] [--idle-limit S] FILE | --cat FILE\n"
 	    "       muxgate prune --older-than DURATION [--dry-run] [-f CONFIG]\n"
 	    "       muxgate verify [--audit-log FILE] RECORDING...\n"
+	    "       muxgate keygen DIR\n"
 	    "       muxgate --version | help\n");
 }
 
@@ -111,6 +113,8 @@ main(int argc, char **argv)
 		return prune_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "verify") == 0)
 		return verify_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "keygen") == 0)
+		return keygen_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
 		printf("muxgate %s\n", MUXGATE_VERSION);
 		return MG_OK;

@@ -31,6 +31,18 @@ buf_add(struct buf *b, const void *p, size_t n)
 	b->data[b->len] = '\0';
 }
 
+void *
+buf_extend(struct buf *b, size_t n)
+{
+	char	*p;
+
+	buf_grow(b, n);
+	p = b->data + b->len;
+	b->len += n;
+	b->data[b->len] = '\0';
+	return p;
+}
+
 void
 buf_addc(struct buf *b, char c)
 {

@@ -16,6 +16,12 @@ void	 buf_addc(struct buf *, char);
 void	 buf_adds(struct buf *, const char *);
 void	 buf_printf(struct buf *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
+/*
+ * Grow the buffer by N bytes and return where they start, for a writer
+ * that fills them in place (no copy through a buffer of its own); their
+ * contents are undefined until it does.
+ */
+void	*buf_extend(struct buf *, size_t n);
 /* Hand the string over to the caller (who frees it); the buffer empties. */
 char	*buf_take(struct buf *);
 void	 buf_free(struct buf *);
