@@ -23,6 +23,7 @@
 #include "gateway/log.h"
 #include "gateway/record.h"
 #include "gateway/relay.h"
+#include "gateway/seal.h"
 #include "gateway/session.h"
 #include "gateway/slots.h"
 #include "gateway/transport.h"
@@ -70,6 +71,34 @@ take_slot(struct attach *a)
 	}
 }
 
+/* The auditors' public keys of gateway.recording_recipients, into M. */
+static int
+load_recipients(const struct policy_gateway *g, struct record_meta *m,
+    char *err, size_t errlen)
+{
+	struct seal_pub	*v;
+	char		 why[256];
+	size_t		 i;
+
+	m->recipients = NULL;
+	m->nrecipients = 0;
+	if (g->nrecording_recipients == 0)
+		return 0;
+	v = xcalloc(g->nrecording_recipients, sizeof(*v));
+	for (i = 0; i < g->nrecording_recipients; i++) {
+		if (seal_pub_load(g->recording_recipients[i], &v[i], why,
+		    sizeof(why)) == -1) {
+			snprintf(err, errlen, "gateway.recording_recipients: %s",
+			    why);
+			free(v);
+			return -1;
+		}
+	}
+	m->recipients = v;
+	m->nrecipients = g->nrecording_recipients;
+	return 0;
+}
+
 static int
 open_recording(struct attach *a)
 {
@@ -95,8 +124,11 @@ open_recording(struct attach *a)
 	m.cols = a->ws.ws_col;
 	m.rows = a->ws.ws_row;
 	m.timestamp = (long long)time(NULL);
-	a->rec = record_open(g->recordings, &m, g->recording_max, err,
-	    sizeof(err));
+	/* Never plain when sealing is asked for: no recipients, no file. */
+	if (load_recipients(g, &m, err, sizeof(err)) == 0)
+		a->rec = record_open(g->recordings, &m, g->recording_max, err,
+		    sizeof(err));
+	free((void *)m.recipients);
 	if (a->rec != NULL) {
 		record_set_min_free(a->rec, g->recording_min_free);
 		return MG_OK;

@@ -29,7 +29,8 @@ usage(FILE *fp)
 	    "       muxgate check [-f CONFIG] [--explain IDENTITY | --can "
 	    "IDENTITY ACTION USER@HOST[:SESSION]]\n"
 	    "       muxgate serve [-f CONFIG] [--listen ADDR:PORT] [--host-key FILE] [--user NAME] [--syslog]\n"
-	    "       muxgate replay [--speed N] [--idle-limit S] FILE | --cat FILE\n"
+	    "       muxgate replay [--key KEY] [--speed N] [--idle-limit S] FILE | --cat FILE\n"
+	    "       muxgate export [--key KEY] FILE\n"
 	    "       muxgate prune --older-than DURATION [--dry-run] [-f CONFIG]\n"
 	    "       muxgate verify [--audit-log FILE] RECORDING...\n"
 	    "       muxgate keygen DIR\n"
@@ -111,6 +112,8 @@ main(int argc, char **argv)
 		return replay_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "prune") == 0)
 		return prune_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "export") == 0)
+		return export_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "verify") == 0)
 		return verify_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "keygen") == 0)

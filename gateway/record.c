@@ -14,6 +14,7 @@
 #include "gateway/dirs.h"
 #include "gateway/output.h"
 #include "gateway/record.h"
+#include "gateway/seal.h"
 #include "gateway/str.h"
 #include "gateway/xmalloc.h"
 #include "util/utf8.h"
@@ -40,6 +41,9 @@ struct recorder {
 	bool			 broken;	/* a write failed: write no more */
 	bool			 space_low;	/* below min_free */
 	bool			 finished;	/* record_finish() ran */
+	struct seal_writer	*seal;		/* NULL: a plain file */
+	struct buf		 frame;		/* sealed: the frame to write */
+	bool			 seal_header;	/* writing the header line */
 	crypto_generichash_state hash;		/* of the WRITTEN bytes */
 };
 
@@ -134,6 +138,27 @@ header_json(const struct record_meta *m)
 	return s;
 }
 
+static int	write_out(struct recorder *);
+
+/* A sealed recording's header line, made by seal_writer_new() in FRAME. */
+static int
+write_header(struct recorder *r)
+{
+	struct buf	keep = r->buf;
+	int		ret;
+
+	/* Sent through the plain path: it is not a frame. */
+	r->buf = r->frame;
+	memset(&r->frame, 0, sizeof(r->frame));
+	r->seal_header = true;
+	ret = write_out(r);
+	r->seal_header = false;
+	r->frame = r->buf;
+	r->frame.len = 0;
+	r->buf = keep;
+	return ret;
+}
+
 struct recorder *
 record_open(const char *root, const struct record_meta *m,
     unsigned long long max, char *err, size_t errlen)
@@ -153,7 +178,8 @@ record_open(const char *root, const struct record_meta *m,
 	}
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y%m%d-%H%M%S", &tm);
-	xasprintf(&path, "%s/%s-%s.cast", dir, when, m->attach_id);
+	xasprintf(&path, "%s/%s-%s.%s", dir, when, m->attach_id,
+	    m->nrecipients > 0 ? "sealed" : "cast");
 	free(dir);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
 	    0600);
@@ -170,6 +196,20 @@ record_open(const char *root, const struct record_meta *m,
 	r->max = max;
 	(void)crypto_generichash_init(&r->hash, NULL, 0, 32);
 	hdr = header_json(m);
+	if (m->nrecipients > 0) {
+		/* The header line goes out as it is; frames follow. */
+		r->seal = seal_writer_new(hdr, strlen(hdr), m->recipients,
+		    m->nrecipients, &r->frame, err, errlen);
+		free(hdr);
+		if (r->seal == NULL || write_header(r) == -1) {
+			if (r->seal != NULL)
+				snprintf(err, errlen, "%s", r->error);
+			(void)unlink(r->path);
+			(void)record_close(r);
+			return NULL;
+		}
+		return r;
+	}
 	buf_adds(&r->buf, hdr);
 	buf_addc(&r->buf, '\n');
 	free(hdr);
@@ -346,16 +386,42 @@ append(struct recorder *r, unsigned long long usec, char type,
  * what is left is dropped, a partly written event is cut off the file so
  * that it ends with whole events, and nothing is written any more.
  */
-static int
-write_out(struct recorder *r)
+/*
+ * The bytes to write for what is buffered: the buffer itself, or for a
+ * sealed recording one frame of it (FINAL: the last one).
+ */
+static struct buf *
+outgoing(struct recorder *r, bool final)
 {
+	if (r->seal == NULL || r->seal_header)
+		return &r->buf;
+	r->frame.len = 0;
+	if (r->buf.len > 0 || final) {
+		if (seal_writer_frame(r->seal, r->buf.data, r->buf.len, final,
+		    &r->frame) == -1)
+			r->frame.len = 0;
+	}
+	r->buf.len = 0;
+	return &r->frame;
+}
+
+/*
+ * Write the buffer out.  When a write fails (a full disk, an I/O error),
+ * what is left is dropped, a partly written event (or frame) is cut off
+ * the file so that it ends with whole events (frames), and nothing is
+ * written any more.
+ */
+static int
+write_out_final(struct recorder *r, bool final)
+{
+	struct buf		*b = outgoing(r, final);
 	size_t			 off = 0, whole;
 	ssize_t			 n;
 	int			 saved;
 	const char		*nl;
 
-	while (off < r->buf.len) {
-		n = write(r->fd, r->buf.data + off, r->buf.len - off);
+	while (off < b->len) {
+		n = write(r->fd, b->data + off, b->len - off);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1)
@@ -364,13 +430,17 @@ write_out(struct recorder *r)
 		r->written += (size_t)n;
 	}
 	(void)crypto_generichash_update(&r->hash,
-	    (const unsigned char *)r->buf.data, r->buf.len);
-	r->buf.len = 0;
+	    (const unsigned char *)b->data, b->len);
+	b->len = 0;
 	return 0;
 bad:
 	saved = errno;
-	nl = off > 0 ? memrchr(r->buf.data, '\n', off) : NULL;
-	whole = nl != NULL ? (size_t)(nl - r->buf.data) + 1 : 0;
+	if (r->seal != NULL)
+		whole = 0;	/* a frame is whole or not there */
+	else {
+		nl = off > 0 ? memrchr(b->data, '\n', off) : NULL;
+		whole = nl != NULL ? (size_t)(nl - b->data) + 1 : 0;
+	}
 	if (whole < off && ftruncate(r->fd, (off_t)(r->written - off + whole))
 	    == 0) {
 		r->written -= off - whole;
@@ -378,10 +448,17 @@ bad:
 	}
 	/* The hash is of what the file holds, cut or not. */
 	(void)crypto_generichash_update(&r->hash,
-	    (const unsigned char *)r->buf.data, off);
+	    (const unsigned char *)b->data, off);
+	b->len = 0;
 	r->buf.len = 0;
 	r->broken = true;
 	return fail(r, "cannot write recording", strerror(saved));
+}
+
+static int
+write_out(struct recorder *r)
+{
+	return write_out_final(r, false);
 }
 
 int
@@ -447,7 +524,9 @@ record_finish(struct recorder *r)
 	if (r->finished)
 		return r->broken ? -1 : 0;
 	r->finished = true;
-	if (r->broken || (r->buf.len > 0 && write_out(r) == -1))
+	/* A sealed recording ends with its final frame, even an empty one. */
+	if (r->broken || ((r->buf.len > 0 || r->seal != NULL) &&
+	    write_out_final(r, true) == -1))
 		return -1;
 	return 0;
 }
@@ -463,6 +542,8 @@ record_close(struct recorder *r)
 		ret = -1;
 	if (close(r->fd) == -1)
 		ret = -1;
+	seal_writer_free(r->seal);
+	buf_free(&r->frame);
 	buf_free(&r->buf);
 	free(r->root);
 	free(r->path);

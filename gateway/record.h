@@ -25,12 +25,20 @@ struct record_meta {
 	unsigned	 cols;
 	unsigned	 rows;
 	long long	 timestamp;
+	/*
+	 * Auditors to seal the recording to (seal.h), or none for a plain
+	 * asciicast file.  Sealed: YYYYMMDD-HHMMSS-ATTACHID.sealed, in the
+	 * format of docs/recording-format.md; the events are the same.
+	 */
+	const struct seal_pub *recipients;
+	size_t		 nrecipients;
 };
 
 struct recorder;
+struct seal_pub;
 
 /*
- * Create ROOT/IDENTITY/YYYYMMDD-HHMMSS-ATTACHID.cast (directories 0700,
+ * Create ROOT/IDENTITY/YYYYMMDD-HHMMSS-ATTACHID.cast, or .sealed (directories 0700,
  * created if missing, refused if others may write them; file 0600) and
  * write the header.  MAX is the size at which the recording stops.
  */

@@ -18,18 +18,156 @@
 #include "gateway/exitcode.h"
 #include "gateway/log.h"
 #include "gateway/replay.h"
+#include "gateway/seal.h"
+#include "gateway/str.h"
+#include "gateway/xmalloc.h"
 
 struct replay_opts {
-	bool	cat;
-	double	speed;
-	double	idle_limit;	/* 0: no limit */
+	bool		 cat;
+	bool		 export;	/* the asciicast file itself, to stdout */
+	double		 speed;
+	double		 idle_limit;	/* 0: no limit */
+	const char	*key;		/* an auditor.key, for sealed files */
+};
+
+/*
+ * Where the lines of a recording come from: a plain asciicast file, or
+ * a sealed one opened with an auditor's key (seal.h), whose frames are
+ * only ever read as far as they authenticate.
+ */
+struct source {
+	const char		*path;
+	FILE			*fp;
+	struct seal_secret	*key;
+	struct seal_reader	*rd;
+	enum seal_status	 end;	/* sealed: how the frames ended */
+	bool			 header_done;
+	struct buf		 pending;	/* sealed: plaintext not yet read */
+	size_t			 pos;
+	char			*line;
+	size_t			 cap;
+	char			 why[512];	/* where a sealed file was cut */
 };
 
 static void
 usage(FILE *fp)
 {
-	fprintf(fp, "usage: muxgate replay [--speed N] [--idle-limit S] "
-	    "FILE\n       muxgate replay --cat FILE\n");
+	fprintf(fp, "usage: muxgate replay [--key KEY] [--speed N] "
+	    "[--idle-limit S] FILE\n       muxgate replay [--key KEY] --cat "
+	    "FILE\n       muxgate export [--key KEY] FILE\n");
+}
+
+/* Open PATH; a sealed file needs, and is opened with, O->key. */
+static int
+source_open(struct source *s, const char *path, const struct replay_opts *o)
+{
+	char		err[512];
+	ssize_t		n;
+
+	memset(s, 0, sizeof(*s));
+	s->path = path;
+	if ((s->fp = fopen(path, "re")) == NULL) {
+		error_msg("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	n = getline(&s->line, &s->cap, s->fp);
+	rewind(s->fp);
+	if (n <= 0 || seal_kind_of(s->line, (size_t)n) != SEAL_KIND_SEALED) {
+		s->header_done = true;	/* the file's own first line */
+		return 0;
+	}
+	if (o->key == NULL) {
+		error_msg("%s: a sealed recording: give an auditor's key with "
+		    "--key", path);
+		return -1;
+	}
+	if ((s->key = seal_secret_load(o->key, err, sizeof(err))) == NULL) {
+		error_msg("%s: %s", o->key, err);
+		return -1;
+	}
+	switch (seal_reader_open(s->fp, s->key, &s->rd, err, sizeof(err))) {
+	case SEAL_OK:
+		return 0;
+	case SEAL_NOT_RECIPIENT:
+		error_msg("%s: not sealed to the key in %s", path, o->key);
+		return -1;
+	default:
+		error_msg("%s: %s", path, err);
+		return -1;
+	}
+}
+
+static void
+source_close(struct source *s)
+{
+	seal_reader_free(s->rd);
+	seal_secret_free(s->key);
+	if (s->fp != NULL)
+		fclose(s->fp);
+	buf_free(&s->pending);
+	free(s->line);
+}
+
+/* The next line of a sealed recording's plaintext, pulling frames. */
+static char *
+sealed_line(struct source *s, ssize_t *n)
+{
+	const unsigned char	*plain;
+	char			*nl, err[512];
+	size_t			 len;
+
+	for (;;) {
+		nl = s->pos < s->pending.len ? memchr(s->pending.data + s->pos,
+		    '\n', s->pending.len - s->pos) : NULL;
+		if (nl != NULL || s->end != SEAL_OK)
+			break;
+		/* Keep only what is unread, then pull the next frame. */
+		memmove(s->pending.data, s->pending.data + s->pos,
+		    s->pending.len - s->pos);
+		s->pending.len -= s->pos;
+		s->pos = 0;
+		s->end = seal_reader_next(s->rd, &plain, &len, err, sizeof(err));
+		if (s->end == SEAL_OK)
+			buf_add(&s->pending, plain, len);
+		else if (s->end == SEAL_TRUNCATED)
+			snprintf(s->why, sizeof(s->why), "%s", err);
+		else if (s->end != SEAL_COMPLETE)
+			error_msg("%s: %s", s->path, err);
+	}
+	len = nl != NULL ? (size_t)(nl - (s->pending.data + s->pos)) + 1 :
+	    s->pending.len - s->pos;
+	if (len == 0)
+		return NULL;
+	if (len + 1 > s->cap) {
+		s->cap = len + 1;
+		s->line = xreallocarray(s->line, s->cap, 1);
+	}
+	memcpy(s->line, s->pending.data + s->pos, len);
+	s->line[len] = '\0';
+	s->pos += len;
+	*n = (ssize_t)len;
+	return s->line;
+}
+
+/* The next line, '\n' included when it has one; NULL at the end. */
+static char *
+source_line(struct source *s, ssize_t *n)
+{
+	const char	*cast;
+	size_t		 len;
+
+	if (s->rd == NULL) {
+		if ((*n = getline(&s->line, &s->cap, s->fp)) == -1)
+			return NULL;
+		return s->line;
+	}
+	if (!s->header_done) {
+		s->header_done = true;
+		cast = seal_reader_cast(s->rd, &len);
+		buf_add(&s->pending, cast, len);
+		buf_addc(&s->pending, '\n');
+	}
+	return sealed_line(s, n);
 }
 
 static int
@@ -130,21 +268,32 @@ out:
 	return r;
 }
 
+/* The recording as it is: header and events, to stdout. */
+static int
+export_line(const char *path, const char *line, size_t len)
+{
+	if (write_all(line, len) == -1) {
+		error_msg("write: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int
 play(const char *path, const struct replay_opts *o)
 {
-	FILE	*fp;
-	char	*line = NULL;
-	size_t	 cap = 0, lineno = 0;
-	ssize_t	 n;
-	double	 prev = 0;
-	int	 code = MG_OK;
+	struct source	 s;
+	char		*line;
+	size_t		 lineno = 0;
+	ssize_t		 n;
+	double		 prev = 0;
+	int		 code = MG_OK, r;
 
-	if ((fp = fopen(path, "re")) == NULL) {
-		error_msg("%s: %s", path, strerror(errno));
+	if (source_open(&s, path, o) == -1) {
+		source_close(&s);
 		return MG_FAIL;
 	}
-	while ((n = getline(&line, &cap, fp)) != -1) {
+	while ((line = source_line(&s, &n)) != NULL) {
 		lineno++;
 		if (n > 0 && line[n - 1] != '\n' && lineno > 1) {
 			/* A last line cut short by a killed writer. */
@@ -152,8 +301,15 @@ play(const char *path, const struct replay_opts *o)
 			    lineno);
 			break;
 		}
-		if (lineno == 1 ? check_header(path, line) == -1 :
-		    event(path, lineno, line, o, &prev) == -1) {
+		if (lineno == 1)
+			r = check_header(path, line);
+		else if (o->export)
+			r = 0;
+		else
+			r = event(path, lineno, line, o, &prev);
+		if (r == 0 && o->export)
+			r = export_line(path, line, (size_t)n);
+		if (r == -1) {
 			code = MG_FAIL;
 			break;
 		}
@@ -162,8 +318,14 @@ play(const char *path, const struct replay_opts *o)
 		error_msg("%s: empty recording", path);
 		code = MG_FAIL;
 	}
-	free(line);
-	fclose(fp);
+	/* Sealed: a cut file plays as far as it goes; a changed one fails. */
+	if (s.rd != NULL && s.end == SEAL_TRUNCATED && code == MG_OK)
+		error_msg("%s: truncated: %s; everything before it is "
+		    "authentic", path, s.why);
+	else if (s.rd != NULL && s.end != SEAL_COMPLETE &&
+	    s.end != SEAL_TRUNCATED)
+		code = MG_FAIL;
+	source_close(&s);
 	return code;
 }
 
@@ -174,10 +336,11 @@ replay_main(int argc, char **argv)
 		{ "cat", no_argument, NULL, 'c' },
 		{ "speed", required_argument, NULL, 's' },
 		{ "idle-limit", required_argument, NULL, 'i' },
+		{ "key", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct replay_opts	 o = { false, 1.0, 0 };
+	struct replay_opts	 o = { false, false, 1.0, 0, NULL };
 	char			*end;
 	int			 ch;
 
@@ -191,6 +354,9 @@ replay_main(int argc, char **argv)
 			return MG_OK;
 		case 'c':
 			o.cat = true;
+			break;
+		case 'k':
+			o.key = optarg;
 			break;
 		case 's':
 			o.speed = strtod(optarg, &end);
@@ -222,6 +388,45 @@ replay_main(int argc, char **argv)
 		else
 			error_msg("replay: one recording at a time, not also %s",
 			    argv[optind + 1]);
+		usage(stderr);
+		return MG_USAGE;
+	}
+	return play(argv[optind], &o);
+}
+
+int
+export_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "key", required_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct replay_opts	 o = { true, true, 1.0, 0, NULL };
+	int			 ch;
+
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'h':
+			usage(stdout);
+			return MG_OK;
+		case 'k':
+			o.key = optarg;
+			break;
+		case ':':
+			error_msg("export: %s needs a value", argv[optind - 1]);
+			usage(stderr);
+			return MG_USAGE;
+		default:
+			error_msg("export: bad option %s", argv[optind - 1]);
+			usage(stderr);
+			return MG_USAGE;
+		}
+	}
+	if (argc - optind != 1) {
+		error_msg("export: one recording, please");
 		usage(stderr);
 		return MG_USAGE;
 	}

@@ -3,5 +3,7 @@
 #define MUXGATE_REPLAY_H
 
 int	replay_main(int argc, char **argv);
+/* `muxgate export [--key KEY] FILE`: the asciicast file, opened. */
+int	export_main(int argc, char **argv);
 
 #endif

@@ -312,6 +312,7 @@ policy_free(struct policy *p)
 	free(p->idents);
 	free(p->recordings);
 	free(p->state);
+	strlist_free(&p->recipients);
 	free(p->ssh_identity_file);
 	free(p->ssh_known_hosts);
 	free(p->serve_listen);

@@ -79,6 +79,7 @@ struct policy {
 	struct policy_gateway	 gw;
 	char			*recordings;
 	char			*state;
+	struct strlist		 recipients;	/* recording_recipients */
 	char			*ssh_identity_file;
 	char			*ssh_known_hosts;
 	char			*serve_listen;

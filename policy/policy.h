@@ -98,6 +98,9 @@ struct policy_gateway {
 	unsigned	 menu_idle_timeout;	/* seconds, 0 = off */
 	/* Seconds between checkpoint records of an attach, 0 = none. */
 	unsigned	 recording_checkpoint;
+	/* Auditors' public key files: recordings are sealed to them. */
+	const char *const *recording_recipients;
+	size_t		 nrecording_recipients;
 	unsigned long long recording_max;	/* bytes per recording */
 	unsigned	 recording_min_free;	/* percent of the file system */
 	bool		 recording_required;

@@ -510,7 +510,14 @@ serve_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 
 static const char *const gateway_keys[] = { "recordings", "state", "audit",
     "audit_required", "recording_required", "limits", "escape_key", "ssh",
-    "serve", "menu_idle_timeout", "recording_checkpoint", NULL };
+    "serve", "menu_idle_timeout", "recording_checkpoint",
+    "recording_recipients", NULL };
+
+static bool
+is_abspath(const char *s)
+{
+	return s[0] == '/';
+}
 
 static void
 gateway_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
@@ -525,6 +532,12 @@ gateway_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 	} else if (strcmp(key, "recording_checkpoint") == 0) {
 		(void)get_duration(c, v, "gateway.recording_checkpoint",
 		    &p->gw.recording_checkpoint);
+	} else if (strcmp(key, "recording_recipients") == 0) {
+		(void)get_strlist(c, v, "gateway.recording_recipients",
+		    is_abspath, "an absolute path", &p->recipients);
+		p->gw.recording_recipients = (const char *const *)
+		    p->recipients.v;
+		p->gw.nrecording_recipients = p->recipients.n;
 	} else if (strcmp(key, "recordings") == 0) {
 		if (get_abspath(c, v, "gateway.recordings", &p->recordings) == 0)
 			p->gw.recordings = p->recordings;
