@@ -39,7 +39,7 @@ GATEWAY_LIB_SRCS := gateway/log.c gateway/xmalloc.c gateway/str.c \
                gateway/record.c gateway/slots.c gateway/relay.c \
                gateway/audit.c gateway/quote.c gateway/dirs.c \
                gateway/lineedit.c gateway/logindefs.c \
-               gateway/recdir.c
+               gateway/recdir.c gateway/recinfo.c gateway/utc.c
 GATEWAY_SRCS := gateway/main.c gateway/shell.c gateway/cmd.c \
                gateway/cmd-ls.c gateway/cmd-hosts.c gateway/cmd-new.c \
                gateway/cmd-attach.c gateway/cmd-kill.c gateway/cmd-whoami.c \
@@ -61,7 +61,7 @@ UNIT_TESTS := tests/unit/test_policy tests/unit/test_decide tests/unit/test_key 
               tests/unit/test_record tests/unit/test_slots tests/unit/test_quote \
               tests/unit/test_lineedit tests/unit/test_logindefs \
               tests/unit/test_cmd tests/unit/test_log \
-              tests/unit/test_recdir
+              tests/unit/test_recdir tests/unit/test_recinfo tests/unit/test_utc
 
 # The contrib/ files that name the binary or the gateway account are
 # made from their .in templates for this BINDIR and GATEWAY_USER;
