@@ -200,129 +200,131 @@ pread_all(int fd, char *buf, size_t len, off_t off)
 }
 
 /*
- * The first line of FD (SIZE bytes) into *LINE (caller frees), NUL in
- * place of its newline, its length in *LEN.
+ * The start of a file, as read for its first line: most recordings are
+ * small enough that it holds their last line too.
  */
+struct head {
+	char	*buf;
+	size_t	 len;		/* bytes of the file in BUF */
+	size_t	 line;		/* the first line's length; BUF[LINE] is NUL */
+};
+
+/* The first line of FD (SIZE bytes) into H (caller frees H->buf). */
 static int
-first_line(int fd, off_t size, char **line, size_t *len, const char **errstr)
+first_line(int fd, off_t size, struct head *h, const char **errstr)
 {
-	char	*buf = NULL, *nl;
-	size_t	 have = 0, want;
+	char	*nl;
+	size_t	 want;
 
 	for (;;) {
-		want = have + CHUNK;
+		want = h->len + CHUNK;
 		if (want > RECINFO_LINE_MAX + 1)
 			want = RECINFO_LINE_MAX + 1;
 		if ((off_t)want > size)
 			want = (size_t)size;
-		if (want == have) {
-			*errstr = have == 0 ? "empty file" :
-			    have > RECINFO_LINE_MAX ?
+		if (want == h->len) {
+			*errstr = h->len == 0 ? "empty file" :
+			    h->len > RECINFO_LINE_MAX ?
 			    "the first line is longer than 65536 bytes" :
 			    "no complete first line";
-			free(buf);
 			return -1;
 		}
-		buf = xreallocarray(buf, want + 1, 1);
-		if ((*errstr = pread_all(fd, buf + have, want - have,
-		    (off_t)have)) != NULL) {
-			free(buf);
+		h->buf = xreallocarray(h->buf, want + 1, 1);
+		if ((*errstr = pread_all(fd, h->buf + h->len, want - h->len,
+		    (off_t)h->len)) != NULL)
 			return -1;
-		}
-		if ((nl = memchr(buf + have, '\n', want - have)) != NULL) {
+		nl = memchr(h->buf + h->len, '\n', want - h->len);
+		h->len = want;
+		if (nl != NULL) {
 			*nl = '\0';
-			*line = buf;
-			*len = (size_t)(nl - buf);
+			h->line = (size_t)(nl - h->buf);
 			return 0;
 		}
-		have = want;
 	}
 }
 
 /*
- * Where the last complete line of FD (SIZE bytes) starts, at or after
- * FROM: that line ends with the last newline of the file; whatever
- * follows it is an event cut short by a killed writer.  -1 when there is
- * none after FROM, or it is not within TAIL_MAX bytes of the end.
+ * The time of the line [START, END) of FD, an event; P holds its first
+ * AVAIL bytes.  The start of the line is enough.
  */
-static int
-last_line(int fd, off_t from, off_t size, off_t *start)
+static double
+line_time(int fd, const char *p, size_t avail, off_t start, off_t end)
 {
-	char	buf[CHUNK];
-	off_t	pos = size, lo;
-	size_t	i;
-	bool	end_seen = false;
+	char	buf[64];
+	size_t	n = (size_t)(end - start);
+	double	t;
+
+	if (avail < n && avail < sizeof(buf)) {
+		if (n > sizeof(buf))
+			n = sizeof(buf);
+		if (pread_all(fd, buf, n, start) != NULL)
+			return -1;
+		p = buf;
+	} else if (avail < n)
+		n = avail;
+	return recinfo_event_time(p, n, &t) == -1 ? -1 : t;
+}
+
+/*
+ * The time of the last complete event of FD (SIZE bytes, its start in
+ * H): the line that ends with the last newline of the file (whatever
+ * follows it is an event cut short by a killed writer), found backwards
+ * from the end.  -1 when there is none after the first line, or it is
+ * not within TAIL_MAX bytes of the end.
+ */
+static double
+last_event_time(int fd, off_t size, const struct head *h)
+{
+	char		 chunk[CHUNK];
+	const char	*buf;
+	off_t		 from = (off_t)h->line + 1, pos = size, lo, end = -1;
+	size_t		 i;
 
 	while (pos > from && size - pos < TAIL_MAX) {
 		lo = pos - CHUNK < from ? from : pos - CHUNK;
-		if (pread_all(fd, buf, (size_t)(pos - lo), lo) != NULL)
+		if ((size_t)pos <= h->len)
+			buf = h->buf + lo;
+		else if (pread_all(fd, chunk, (size_t)(pos - lo), lo) == NULL)
+			buf = chunk;
+		else
 			return -1;
 		for (i = (size_t)(pos - lo); i-- > 0; ) {
 			if (buf[i] != '\n')
 				continue;
-			if (end_seen) {
-				*start = lo + (off_t)i + 1;
-				return 0;
-			}
-			end_seen = true;
+			if (end != -1)
+				return line_time(fd, buf + i + 1,
+				    (size_t)(pos - lo) - i - 1, lo + (off_t)i + 1,
+				    end);
+			end = lo + (off_t)i;
 		}
+		if (lo == from && end != -1)
+			return line_time(fd, buf, (size_t)(pos - lo), from, end);
 		pos = lo;
 	}
-	if (end_seen && pos == from) {
-		*start = from;
-		return 0;
-	}
 	return -1;
-}
-
-/* The time of the last complete event of FD after its first line. */
-static double
-last_event_time(int fd, off_t from, off_t size)
-{
-	char	buf[64];
-	off_t	start;
-	size_t	n;
-	double	t;
-
-	if (last_line(fd, from, size, &start) == -1)
-		return -1;
-	n = size - start < (off_t)sizeof(buf) ? (size_t)(size - start) :
-	    sizeof(buf);
-	if (pread_all(fd, buf, n, start) != NULL ||
-	    recinfo_event_time(buf, n, &t) == -1)
-		return -1;
-	return t;
 }
 
 int
 recinfo_read(struct recinfo *ri, int dfd, const char *name, bool sealed,
     const char **errstr)
 {
+	struct head	 h = { NULL, 0, 0 };
 	struct stat	 st;
-	char		*line = NULL;
-	size_t		 len;
 	int		 fd = -1, r = -1;
 
 	memset(ri, 0, sizeof(*ri));
 	ri->duration = -1;
 	ri->size = -1;
-	/* Not even opened unless it is a plain file: no FIFO, no device. */
-	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
-		*errstr = strerror(errno);
-		goto out;
-	}
-	if (S_ISLNK(st.st_mode)) {
-		*errstr = "a symbolic link";
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		*errstr = "not a regular file";
-		goto out;
-	}
+	/*
+	 * Opened before it is looked at, one system call fewer per file:
+	 * O_NONBLOCK keeps a FIFO from holding the open up, a socket does
+	 * not open, and only root can make a device node.
+	 */
 	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
 	    O_CLOEXEC);
 	if (fd == -1 || fstat(fd, &st) == -1) {
-		*errstr = errno == ELOOP ? "a symbolic link" : strerror(errno);
+		*errstr = errno == ELOOP ? "a symbolic link" :
+		    errno == ENXIO ? "not a regular file" : strerror(errno);
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
@@ -330,14 +332,14 @@ recinfo_read(struct recinfo *ri, int dfd, const char *name, bool sealed,
 		goto out;
 	}
 	ri->size = (long long)st.st_size;
-	if (first_line(fd, st.st_size, &line, &len, errstr) == -1 ||
-	    recinfo_header(ri, line, len, sealed, errstr) == -1)
+	if (first_line(fd, st.st_size, &h, errstr) == -1 ||
+	    recinfo_header(ri, h.buf, h.line, sealed, errstr) == -1)
 		goto out;
 	if (!sealed)
-		ri->duration = last_event_time(fd, (off_t)len + 1, st.st_size);
+		ri->duration = last_event_time(fd, st.st_size, &h);
 	r = 0;
 out:
-	free(line);
+	free(h.buf);
 	if (fd != -1)
 		close(fd);
 	return r;

@@ -299,6 +299,35 @@ test_read_long_lines(void **state)
 	buf_free(&b);
 }
 
+/* Lines across the reads of the file's start and of its end. */
+static void
+test_read_chunk_boundaries(void **state)
+{
+	struct buf	b = { 0 };
+	size_t		pad, last, i;
+
+	for (last = 1; last < 6000; last += 1499) {
+		for (pad = 3900; pad < 8400; pad += 37) {
+			buf_printf(&b, "%s\n[1, \"o\", \"", HEADER);
+			for (i = 0; i < pad; i++)
+				buf_addc(&b, 'p');
+			buf_adds(&b, "\"]\n[2.5, \"o\", \"");
+			for (i = 0; i < last; i++)
+				buf_addc(&b, 'l');
+			buf_adds(&b, "\"]\n");
+			put("b", b.data, b.len);
+			if (duration_of("b") != 2.5)
+				fail_msg("pad %zu, last %zu", pad, last);
+			/* The same, the last event cut short. */
+			buf_adds(&b, "[3, \"o\"");
+			put("b", b.data, b.len);
+			if (duration_of("b") != 2.5)
+				fail_msg("pad %zu, last %zu, cut", pad, last);
+			buf_free(&b);
+		}
+	}
+}
+
 static void
 test_read_first_line_cap(void **state)
 {
@@ -403,6 +432,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_read_long_lines, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_read_chunk_boundaries,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_first_line_cap,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_sealed, setup,
