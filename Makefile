@@ -49,7 +49,8 @@ GATEWAY_SRCS := gateway/main.c gateway/shell.c gateway/cmd.c \
                gateway/session.c gateway/view.c gateway/menu.c gateway/attach.c \
                gateway/serve.c gateway/serve-auth.c gateway/serve-channel.c \
                gateway/sshlib.c \
-               gateway/replay.c gateway/prune.c
+               gateway/replay.c gateway/prune.c \
+               gateway/recordings.c
 
 POLICY_OBJS := $(POLICY_SRCS:.c=.o)
 GWLIB_OBJS  := $(GATEWAY_LIB_SRCS:.c=.o)

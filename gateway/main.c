@@ -14,6 +14,7 @@
 #include "gateway/exitcode.h"
 #include "gateway/log.h"
 #include "gateway/prune.h"
+#include "gateway/recordings.h"
 #include "gateway/replay.h"
 #include "gateway/serve.h"
 #include "gateway/shell.h"
@@ -29,6 +30,10 @@ usage(FILE *fp)
 	    "       muxgate serve [-f CONFIG] [--listen ADDR:PORT] [--host-key FILE] [--user NAME] [--syslog]\n"
 	    "       muxgate replay [--speed N] [--idle-limit S] FILE | --cat FILE\n"
 	    "       muxgate prune --older-than DURATION [--dry-run] [-f CONFIG]\n"
+	    "       muxgate recordings [-f CONFIG | --dir DIR] [--identity NAME] "
+	    "[--host H] [--user U]\n"
+	    "                          [--session S] [--since TIME] [--until TIME] "
+	    "[--json]\n"
 	    "       muxgate --version | help\n");
 }
 
@@ -107,6 +112,8 @@ main(int argc, char **argv)
 		return replay_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "prune") == 0)
 		return prune_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "recordings") == 0)
+		return recordings_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
 		printf("muxgate %s\n", MUXGATE_VERSION);
 		return MG_OK;
