@@ -133,10 +133,12 @@ e2e: muxgate
 	@tests/run-e2e
 
 # The relay (tests/bench/run), the fleet fan-out and the SSH server.
+# Then `muxgate recordings` over 10,000 recordings.
 bench: muxgate
 	@tests/bench/run
 	@/usr/bin/python3 tests/bench/fanout.py
 	@/usr/bin/python3 tests/bench/serve.py
+	@/usr/bin/python3 tests/bench/recordings.py
 
 fuzz:
 	@tests/fuzz/run
