@@ -383,3 +383,19 @@ def test_recordings_list_a_real_attach(gw, recs, spawn):
     assert r["attach_id"] == CAST_NAME.match(os.path.basename(path)).group(2)
     assert 0 < r["duration"] < 60 and r["sealed"] is False
     assert r["size"] == os.path.getsize(path)
+
+
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_recordings_list_help(gw, flag):
+    code, out, err = gw.local("recordings", flag, user=GW)
+    assert (code, err) == (OK, ""), err
+    assert out.startswith("usage: muxgate recordings "), out
+    code, out, err = gw.local("help")
+    assert code == OK and "muxgate recordings " in out, out
+
+
+def test_recordings_list_as_gateway_account(gw, recs):
+    a = recs.add(1)
+    code, out, err = gw.local("recordings", "-f", gw.policy, user=GW)
+    assert (code, err) == (OK, ""), err
+    assert paths(out) == [a]
