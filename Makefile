@@ -42,7 +42,8 @@ GATEWAY_LIB_SRCS := gateway/log.c gateway/xmalloc.c gateway/str.c \
                gateway/record.c gateway/slots.c gateway/relay.c \
                gateway/audit.c gateway/quote.c gateway/dirs.c \
                gateway/lineedit.c gateway/logindefs.c \
-               gateway/trail.c gateway/seal.c
+               gateway/trail.c gateway/seal.c \
+               gateway/recdir.c gateway/recinfo.c gateway/utc.c
 GATEWAY_SRCS := gateway/main.c gateway/shell.c gateway/cmd.c \
                gateway/cmd-ls.c gateway/cmd-hosts.c gateway/cmd-new.c \
                gateway/cmd-attach.c gateway/cmd-kill.c gateway/cmd-whoami.c \
@@ -53,7 +54,7 @@ GATEWAY_SRCS := gateway/main.c gateway/shell.c gateway/cmd.c \
                gateway/serve.c gateway/serve-auth.c gateway/serve-channel.c \
                gateway/sshlib.c \
                gateway/replay.c gateway/prune.c gateway/verify.c \
-               gateway/keygen.c
+               gateway/keygen.c gateway/recordings.c
 
 UTIL_OBJS   := $(UTIL_SRCS:.c=.o)
 POLICY_OBJS := $(POLICY_SRCS:.c=.o)
@@ -66,7 +67,8 @@ UNIT_TESTS := tests/unit/test_policy tests/unit/test_decide tests/unit/test_key 
               tests/unit/test_record tests/unit/test_slots tests/unit/test_quote \
               tests/unit/test_lineedit tests/unit/test_logindefs \
               tests/unit/test_cmd tests/unit/test_log tests/unit/test_trail tests/unit/test_num \
-              tests/unit/test_utf8 tests/unit/test_seal
+              tests/unit/test_utf8 tests/unit/test_seal \
+              tests/unit/test_recdir tests/unit/test_recinfo tests/unit/test_utc
 
 # The contrib/ files that name the binary or the gateway account are
 # made from their .in templates for this BINDIR and GATEWAY_USER;
@@ -138,13 +140,14 @@ valgrind: $(UNIT_TESTS)
 e2e: muxgate
 	@tests/run-e2e
 
-# The relay (tests/bench/run), the fleet fan-out, the SSH server and
-# the sealing of recordings.
+# The relay (tests/bench/run), the fleet fan-out, the SSH server, the
+# sealing of recordings and `muxgate recordings` over 10,000 of them.
 bench: muxgate
 	@tests/bench/run
 	@/usr/bin/python3 tests/bench/fanout.py
 	@/usr/bin/python3 tests/bench/serve.py
 	@tests/bench/seal-speed
+	@/usr/bin/python3 tests/bench/recordings.py
 
 fuzz:
 	@tests/fuzz/run

@@ -15,6 +15,7 @@
 #include "gateway/keygen.h"
 #include "gateway/log.h"
 #include "gateway/prune.h"
+#include "gateway/recordings.h"
 #include "gateway/replay.h"
 #include "gateway/verify.h"
 #include "gateway/serve.h"
@@ -34,6 +35,10 @@ usage(FILE *fp)
 	    "       muxgate prune --older-than DURATION [--dry-run] [-f CONFIG]\n"
 	    "       muxgate verify [--audit-log FILE] RECORDING...\n"
 	    "       muxgate keygen DIR\n"
+	    "       muxgate recordings [-f CONFIG | --dir DIR] [--identity NAME] "
+	    "[--host H] [--user U]\n"
+	    "                          [--session S] [--since TIME] [--until TIME] "
+	    "[--json]\n"
 	    "       muxgate --version | help\n");
 }
 
@@ -118,6 +123,8 @@ main(int argc, char **argv)
 		return verify_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "keygen") == 0)
 		return keygen_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "recordings") == 0)
+		return recordings_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
 		printf("muxgate %s\n", MUXGATE_VERSION);
 		return MG_OK;

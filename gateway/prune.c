@@ -12,7 +12,6 @@
  * and removed relative to its directory's descriptor, so that a name
  * replaced meanwhile cannot send the removal somewhere else.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -29,16 +28,12 @@
 #include "gateway/log.h"
 #include "gateway/output.h"
 #include "gateway/prune.h"
+#include "gateway/recdir.h"
 #include "gateway/shell.h"
 #include "gateway/slots.h"
 #include "gateway/str.h"
 #include "gateway/xmalloc.h"
 #include "policy/policy.h"
-
-#define ATTACH_ID_LEN	16
-/* YYYYMMDD-HHMMSS-ATTACHID.cast */
-#define RECORDING_NAME_LEN (8 + 1 + 6 + 1 + ATTACH_ID_LEN + 5)
-/* A hundred years: more is a typo, and would overflow time_t arithmetic. */
 
 struct prune {
 	time_t		 cutoff;	/* older than this goes */
@@ -53,34 +48,6 @@ usage(FILE *fp)
 {
 	fprintf(fp, "usage: muxgate prune --older-than DURATION "
 	    "[--dry-run] [-f CONFIG]\n");
-}
-
-/* Is NAME YYYYMMDD-HHMMSS-ATTACHID.cast?  Its attach id goes to ID. */
-static bool
-recording_name(const char *name, char id[ATTACH_ID_LEN + 1])
-{
-	size_t	i;
-
-	if (strlen(name) != RECORDING_NAME_LEN)
-		return false;
-	for (i = 0; i < 15; i++) {
-		if (i == 8) {
-			if (name[i] != '-')
-				return false;
-		} else if (name[i] < '0' || name[i] > '9')
-			return false;
-	}
-	if (name[15] != '-')
-		return false;
-	for (i = 16; i < 16 + ATTACH_ID_LEN; i++)
-		if (!((name[i] >= '0' && name[i] <= '9') ||
-		    (name[i] >= 'a' && name[i] <= 'f')))
-			return false;
-	if (strcmp(name + 16 + ATTACH_ID_LEN, ".cast") != 0)
-		return false;
-	memcpy(id, name + 16, ATTACH_ID_LEN);
-	id[ATTACH_ID_LEN] = '\0';
-	return true;
 }
 
 static bool
@@ -121,12 +88,14 @@ audit_removal(struct prune *p, const char *path, const char *shown)
 }
 
 /* One entry NAME of the identity directory DIR, open as DFD. */
-static void
-prune_file(struct prune *p, int dfd, const char *dir, const char *name)
+static int
+prune_file(void *arg, int dfd, const char *dir, const char *name)
 {
-	struct stat	 st;
-	char		 id[ATTACH_ID_LEN + 1];
-	char		*path, *shown = NULL;
+	struct prune		*p = arg;
+	struct stat		 st;
+	enum recdir_kind	 kind;
+	char			 id[RECDIR_ID_LEN + 1];
+	char			*path, *shown = NULL;
 
 	xasprintf(&path, "%s/%s", dir, name);
 	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
@@ -146,7 +115,8 @@ prune_file(struct prune *p, int dfd, const char *dir, const char *name)
 		refuse(p, path, "not a regular file");
 		goto out;
 	}
-	if (!recording_name(name, id)) {
+	/* Sealed recordings are not written yet: prune knows only .cast. */
+	if (!recdir_name(name, id, &kind) || kind != RECDIR_CAST) {
 		refuse(p, path, "not named like a recording");
 		goto out;
 	}
@@ -172,94 +142,47 @@ prune_file(struct prune *p, int dfd, const char *dir, const char *name)
 out:
 	free(shown);
 	free(path);
+	return p->stop ? -1 : 0;
 }
 
-/* RECORDINGS/NAME, an identity directory. */
+/* An entry of RECORDINGS that is not a directory. */
 static void
-prune_identity(struct prune *p, int rfd, const char *root, const char *name)
+prune_other(void *arg, const char *path, const struct stat *st)
 {
-	struct dirent	*de;
-	struct stat	 st;
-	char		*dir;
-	DIR		*d = NULL;
-	int		 fd;
+	struct prune	*p = arg;
 
-	xasprintf(&dir, "%s/%s", root, name);
-	if (fstatat(rfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
-		if (errno != ENOENT)
-			refuse(p, dir, strerror(errno));
-		goto out;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		/* Recordings live one level down: nothing else belongs here. */
-		if (st.st_mtime < p->cutoff)
-			refuse(p, dir, S_ISLNK(st.st_mode) ?
-			    "a symbolic link" : "not an identity directory");
-		goto out;
-	}
-	fd = openat(rfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd == -1 || (d = fdopendir(fd)) == NULL) {
-		refuse(p, dir, strerror(errno));
-		if (fd != -1)
-			close(fd);
-		goto out;
-	}
-	while (!p->stop && (de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		prune_file(p, dirfd(d), dir, de->d_name);
-	}
-out:
-	if (d != NULL)
-		closedir(d);
-	free(dir);
+	/* Recordings live one level down: nothing else belongs here. */
+	if (st->st_mtime < p->cutoff)
+		refuse(p, path, S_ISLNK(st->st_mode) ?
+		    "a symbolic link" : "not an identity directory");
+}
+
+static void
+prune_refuse(void *arg, const char *path, const char *why)
+{
+	refuse(arg, path, why);
 }
 
 static int
 prune_root(struct prune *p, const char *root)
 {
-	struct dirent	*de;
-	DIR		*d;
-	int		 fd;
+	const struct recdir_ops	 ops = {
+		.file = prune_file,
+		.other = prune_other,
+		.refuse = prune_refuse,
+		.arg = p,
+	};
+	char			 err[512];
 
-	fd = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd == -1 && errno == ENOENT)
+	switch (recdir_walk(root, &ops, err, sizeof(err))) {
+	case RECDIR_OK:
+		return p->code;
+	case RECDIR_MISSING:
 		return MG_OK;		/* no attach ever: nothing to prune */
-	if (fd == -1 || (d = fdopendir(fd)) == NULL) {
-		char *e = out_escape(root);
-		error_msg("prune: %s: %s", e, strerror(errno));
-		free(e);
-		if (fd != -1)
-			close(fd);
+	default:
+		error_msg("prune: %s", err);
 		return MG_FAIL;
 	}
-	while (!p->stop && (de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		prune_identity(p, dirfd(d), root, de->d_name);
-	}
-	closedir(d);
-	return p->code;
-}
-
-static struct policy *
-load(const char *config)
-{
-	struct policy_errors	 errs = { 0 };
-	struct policy		*pol;
-	char			 err[512];
-	size_t			 i;
-
-	if (policy_check_path(config, geteuid(), err, sizeof(err)) == -1) {
-		error_msg("%s: refused: %s", config, err);
-		return NULL;
-	}
-	if ((pol = policy_load(config, &errs)) == NULL) {
-		for (i = 0; i < errs.n; i++)
-			fprintf(stderr, "%s\n", errs.msgs[i]);
-		policy_errors_free(&errs);
-	}
-	return pol;
 }
 
 int
@@ -321,7 +244,7 @@ prune_main(int argc, char **argv)
 		return MG_USAGE;
 	}
 	p.cutoff = time(NULL) - (time_t)secs;
-	if ((pol = load(config)) == NULL)
+	if ((pol = recdir_policy(config)) == NULL)
 		return MG_FAIL;
 	g = policy_gateway(pol);
 	audit_configure(g->audit, g->audit_required);

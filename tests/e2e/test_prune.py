@@ -187,3 +187,23 @@ def test_prune_audit_record_per_removal(gw, policy_edit, recs):
                                'recording="%s" res=success' % old), got[0]
     finally:
         listener.stop()
+
+
+def test_prune_refuses_directories_others_can_write(gw, recs):
+    # Anyone could have put files there: they are not muxgate's to judge.
+    planted = recs.add(100, identity="eve")
+    os.chmod(os.path.dirname(planted), 0o777)
+    old = recs.add(100)
+    code, out, err = prune(gw, "--older-than", "90d")
+    assert code == FAIL, (out, err)
+    assert out == "removed %s\n" % old, out
+    assert one_error_line(err) == (
+        "muxgate: prune: refusing %s: writable by group or others"
+        % os.path.dirname(planted)), err
+    assert os.path.exists(planted)
+    os.chmod(recs.root, 0o1777)
+    code, out, err = prune(gw, "--older-than", "90d")
+    assert (code, out) == (FAIL, ""), (out, err)
+    assert one_error_line(err) == (
+        "muxgate: prune: refusing %s: writable by group or others"
+        % recs.root), err
