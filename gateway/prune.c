@@ -2,7 +2,7 @@
  * prune.c — `muxgate prune --older-than DURATION [--dry-run] [-f CONFIG]`:
  * retention for recordings.  Removes whole recordings, never a part of
  * one, from gateway.recordings: the files RECORDINGS/IDENTITY/
- * YYYYMMDD-HHMMSS-ATTACHID.cast (record.h) last changed more than
+ * YYYYMMDD-HHMMSS-ATTACHID.cast or .sealed (record.h) last changed more than
  * DURATION ago.  A recording whose attach is still live (its slot file
  * is locked, slots.h) is kept however old it is: an idle attach writes
  * nothing for hours.  Nothing is followed: a symbolic link, or anything
@@ -115,8 +115,8 @@ prune_file(void *arg, int dfd, const char *dir, const char *name)
 		refuse(p, path, "not a regular file");
 		goto out;
 	}
-	/* Sealed recordings are not written yet: prune knows only .cast. */
-	if (!recdir_name(name, id, &kind) || kind != RECDIR_CAST) {
+	/* Plain and sealed recordings alike: retention is about age. */
+	if (!recdir_name(name, id, &kind)) {
 		refuse(p, path, "not named like a recording");
 		goto out;
 	}
