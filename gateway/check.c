@@ -11,6 +11,7 @@
 
 #include "gateway/audit.h"
 #include "gateway/check.h"
+#include "gateway/seal.h"
 #include "gateway/exitcode.h"
 #include "gateway/log.h"
 #include "gateway/output.h"
@@ -179,6 +180,29 @@ check_audit(const struct policy *p)
 	return MG_OK;
 }
 
+/*
+ * The auditors' keys recordings are sealed to: an attach with one that
+ * cannot be read has no recording, so say it now.
+ */
+static int
+check_recipients(const struct policy *p)
+{
+	const struct policy_gateway	*g = policy_gateway(p);
+	struct seal_pub			 pub;
+	char				 why[512];
+	size_t				 i;
+	int				 code = MG_OK;
+
+	for (i = 0; i < g->nrecording_recipients; i++)
+		if (seal_pub_load(g->recording_recipients[i], &pub, why,
+		    sizeof(why)) == -1) {
+			error_msg("gateway.recording_recipients: %s: every "
+			    "attach would have no recording", why);
+			code = MG_FAIL;
+		}
+	return code;
+}
+
 /* Say what is wrong with the operands, if anything. */
 static int
 check_operands(const char *explain_id, const char *can_id, int argc,
@@ -254,7 +278,8 @@ check_main(int argc, char **argv)
 		code = explain(p, explain_id);
 	else if (can_id != NULL)
 		code = can(p, can_id, argv[0], argv[1]);
-	else if ((code = check_audit(p)) == MG_OK) {
+	else if ((code = check_recipients(p)) == MG_OK &&
+	    (code = check_audit(p)) == MG_OK) {
 		line = out_escape(config);
 		printf("%s: OK\n", line);
 		free(line);

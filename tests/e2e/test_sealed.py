@@ -169,3 +169,16 @@ def test_unreadable_recipient_refuses_the_attach(gw, policy_edit, workdir):
     assert code == FAIL, (code, out, err)
     assert "recording_recipients" in out + err, (out, err)
     assert tmux_clients(DEPLOY, name) == []
+
+
+def test_check_names_an_unreadable_recipient(gw, policy_edit, workdir,
+                                             auditors):
+    missing = os.path.join(workdir, "gone.pub")
+    policy_edit.write(sealed_policy(gw, [auditors["ann"][1], missing]))
+    p = run([gw.bin, "check", "-f", gw.policy], check=False)
+    assert p.returncode == FAIL, p.stdout
+    line = one_error_line(_s(p.stderr))
+    assert "recording_recipients" in line and "gone.pub" in line, line
+    policy_edit.write(sealed_policy(gw, [auditors["ann"][1]]))
+    p = run([gw.bin, "check", "-f", gw.policy], check=False)
+    assert p.returncode == OK, p.stderr
