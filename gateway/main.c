@@ -33,7 +33,7 @@ usage(FILE *fp)
 	    "       muxgate replay [--key KEY] [--speed N] [--idle-limit S] FILE | --cat FILE\n"
 	    "       muxgate export [--key KEY] FILE\n"
 	    "       muxgate prune --older-than DURATION [--dry-run] [-f CONFIG]\n"
-	    "       muxgate verify [--audit-log FILE] RECORDING...\n"
+	    "       muxgate verify [--key KEY] [--audit-log FILE] RECORDING...\n"
 	    "       muxgate keygen DIR\n"
 	    "       muxgate recordings [-f CONFIG | --dir DIR] [--identity NAME] "
 	    "[--host H] [--user U]\n"

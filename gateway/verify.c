@@ -26,6 +26,7 @@
 #include "gateway/exitcode.h"
 #include "gateway/log.h"
 #include "gateway/output.h"
+#include "gateway/seal.h"
 #include "gateway/spawn.h"
 #include "gateway/str.h"
 #include "gateway/trail.h"
@@ -53,7 +54,55 @@ struct header {
 static void
 usage(FILE *fp)
 {
-	fprintf(fp, "usage: muxgate verify [--audit-log FILE] RECORDING...\n");
+	fprintf(fp, "usage: muxgate verify [--key KEY] [--audit-log FILE] "
+	    "RECORDING...\n");
+}
+
+/*
+ * A sealed recording read through with an auditor's KEY: how its frames
+ * end (complete, truncated, modified) and the time of its last whole
+ * event.  -1 when the key cannot open it (WHY says so).
+ */
+static int
+sealed_read(const char *path, const struct seal_secret *key,
+    enum seal_status *end, double *last, char *why, size_t whylen)
+{
+	struct seal_reader	*rd = NULL;
+	const unsigned char	*plain;
+	const char		*p;
+	FILE			*fp;
+	size_t			 len, i;
+	bool			 at_line = true;
+
+	*last = 0;
+	if ((fp = fopen(path, "re")) == NULL) {
+		snprintf(why, whylen, "%s", strerror(errno));
+		return -1;
+	}
+	*end = seal_reader_open(fp, key, &rd, why, whylen);
+	if (*end == SEAL_TRUNCATED || *end == SEAL_MODIFIED) {
+		fclose(fp);
+		return 0;
+	}
+	if (*end != SEAL_OK) {
+		if (*end == SEAL_NOT_RECIPIENT)
+			snprintf(why, whylen, "not sealed to this key");
+		fclose(fp);
+		return -1;
+	}
+	/* Each event line starts "[SECONDS,": keep the last one's time. */
+	while ((*end = seal_reader_next(rd, &plain, &len, why, whylen)) ==
+	    SEAL_OK)
+		for (i = 0; i < len; i++) {
+			if (at_line && plain[i] == '[' && i + 1 < len) {
+				p = (const char *)plain + i + 1;
+				*last = strtod(p, NULL);
+			}
+			at_line = plain[i] == '\n';
+		}
+	seal_reader_free(rd);
+	fclose(fp);
+	return 0;
 }
 
 static void
@@ -325,11 +374,12 @@ enum verdict { V_INTACT, V_TRUNCATED, V_MODIFIED, V_UNANCHORED, V_ERROR };
 
 static enum verdict
 judge(const char *path, const struct header *h, const struct trail_rec *v,
-    size_t n, char *detail, size_t dlen)
+    size_t n, const struct seal_secret *key, char *detail, size_t dlen)
 {
 	const struct trail_rec	*bad, *reached, *end = NULL;
 	unsigned long long	 size;
-	double			 at;
+	enum seal_status	 sealed_end = SEAL_COMPLETE;
+	double			 at, sealed_at = 0;
 	size_t			 i;
 	int			 fd;
 	enum verdict		 verdict;
@@ -356,22 +406,36 @@ judge(const char *path, const struct header *h, const struct trail_rec *v,
 		verdict = V_MODIFIED;
 	} else if (end != NULL && size == end->bytes)
 		verdict = V_INTACT;
-	else {
-		/* Shorter than recorded, or its relay never ended it. */
+	else	/* Shorter than recorded, or its relay never ended it. */
+		verdict = V_TRUNCATED;
+	/* With the key, a sealed file's frames must hold too, to the last. */
+	if (h->sealed && key != NULL && verdict != V_MODIFIED) {
+		if (sealed_read(path, key, &sealed_end, &sealed_at, detail,
+		    dlen) == -1) {
+			close(fd);
+			return V_ERROR;
+		}
+		if (sealed_end == SEAL_MODIFIED)
+			verdict = V_MODIFIED;
+		else if (sealed_end != SEAL_COMPLETE)
+			verdict = V_TRUNCATED;
+	}
+	if (verdict == V_TRUNCATED) {
 		at = !h->sealed ? last_event_time(fd, size) :
+		    key != NULL ? sealed_at :
 		    reached != NULL && reached->duration > 0 ?
 		    (double)reached->duration : 0;
 		snprintf(detail, dlen, "%.3fs%s", at, end == NULL ?
 		    " (no end record: the relay was stopped, or the attach is "
 		    "still running)" : "");
-		verdict = V_TRUNCATED;
 	}
 	close(fd);
 	return verdict;
 }
 
 static int
-verify_one(const char *path, const struct anchors *all)
+verify_one(const char *path, const struct anchors *all,
+    const struct seal_secret *key)
 {
 	struct header		 h;
 	struct trail_rec	*v;
@@ -385,7 +449,7 @@ verify_one(const char *path, const struct anchors *all)
 		return MG_FAIL;
 	}
 	n = select_anchors(all, h.attach, &v);
-	switch (judge(path, &h, v, n, why, sizeof(why))) {
+	switch (judge(path, &h, v, n, key, why, sizeof(why))) {
 	case V_INTACT:
 		printf("%s: intact\n", safe);
 		code = MG_OK;
@@ -415,12 +479,14 @@ verify_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "audit-log", required_argument, NULL, 'l' },
+		{ "key", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct anchors	 all = { NULL, 0 };
-	struct header	 h;
-	const char	*log = NULL;
+	struct anchors		 all = { NULL, 0 };
+	struct header		 h;
+	struct seal_secret	*key = NULL;
+	const char		*log = NULL, *keyfile = NULL;
 	char		 why[512];
 	long long	 since = -1;
 	int		 ch, i, code = MG_OK;
@@ -430,6 +496,7 @@ verify_main(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'l': log = optarg; break;
+		case 'k': keyfile = optarg; break;
 		case 'h': usage(stdout); return MG_OK;
 		case ':':
 			error_msg("verify: %s needs a value", argv[optind - 1]);
@@ -446,16 +513,24 @@ verify_main(int argc, char **argv)
 		usage(stderr);
 		return MG_USAGE;
 	}
+	if (keyfile != NULL &&
+	    (key = seal_secret_load(keyfile, why, sizeof(why))) == NULL) {
+		error_msg("%s: %s", keyfile, why);
+		return MG_FAIL;
+	}
 	for (i = optind; i < argc; i++)
 		if (read_header(argv[i], &h, why, sizeof(why)) == 0 &&
 		    (since == -1 || h.timestamp < since))
 			since = h.timestamp;
 	if (log != NULL ? trail_from_file(log, &all) == -1 :
-	    since != -1 && trail_from_ausearch(since, &all) == -1)
+	    since != -1 && trail_from_ausearch(since, &all) == -1) {
+		seal_secret_free(key);
 		return MG_FAIL;
+	}
 	for (i = optind; i < argc; i++)
-		if (verify_one(argv[i], &all) != MG_OK)
+		if (verify_one(argv[i], &all, key) != MG_OK)
 			code = MG_FAIL;
 	free(all.v);
+	seal_secret_free(key);
 	return code;
 }

@@ -861,6 +861,58 @@ def test_verify_a_killed_relay_is_truncated_not_modified(
     assert p.returncode == OK, p.stderr
 
 
+def test_verify_sealed_recordings(gw, policy_edit, auditd, audit_cap,
+                                  since, spawn, workdir):
+    """A sealed recording is anchored like a plain one: intact with and
+    without the key; a relay killed with -9 leaves one that verifies as
+    truncated (with the key: up to its last whole frame), not modified."""
+    keydir = os.path.join(workdir, "auditor")
+    p = run([gw.bin, "keygen", keydir], check=False)
+    assert p.returncode == OK, p.stderr
+    pub = os.path.join(workdir, "auditor.pub")
+    shutil.copyfile(os.path.join(keydir, "auditor.pub"), pub)
+    os.chmod(pub, 0o644)
+    key = os.path.join(keydir, "auditor.key")
+    policy_edit.write(policy_with(
+        gw, "auditd", required=True,
+        extra="  recording_checkpoint: 1s\n  recording_recipients: [%s]\n"
+        % pub))
+    name = tag("sver")
+    recorded_attach(gw, spawn, name)
+    end = expect_one(since, type="USER_END", session=name)
+    rec = end["recording"]
+    assert rec.endswith(".sealed"), rec
+    for args in ((rec,), ("--key", key, rec)):
+        code, out, err = verify(gw, *args)
+        assert (code, out, err) == (OK, "%s: intact\n" % rec, ""), args
+    with open(rec, "rb") as f:
+        data = f.read()
+    flipped = os.path.join(workdir, "flipped.sealed")
+    with open(flipped, "wb") as f:
+        f.write(data[:-8] + bytes([data[-8] ^ 0x40]) + data[-7:])
+    code, out, err = verify(gw, "--key", key, flipped)
+    assert code == FAIL and out.startswith(flipped + ": modified: "), out
+
+    name = tag("skill")
+    tmux_new(DEPLOY, name, "/bin/cat")
+    c = spawn("alice", "attach mgt-deploy@bastion:" + name)
+    assert wait_for(lambda: tmux_clients(DEPLOY, name), 10)
+    start = expect_one(since, type="USER_START", session=name)
+    for i in range(3):
+        c.send("sealed-kill-%d\r" % i)
+        time.sleep(0.8)
+    wait_records(since, count=1, type="TRUSTED_APP", session=name)
+    os.kill(start.pid, signal.SIGKILL)
+    finish(c)
+    rec = start["recording"]
+    for args in ((rec,), ("--key", key, rec)):
+        code, out, err = verify(gw, *args)
+        assert code == FAIL, (args, out, err)
+        assert out.startswith("%s: truncated at " % rec), (args, out)
+    p = run([gw.bin, "export", "--key", key, rec], check=False)
+    assert p.returncode == OK and b"sealed-kill-0" in p.stdout, p.stderr
+
+
 def test_attach_mode_readable_with_ausearch_i(gw, trail, spawn):
     """`ausearch -i` must tell an attach from a watch.  (auparse interprets
     any field called mode= as a file mode.)"""
