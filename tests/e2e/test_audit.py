@@ -887,11 +887,42 @@ def test_verify_sealed_recordings(gw, policy_edit, auditd, audit_cap,
         assert (code, out, err) == (OK, "%s: intact\n" % rec, ""), args
     with open(rec, "rb") as f:
         data = f.read()
-    flipped = os.path.join(workdir, "flipped.sealed")
-    with open(flipped, "wb") as f:
-        f.write(data[:-8] + bytes([data[-8] ^ 0x40]) + data[-7:])
-    code, out, err = verify(gw, "--key", key, flipped)
-    assert code == FAIL and out.startswith(flipped + ": modified: "), out
+    # The frames (docs/recording-format.md): header line, then
+    # 4-byte big-endian length and ciphertext, the last one final.
+    head = data[:data.index(b"\n") + 1]
+    frames, off = [], len(head)
+    while off < len(data):
+        n = int.from_bytes(data[off:off + 4], "big")
+        frames.append(data[off:off + 4 + n])
+        off += 4 + n
+    assert off == len(data) and len(frames) >= 3, len(frames)
+    changed = {
+        "flipped": data[:-8] + bytes([data[-8] ^ 0x40]) + data[-7:],
+        "removed": head + b"".join(frames[:1] + frames[2:]),
+        "swapped": head + b"".join([frames[1], frames[0]] + frames[2:]),
+        "appended": data + frames[1],
+        "header": data.replace(b'"identity":"alice"', b'"identity":"alicf"'),
+    }
+    for what, content in changed.items():
+        copy = os.path.join(workdir, "%s.sealed" % what)
+        with open(copy, "wb") as f:
+            f.write(content)
+        code, out, err = verify(gw, "--key", key, copy)
+        assert code == FAIL, (what, out, err)
+        assert out.startswith(copy + ": modified: "), (what, out)
+        # Without the key only the hashes speak: never intact; a file
+        # shortened past its last record reads as cut (recordings.md).
+        code, out, err = verify(gw, copy)
+        assert code == FAIL and ": intact" not in out, (what, out)
+        if what in ("flipped", "appended", "header"):
+            assert out.startswith(copy + ": modified: "), (what, out)
+        p = run([gw.bin, "export", "--key", key, copy], check=False)
+        assert p.returncode == FAIL, (what, p.stderr)
+    cut = os.path.join(workdir, "cut.sealed")
+    with open(cut, "wb") as f:
+        f.write(head + b"".join(frames[:-1]))     # no final frame
+    code, out, err = verify(gw, "--key", key, cut)
+    assert code == FAIL and out.startswith(cut + ": truncated at "), out
 
     name = tag("skill")
     tmux_new(DEPLOY, name, "/bin/cat")
