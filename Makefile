@@ -160,7 +160,8 @@ demo: deps
 INSTALLED := $(BINDIR)/muxgate $(MANDIR)/man8/muxgate.8 \
     $(MANDIR)/man5/gateway.yaml.5 \
     $(addprefix $(DOCDIR)/,gateway.yaml.example threat-model.md \
-        recordings.md audit-events.md contrib/sshd_config.d/muxgate.conf \
+        recordings.md audit-events.md recording-format.md \
+        contrib/sshd_config.d/muxgate.conf \
         contrib/sudoers.d/muxgate contrib/tmpfiles.d/muxgate.conf \
         contrib/audit/muxgate.rules contrib/audit/search-recipes.md) \
     $(addprefix $(UNITDIR)/,muxgate.service muxgate-prune.service \
@@ -188,7 +189,7 @@ install: muxgate $(CONTRIB_GEN)
 	install -m 0644 docs/muxgate.8 $(DESTDIR)$(MANDIR)/man8/muxgate.8
 	install -m 0644 docs/gateway.yaml.5 $(DESTDIR)$(MANDIR)/man5/gateway.yaml.5
 	install -m 0644 gateway.yaml.example docs/threat-model.md docs/recordings.md \
-	    docs/audit-events.md $(DESTDIR)$(DOCDIR)/
+	    docs/audit-events.md docs/recording-format.md $(DESTDIR)$(DOCDIR)/
 	install -m 0644 contrib/sshd_config.d/muxgate.conf $(DESTDIR)$(DOCDIR)/contrib/sshd_config.d/
 	install -m 0644 contrib/sudoers.d/muxgate $(DESTDIR)$(DOCDIR)/contrib/sudoers.d/
 	install -m 0644 contrib/tmpfiles.d/muxgate.conf $(DESTDIR)$(DOCDIR)/contrib/tmpfiles.d/
