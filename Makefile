@@ -32,7 +32,7 @@ PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
 # util/: what the policy library and the gateway both need; it includes
 # neither of them.
-UTIL_SRCS := util/num.c util/utf8.c
+UTIL_SRCS := util/num.c util/utf8.c util/fdio.c
 POLICY_SRCS := policy/load.c policy/schema.c policy/decide.c policy/match.c \
                policy/key.c policy/safepath.c policy/errors.c \
                policy/access.c

@@ -21,6 +21,7 @@
 #include "gateway/seal.h"
 #include "gateway/str.h"
 #include "gateway/xmalloc.h"
+#include "util/fdio.h"
 
 struct replay_opts {
 	bool		 cat;
@@ -170,23 +171,6 @@ source_line(struct source *s, ssize_t *n)
 	return sealed_line(s, n);
 }
 
-static int
-write_all(const char *p, size_t n)
-{
-	ssize_t	w;
-
-	while (n > 0) {
-		if ((w = write(STDOUT_FILENO, p, n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static void
 pause_for(double seconds)
 {
@@ -255,7 +239,7 @@ event(const char *path, size_t lineno, const char *line,
 				gap = o->idle_limit;
 			pause_for(gap);
 		}
-		if (write_all(json_object_get_string(data),
+		if (fd_write_all(STDOUT_FILENO, json_object_get_string(data),
 		    (size_t)json_object_get_string_len(data)) == -1) {
 			error_msg("write: %s", strerror(errno));
 			goto out;
@@ -272,7 +256,7 @@ out:
 static int
 export_line(const char *path, const char *line, size_t len)
 {
-	if (write_all(line, len) == -1) {
+	if (fd_write_all(STDOUT_FILENO, line, len) == -1) {
 		error_msg("write: %s", strerror(errno));
 		return -1;
 	}
@@ -329,10 +313,16 @@ play(const char *path, const struct replay_opts *o)
 	return code;
 }
 
-int
-replay_main(int argc, char **argv)
+/*
+ * The options of replay, or of export (NAME), which takes only --key:
+ * MG_OK with O filled (*HELP: --help was answered, nothing else to do),
+ * or MG_USAGE, said.
+ */
+static int
+options(const char *name, int argc, char **argv, struct replay_opts *o,
+    bool *help)
 {
-	static const struct option longopts[] = {
+	static const struct option replay_opts[] = {
 		{ "cat", no_argument, NULL, 'c' },
 		{ "speed", required_argument, NULL, 's' },
 		{ "idle-limit", required_argument, NULL, 'i' },
@@ -340,95 +330,87 @@ replay_main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct replay_opts	 o = { false, false, 1.0, 0, NULL };
-	char			*end;
-	int			 ch;
+	static const struct option export_opts[] = {
+		{ "key", required_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	char	*end;
+	int	 ch;
 
+	*help = false;
 	optind = 1;
 	opterr = 0;
 	/* Options may follow the file: "replay FILE --speed 2". */
-	while ((ch = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":h", o->export ? export_opts :
+	    replay_opts, NULL)) != -1) {
 		switch (ch) {
 		case 'h':
 			usage(stdout);
+			*help = true;
 			return MG_OK;
 		case 'c':
-			o.cat = true;
+			o->cat = true;
 			break;
 		case 'k':
-			o.key = optarg;
+			o->key = optarg;
 			break;
 		case 's':
-			o.speed = strtod(optarg, &end);
-			if (*end != '\0' || !(o.speed > 0) || o.speed > 1000) {
-				error_msg("replay: bad --speed %s", optarg);
+			o->speed = strtod(optarg, &end);
+			if (*end != '\0' || !(o->speed > 0) || o->speed > 1000) {
+				error_msg("%s: bad --speed %s", name, optarg);
 				return MG_USAGE;
 			}
 			break;
 		case 'i':
-			o.idle_limit = strtod(optarg, &end);
-			if (*end != '\0' || !(o.idle_limit > 0)) {
-				error_msg("replay: bad --idle-limit %s", optarg);
+			o->idle_limit = strtod(optarg, &end);
+			if (*end != '\0' || !(o->idle_limit > 0)) {
+				error_msg("%s: bad --idle-limit %s", name, optarg);
 				return MG_USAGE;
 			}
 			break;
 		case ':':
-			error_msg("replay: %s needs a value", argv[optind - 1]);
+			error_msg("%s: %s needs a value", name, argv[optind - 1]);
 			usage(stderr);
 			return MG_USAGE;
 		default:
-			error_msg("replay: bad option %s", argv[optind - 1]);
+			error_msg("%s: bad option %s", name, argv[optind - 1]);
 			usage(stderr);
 			return MG_USAGE;
 		}
 	}
 	if (argc - optind != 1) {
 		if (argc == optind)
-			error_msg("replay: no recording given");
+			error_msg("%s: no recording given", name);
 		else
-			error_msg("replay: one recording at a time, not also %s",
-			    argv[optind + 1]);
+			error_msg("%s: one recording at a time, not also %s",
+			    name, argv[optind + 1]);
 		usage(stderr);
 		return MG_USAGE;
 	}
+	return MG_OK;
+}
+
+int
+replay_main(int argc, char **argv)
+{
+	struct replay_opts	o = { false, false, 1.0, 0, NULL };
+	int			code;
+	bool			help;
+
+	if ((code = options("replay", argc, argv, &o, &help)) != MG_OK || help)
+		return code;
 	return play(argv[optind], &o);
 }
 
 int
 export_main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "key", required_argument, NULL, 'k' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct replay_opts	 o = { true, true, 1.0, 0, NULL };
-	int			 ch;
+	struct replay_opts	o = { true, true, 1.0, 0, NULL };
+	int			code;
+	bool			help;
 
-	optind = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'h':
-			usage(stdout);
-			return MG_OK;
-		case 'k':
-			o.key = optarg;
-			break;
-		case ':':
-			error_msg("export: %s needs a value", argv[optind - 1]);
-			usage(stderr);
-			return MG_USAGE;
-		default:
-			error_msg("export: bad option %s", argv[optind - 1]);
-			usage(stderr);
-			return MG_USAGE;
-		}
-	}
-	if (argc - optind != 1) {
-		error_msg("export: one recording, please");
-		usage(stderr);
-		return MG_USAGE;
-	}
+	if ((code = options("export", argc, argv, &o, &help)) != MG_OK || help)
+		return code;
 	return play(argv[optind], &o);
 }

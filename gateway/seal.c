@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "gateway/seal.h"
+#include "util/fdio.h"
 #include "gateway/str.h"
 #include "gateway/xmalloc.h"
 
@@ -278,23 +279,6 @@ out:
 	return s;
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t	w;
-
-	while (n > 0) {
-		if ((w = write(fd, p, n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* PREFIX, base64 of KEY, '\n' into LINE (KEYFILE_LEN + 1 bytes). */
 static void
 keyfile_line(char *line, const char *prefix, const unsigned char *key)
@@ -311,7 +295,7 @@ static int
 keyfile_write(int fd, const char *line, mode_t mode, const char *dir,
     const char *name, char *err, size_t errlen)
 {
-	if (write_all(fd, line, KEYFILE_LEN) == -1 ||
+	if (fd_write_all(fd, line, KEYFILE_LEN) == -1 ||
 	    fchmod(fd, mode) == -1 || fsync(fd) == -1) {
 		snprintf(err, errlen, "write %s/%s: %s", dir, name,
 		    strerror(errno));
