@@ -140,13 +140,13 @@ valgrind: $(UNIT_TESTS)
 e2e: muxgate
 	@tests/run-e2e
 
-# The relay (tests/bench/run), the fleet fan-out, the SSH server, the
-# sealing of recordings and `muxgate recordings` over 10,000 of them.
+# The relay, plain and sealed, with the sealing throughput beside it
+# (tests/bench/run runs tests/bench/seal-speed), the fleet fan-out, the SSH
+# server and `muxgate recordings` over 10,000 of them.
 bench: muxgate
 	@tests/bench/run
 	@/usr/bin/python3 tests/bench/fanout.py
 	@/usr/bin/python3 tests/bench/serve.py
-	@tests/bench/seal-speed
 	@/usr/bin/python3 tests/bench/recordings.py
 
 fuzz:
