@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include <sys/stat.h>
 
 #include "gateway/check.h"
@@ -92,6 +93,15 @@ main(int argc, char **argv)
 	/* A closed client must not kill us half-way through a write. */
 	signal(SIGPIPE, SIG_IGN);
 	log_init("muxgate");
+	/*
+	 * Once, before anything hashes, seals or draws a random id: it picks
+	 * libsodium's fastest code for this CPU (without it BLAKE2b runs the
+	 * portable code) and opens its random source.
+	 */
+	if (sodium_init() < 0) {
+		error_msg("cannot initialize libsodium");
+		return MG_FAIL;
+	}
 	if (argv[0] != NULL && argv[0][0] == '-' && argc == 1)
 		return shell_main(MUXGATE_DEFAULT_CONFIG, NULL, NULL);
 	if (argc < 2) {
