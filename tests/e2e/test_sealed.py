@@ -82,7 +82,7 @@ def test_sealed_round_trip(gw, policy_edit, auditors, workdir):
     with open(rec, "rb") as f:
         data = f.read()
     # The header is readable, the events are not.
-    assert b'"muxgate_sealed":1' in data.split(b"\n", 1)[0]
+    assert b'"muxgate_sealed":2' in data.split(b"\n", 1)[0]
     assert typed.encode() not in data
 
     for who in ("ann", "ben"):

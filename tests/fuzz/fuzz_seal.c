@@ -8,7 +8,7 @@
  * seed corpus (valid files sealed to the fixed key) into a directory:
  *     cc -std=c11 -D_GNU_SOURCE -DFUZZ_SEAL_CORPUS -I. -o /tmp/seal-corpus \
  *         tests/fuzz/fuzz_seal.c \
- *         gateway/seal.c gateway/str.c gateway/xmalloc.c \
+ *         gateway/seal.c gateway/str.c gateway/xmalloc.c util/fdio.c \
  *         $(pkg-config --cflags --libs libsodium json-c)
  *     /tmp/seal-corpus tests/fuzz/corpus/seal
  */

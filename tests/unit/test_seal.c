@@ -16,6 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "tests/unit/unit.h"
 #include "gateway/seal.h"
 #include "gateway/str.h"
@@ -251,6 +253,99 @@ test_roundtrip_two_recipients_each_alone(void **state)
 	buf_free(&b);
 }
 
+/*
+ * A version 1 file, written here as that version did: the whole header
+ * line (no '\n') is every frame's additional data.
+ */
+static void
+seal_file_v1(struct buf *out)
+{
+	crypto_secretstream_xchacha20poly1305_state	st;
+	unsigned char	key[crypto_secretstream_xchacha20poly1305_KEYBYTES];
+	unsigned char	shdr[crypto_secretstream_xchacha20poly1305_HEADERBYTES];
+	unsigned char	box[sizeof(key) + crypto_box_SEALBYTES], *f;
+	char		b64box[sodium_base64_ENCODED_LEN(sizeof(box),
+			    sodium_base64_VARIANT_ORIGINAL)];
+	char		b64st[sodium_base64_ENCODED_LEN(sizeof(shdr),
+			    sodium_base64_VARIANT_ORIGINAL)];
+	size_t		i, n, linelen;
+	unsigned char	tag;
+
+	crypto_secretstream_xchacha20poly1305_keygen(key);
+	assert_int_equal(crypto_secretstream_xchacha20poly1305_init_push(&st,
+	    shdr, key), 0);
+	assert_int_equal(crypto_box_seal(box, key, sizeof(key), pub[0].pk), 0);
+	sodium_bin2base64(b64box, sizeof(b64box), box, sizeof(box),
+	    sodium_base64_VARIANT_ORIGINAL);
+	sodium_bin2base64(b64st, sizeof(b64st), shdr, sizeof(shdr),
+	    sodium_base64_VARIANT_ORIGINAL);
+	buf_printf(out, "{\"muxgate_sealed\":1,\"cast\":%s,\"recipients\":"
+	    "[{\"key\":\"%s\",\"box\":\"%s\"}],\"stream\":\"%s\"}", CAST,
+	    fps[0], b64box, b64st);
+	linelen = out->len;
+	buf_addc(out, '\n');
+	for (i = 0; i <= NEVENTS; i++) {
+		n = i < NEVENTS ? strlen(EVENTS[i]) : 0;
+		tag = i < NEVENTS ?
+		    crypto_secretstream_xchacha20poly1305_TAG_MESSAGE :
+		    crypto_secretstream_xchacha20poly1305_TAG_FINAL;
+		f = (unsigned char *)buf_extend(out, 4 +
+		    crypto_secretstream_xchacha20poly1305_ABYTES + n);
+		/* Frames are appended: the line is where it was. */
+		set_be32(out, (size_t)((char *)f - out->data),
+		    (uint32_t)(crypto_secretstream_xchacha20poly1305_ABYTES +
+		    n));
+		assert_int_equal(crypto_secretstream_xchacha20poly1305_push(
+		    &st, f + 4, NULL, (const unsigned char *)(i < NEVENTS ?
+		    EVENTS[i] : ""), n, (const unsigned char *)out->data,
+		    linelen, tag), 0);
+	}
+	sodium_memzero(key, sizeof(key));
+}
+
+static void
+test_version_1_still_read(void **state)
+{
+	struct buf	 b = { NULL, 0, 0 };
+	struct result	 res;
+	char		*all = all_events();
+
+	seal_file_v1(&b);
+	read_all(b.data, b.len, sec[0], &res);
+	assert_int_equal(res.st, SEAL_COMPLETE);
+	assert_int_equal(res.plain.len, strlen(all));
+	assert_memory_equal(res.plain.data, all, strlen(all));
+	assert_string_equal(res.cast, CAST);
+	result_free(&res);
+	/* A changed byte of a version 1 header fails its frames too. */
+	b.data[strstr(b.data, "alice") - b.data] = 'A';
+	read_all(b.data, b.len, sec[0], &res);
+	assert_int_equal(res.st, SEAL_MODIFIED);
+	result_free(&res);
+	free(all);
+	buf_free(&b);
+}
+
+/* Calling a version 2 file version 1 changes its header: modified. */
+static void
+test_version_downgrade_is_modified(void **state)
+{
+	struct buf	 b = { NULL, 0, 0 };
+	struct result	 res;
+	char		*v;
+
+	seal_file(&b, 1, true);
+	v = strstr(b.data, "\"muxgate_sealed\":2");
+	assert_non_null(v);
+	v[strlen("\"muxgate_sealed\":")] = '1';
+	read_all(b.data, b.len, sec[0], &res);
+	assert_int_equal(res.st, SEAL_MODIFIED);
+	assert_false(res.verified);
+	assert_int_equal(res.plain.len, 0);
+	result_free(&res);
+	buf_free(&b);
+}
+
 static void
 test_header_line_is_the_format(void **state)
 {
@@ -264,7 +359,7 @@ test_header_line_is_the_format(void **state)
 	nl = memchr(b.data, '\n', b.len);
 	assert_non_null(nl);
 	assert_int_equal((size_t)(nl - b.data) + 1, b.len);
-	xasprintf(&want, "{\"muxgate_sealed\":1,\"cast\":%s,\"recipients\":"
+	xasprintf(&want, "{\"muxgate_sealed\":2,\"cast\":%s,\"recipients\":"
 	    "[{\"key\":\"%s\",\"box\":\"", CAST, fps[0]);
 	assert_int_equal(strncmp(b.data, want, strlen(want)), 0);
 	assert_non_null(strstr(b.data, fps[1]));
@@ -691,7 +786,8 @@ test_not_sealed_first_lines(void **state)
 		{ CAST "\n[0.1, \"o\", \"x\"]\n", SEAL_NOT_SEALED },
 		{ "hello\n", SEAL_NOT_SEALED },
 		{ "\x7f" "ELF\x02\x01\x01", SEAL_NOT_SEALED },
-		{ "{\"muxgate_sealed\":2,\"cast\":{}}\n", SEAL_NOT_SEALED },
+		{ "{\"muxgate_sealed\":3,\"cast\":{}}\n", SEAL_NOT_SEALED },
+		{ "{\"muxgate_sealed\":2}\n", SEAL_MODIFIED },
 		{ "{\"muxgate_sealed\":1}\n", SEAL_MODIFIED },
 		{ "{\"muxgate_sealed\":1,\"cast\":" CAST ",\"recipients\":[],"
 		  "\"stream\":\"\"}\n", SEAL_MODIFIED },
@@ -1029,6 +1125,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip_one_recipient),
 		cmocka_unit_test(test_roundtrip_two_recipients_each_alone),
+		cmocka_unit_test(test_version_1_still_read),
+		cmocka_unit_test(test_version_downgrade_is_modified),
 		cmocka_unit_test(test_header_line_is_the_format),
 		cmocka_unit_test(test_cast_kept_byte_for_byte),
 		cmocka_unit_test(test_big_plaintext_split_into_frames),
