@@ -16,7 +16,7 @@ root-owned 0700 directory /var/lib/mgt-bench-recordings-<pid>-XXXX:
     hundred has a long session behind it (512 KiB of output), so that a
     listing that read whole files would show;
   - one in ten is a sealed-style file (NAME.sealed): its first line the
-    {"muxgate_sealed":1,"cast":HEADER,...} object, then binary frames;
+    {"muxgate_sealed":2,"cast":HEADER,...} object, then binary frames;
   - one in a thousand ends with an event cut short, as a killed writer
     leaves it.
 
@@ -185,7 +185,7 @@ class Corpus:
                 os.mkdir(d, 0o700)
             h = self.header(start, identity, host, user, session, mode, aid)
             if sealed:
-                first = json.dumps({"muxgate_sealed": 1,
+                first = json.dumps({"muxgate_sealed": 2,
                                     "cast": json.loads(h),
                                     "recipients": ["age1" + "q" * 58],
                                     "stream": "age-v1"},

@@ -81,7 +81,7 @@ class Recs:
                                            time.gmtime(start)), aid,
                              "sealed" if sealed else "cast")
         if sealed:
-            data = json.dumps({"muxgate_sealed": 1, "cast": h,
+            data = json.dumps({"muxgate_sealed": 2, "cast": h,
                                "recipients": ["age1xyz"],
                                "stream": "v1"}).encode() + b"\n" + \
                 bytes(range(256)) + b"\n[9, \"o\", \"x\"]\n"
