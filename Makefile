@@ -8,6 +8,8 @@ UNITDIR  ?= $(PREFIX)/lib/systemd/system
 # The account sshd runs muxgate as, written into the generated contrib/
 # files (sshd Match, sudoers, tmpfiles.d, systemd units).
 GATEWAY_USER ?= gateway
+# The account sshd runs `muxgate keys` as (AuthorizedKeysCommandUser).
+KEYS_USER ?= muxgate-keys
 PKG_CONFIG ?= pkg-config
 VERSION  := 0.1.0
 
@@ -43,7 +45,8 @@ GATEWAY_LIB_SRCS := gateway/log.c gateway/xmalloc.c gateway/str.c \
                gateway/audit.c gateway/quote.c gateway/dirs.c \
                gateway/lineedit.c gateway/logindefs.c \
                gateway/trail.c gateway/seal.c \
-               gateway/recdir.c gateway/recinfo.c gateway/utc.c
+               gateway/recdir.c gateway/recinfo.c gateway/utc.c \
+               gateway/keyindex.c
 GATEWAY_SRCS := gateway/main.c gateway/shell.c gateway/cmd.c \
                gateway/cmd-ls.c gateway/cmd-hosts.c gateway/cmd-new.c \
                gateway/cmd-attach.c gateway/cmd-kill.c gateway/cmd-whoami.c \
@@ -54,7 +57,7 @@ GATEWAY_SRCS := gateway/main.c gateway/shell.c gateway/cmd.c \
                gateway/serve.c gateway/serve-auth.c gateway/serve-channel.c \
                gateway/sshlib.c \
                gateway/replay.c gateway/prune.c gateway/verify.c \
-               gateway/keygen.c gateway/recordings.c
+               gateway/keygen.c gateway/recordings.c gateway/keys.c
 
 UTIL_OBJS   := $(UTIL_SRCS:.c=.o)
 POLICY_OBJS := $(POLICY_SRCS:.c=.o)
@@ -68,7 +71,8 @@ UNIT_TESTS := tests/unit/test_policy tests/unit/test_decide tests/unit/test_key 
               tests/unit/test_lineedit tests/unit/test_logindefs \
               tests/unit/test_cmd tests/unit/test_log tests/unit/test_trail tests/unit/test_num \
               tests/unit/test_utf8 tests/unit/test_seal \
-              tests/unit/test_recdir tests/unit/test_recinfo tests/unit/test_utc
+              tests/unit/test_recdir tests/unit/test_recinfo tests/unit/test_utc \
+              tests/unit/test_keyindex
 
 # The contrib/ files that name the binary or the gateway account are
 # made from their .in templates for this BINDIR and GATEWAY_USER;
@@ -77,22 +81,28 @@ UNIT_TESTS := tests/unit/test_policy tests/unit/test_decide tests/unit/test_key 
 CONTRIB_GEN := contrib/sshd_config.d/muxgate.conf contrib/sudoers.d/muxgate \
                contrib/tmpfiles.d/muxgate.conf contrib/audit/muxgate.rules \
                contrib/systemd/muxgate.service \
-               contrib/systemd/muxgate-prune.service
+               contrib/systemd/muxgate-prune.service \
+               contrib/sshd_config.d/muxgate-keys.conf \
+               contrib/systemd/muxgate-keys-index.service
 .PHONY: all check unit e2e install uninstall clean deps bench demo valgrind fuzz FORCE
 all: muxgate $(CONTRIB_GEN)
 
-SUBST := BINDIR=$(BINDIR) DOCDIR=$(DOCDIR) GATEWAY_USER=$(GATEWAY_USER)
+SUBST := BINDIR=$(BINDIR) DOCDIR=$(DOCDIR) GATEWAY_USER=$(GATEWAY_USER) \
+    KEYS_USER=$(KEYS_USER)
 
 contrib/.subst: FORCE
 	@case '$(GATEWAY_USER)' in \
 	    ''|-*|*[!a-z0-9_.-]*) echo "muxgate: bad GATEWAY_USER '$(GATEWAY_USER)'" >&2; exit 1;; esac
+	@case '$(KEYS_USER)' in \
+	    ''|-*|*[!a-z0-9_.-]*) echo "muxgate: bad KEYS_USER '$(KEYS_USER)'" >&2; exit 1;; esac
 	@case '$(BINDIR)$(DOCDIR)' in \
 	    *[!A-Za-z0-9_./+-]*) echo "muxgate: BINDIR and DOCDIR may not contain blanks or shell characters" >&2; exit 1;; esac
 	@echo '$(SUBST)' | cmp -s - $@ || echo '$(SUBST)' > $@
 
 $(CONTRIB_GEN): %: %.in contrib/.subst
 	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
-	    -e 's|@GATEWAY_USER@|$(GATEWAY_USER)|g' $< > $@.tmp
+	    -e 's|@GATEWAY_USER@|$(GATEWAY_USER)|g' \
+	    -e 's|@KEYS_USER@|$(KEYS_USER)|g' $< > $@.tmp
 	mv $@.tmp $@
 
 deps:
@@ -162,10 +172,12 @@ INSTALLED := $(BINDIR)/muxgate $(MANDIR)/man8/muxgate.8 \
     $(addprefix $(DOCDIR)/,gateway.yaml.example threat-model.md \
         recordings.md audit-events.md recording-format.md \
         contrib/sshd_config.d/muxgate.conf \
+        contrib/sshd_config.d/muxgate-keys.conf \
         contrib/sudoers.d/muxgate contrib/tmpfiles.d/muxgate.conf \
         contrib/audit/muxgate.rules contrib/audit/search-recipes.md) \
     $(addprefix $(UNITDIR)/,muxgate.service muxgate-prune.service \
-        muxgate-prune.timer)
+        muxgate-prune.timer muxgate-keys-index.service \
+        muxgate-keys-index.path)
 DOC_DIRS := $(addprefix $(DOCDIR)/contrib/,sshd_config.d sudoers.d \
     tmpfiles.d audit) $(DOCDIR)/contrib $(DOCDIR)
 
@@ -190,12 +202,14 @@ install: muxgate $(CONTRIB_GEN)
 	install -m 0644 docs/gateway.yaml.5 $(DESTDIR)$(MANDIR)/man5/gateway.yaml.5
 	install -m 0644 gateway.yaml.example docs/threat-model.md docs/recordings.md \
 	    docs/audit-events.md docs/recording-format.md $(DESTDIR)$(DOCDIR)/
-	install -m 0644 contrib/sshd_config.d/muxgate.conf $(DESTDIR)$(DOCDIR)/contrib/sshd_config.d/
+	install -m 0644 contrib/sshd_config.d/muxgate.conf \
+	    contrib/sshd_config.d/muxgate-keys.conf $(DESTDIR)$(DOCDIR)/contrib/sshd_config.d/
 	install -m 0644 contrib/sudoers.d/muxgate $(DESTDIR)$(DOCDIR)/contrib/sudoers.d/
 	install -m 0644 contrib/tmpfiles.d/muxgate.conf $(DESTDIR)$(DOCDIR)/contrib/tmpfiles.d/
 	install -m 0644 contrib/audit/muxgate.rules contrib/audit/search-recipes.md $(DESTDIR)$(DOCDIR)/contrib/audit/
 	install -m 0644 contrib/systemd/muxgate.service contrib/systemd/muxgate-prune.service \
-	    contrib/systemd/muxgate-prune.timer $(DESTDIR)$(UNITDIR)/
+	    contrib/systemd/muxgate-prune.timer contrib/systemd/muxgate-keys-index.service \
+	    contrib/systemd/muxgate-keys-index.path $(DESTDIR)$(UNITDIR)/
 
 # Exactly what install installed, and the documentation directories it
 # made if they are left empty; shared directories (bin, man8) stay.

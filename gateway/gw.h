@@ -22,7 +22,6 @@ struct gw {
 	const char			*config;	/* its file */
 	struct stat			 config_st;	/* as loaded */
 	const struct policy_identity	*id;
-	bool				 forced;	/* --identity */
 	char				 key_fp[POLICY_FP_LEN];
 	bool				 have_key;
 	unsigned char			*key;		/* the key that logged in */

@@ -232,6 +232,28 @@ match_keys(struct gw *gw, const struct auth_keys *k, const char *addr)
 	return MG_OK;
 }
 
+/*
+ * --identity NAME (an authorized_keys command=) on a connection whose keys
+ * sshd exposed: they must lead to NAME.  Otherwise a line written for
+ * alice's key but given to bob's would let bob in as alice.
+ */
+static int
+match_forced(struct gw *gw, const struct auth_keys *k, const char *addr,
+    const char *forced)
+{
+	int	code;
+
+	if ((code = match_keys(gw, k, addr)) != MG_OK)
+		return code;
+	if (strcmp(policy_identity_name(gw->id), forced) == 0)
+		return MG_OK;
+	(void)audit_login(gw, AUDIT_KIND_LOGIN, false, NULL,
+	    "identity-mismatch");
+	gw->id = NULL;
+	return refuse("key %s does not belong to identity %s", gw->key_fp,
+	    forced);
+}
+
 int
 identity_resolve(struct gw *gw, const char *forced)
 {
@@ -248,12 +270,9 @@ identity_resolve(struct gw *gw, const char *forced)
 		free(addr);
 		return refuse("no identity: %s", err);
 	}
-	if (forced != NULL) {
-		gw->forced = true;
-		if (k.n > 0) {
-			policy_key_fingerprint(k.blob[0], k.len[0], gw->key_fp);
-			gw->have_key = true;
-		}
+	if (forced != NULL && k.n > 0)
+		code = match_forced(gw, &k, addr, forced);
+	else if (forced != NULL) {
 		if ((gw->id = policy_identity_find(gw->policy, forced)) == NULL) {
 			(void)audit_login(gw, AUDIT_KIND_LOGIN, false, NULL,
 			    "unknown-identity");
@@ -287,7 +306,7 @@ find_again(const struct gw *gw, const struct policy *p, const char *name,
 {
 	const struct policy_identity	*id;
 
-	if (gw->forced || gw->key == NULL) {
+	if (gw->key == NULL) {
 		if ((id = policy_identity_find(p, name)) == NULL) {
 			snprintf(why, whylen, "identity %s is no longer in the "
 			    "policy", name);

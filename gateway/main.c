@@ -14,6 +14,7 @@
 #include "gateway/check.h"
 #include "gateway/exitcode.h"
 #include "gateway/keygen.h"
+#include "gateway/keys.h"
 #include "gateway/log.h"
 #include "gateway/prune.h"
 #include "gateway/recordings.h"
@@ -36,6 +37,8 @@ usage(FILE *fp)
 	    "       muxgate prune --older-than DURATION [--dry-run] [-f CONFIG]\n"
 	    "       muxgate verify [--key KEY] [--audit-log FILE] RECORDING...\n"
 	    "       muxgate keygen DIR\n"
+	    "       muxgate keys [-f CONFIG] USER TYPE KEY | --all [-f CONFIG] | "
+	    "--index [-f CONFIG]\n"
 	    "       muxgate recordings [-f CONFIG | --dir DIR] [--identity NAME] "
 	    "[--host H] [--user U]\n"
 	    "                          [--session S] [--since TIME] [--until TIME] "
@@ -133,6 +136,8 @@ main(int argc, char **argv)
 		return verify_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "keygen") == 0)
 		return keygen_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "keys") == 0)
+		return keys_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "recordings") == 0)
 		return recordings_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {

@@ -1,7 +1,8 @@
 /*
  * quote.c — the one place that turns strings into text another program
  * parses: the remote command line that OpenSSH hands to the remote
- * user's login shell, and the values of the generated ssh_config.
+ * user's login shell, the values of the generated ssh_config, and the
+ * options of authorized_keys lines (quote_key_option).
  *
  * POSIX words (quote_word, quote_argv).  A word made only of "plain"
  * bytes (printable ASCII and tab, but none of ' \ ! " $ `) is written in
@@ -180,6 +181,29 @@ quote_ssh_config(struct buf *b, const char *s)
 		return -1;
 	buf_addc(b, '"');
 	buf_adds(b, s);
+	buf_addc(b, '"');
+	return 0;
+}
+
+/*
+ * sshd's opt_dequote() turns \" into " and keeps every other byte: a
+ * backslash before the closing quote would swallow it, and a newline would
+ * end the authorized_keys line.  Neither is needed in a path or address.
+ */
+int
+quote_key_option(struct buf *b, const char *s)
+{
+	const char	*p;
+
+	for (p = s; *p != '\0'; p++)
+		if (*p == '\\' || (unsigned char)*p < 0x20 || *p == 0x7f)
+			return -1;
+	buf_addc(b, '"');
+	for (p = s; *p != '\0'; p++) {
+		if (*p == '"')
+			buf_addc(b, '\\');
+		buf_addc(b, *p);
+	}
 	buf_addc(b, '"');
 	return 0;
 }

@@ -1,8 +1,9 @@
 /*
  * quote.h — the one place that turns strings into text another program
  * parses: the remote command line (OpenSSH hands it to the remote user's
- * login shell as one string) and the values of the generated ssh_config.
- * Only transport-ssh.c calls it.  quote.c explains the forms.
+ * login shell as one string), the values of the generated ssh_config, and
+ * the options of the authorized_keys lines `muxgate keys` prints.
+ * quote.c explains the forms.
  */
 #ifndef MUXGATE_QUOTE_H
 #define MUXGATE_QUOTE_H
@@ -26,6 +27,15 @@ const char *quote_ssh_config_unsafe(const char *s);
 /* Append S to B as a double-quoted ssh_config value; -1 (B unchanged) if
  * quote_ssh_config_unsafe(S) finds a byte that would need escaping. */
 int	quote_ssh_config(struct buf *b, const char *s)
+	    __attribute__((warn_unused_result));
+
+/*
+ * Append S to B as the double-quoted value of an authorized_keys option
+ * (command="...", from="..."): '"' becomes \", as sshd reads it back.
+ * -1 (B unchanged) when S has a backslash or a control character, which
+ * sshd's reading cannot give back exactly.
+ */
+int	quote_key_option(struct buf *b, const char *s)
 	    __attribute__((warn_unused_result));
 
 #endif

@@ -118,3 +118,26 @@ policy_identity_by_key(const struct policy *p, const unsigned char *blob,
 	}
 	return NULL;
 }
+
+size_t
+policy_identity_key_count(const struct policy_identity *id)
+{
+	return id->nkeys;
+}
+
+const char *
+policy_identity_key_fp(const struct policy_identity *id, size_t i)
+{
+	return i < id->nkeys ? id->keys[i].fp : NULL;
+}
+
+const unsigned char *
+policy_identity_key_blob(const struct policy_identity *id, size_t i,
+    size_t *len)
+{
+	*len = 0;
+	if (i >= id->nkeys || id->keys[i].kind != KEY_BLOB)
+		return NULL;
+	*len = id->keys[i].bloblen;
+	return id->keys[i].blob;
+}

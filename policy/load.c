@@ -34,6 +34,7 @@ policy_defaults(struct policy *p)
 	p->gw.recording_min_free = 5;
 	p->gw.recording_required = true;
 	p->gw.escape_key = 0x1d;	/* ^] */
+	p->gw.account = "gateway";
 	p->gw.ssh_identity_file = "/etc/muxgate/ssh/id_ed25519";
 	p->gw.ssh_known_hosts = "/etc/muxgate/ssh/known_hosts";
 	p->gw.ssh_connect_timeout = 5;
@@ -140,16 +141,15 @@ read_all(int fd, const char *path, size_t hint, unsigned char **bufp,
 	return 0;
 }
 
-/* Parse the open regular file FD, named PATH in errors; FD is closed. */
+/* Parse LEN bytes of BUF as the policy file PATH. */
 static struct policy *
-load_fd(int fd, const char *path, struct policy_errors *errs)
+load_bytes(const char *path, const unsigned char *buf, size_t len,
+    struct policy_errors *errs)
 {
-	struct policy		*p = NULL;
+	struct policy		*p;
 	yaml_document_t		 doc;
-	struct stat		 st;
 	struct policy_errors	 local = { NULL, 0 };
-	unsigned char		*buf = NULL;
-	size_t			 len, nerrs;
+	size_t			 nerrs;
 
 	/*
 	 * Count errors even when the caller wants no list, and only this
@@ -158,6 +158,35 @@ load_fd(int fd, const char *path, struct policy_errors *errs)
 	if (errs == NULL)
 		errs = &local;
 	nerrs = errs->n;
+	if (load_document(path, buf, len, &doc, errs) == -1) {
+		policy_errors_free(&local);
+		return NULL;
+	}
+	p = pcalloc(1, sizeof(*p));
+	p->path = pstrdup(path);
+	policy_defaults(p);
+	schema_build(p, &doc, errs);
+	yaml_document_delete(&doc);
+	if (errs->n > nerrs) {
+		policy_free(p);
+		p = NULL;
+	}
+	policy_errors_free(&local);
+	return p;
+}
+
+/* Parse the open regular file FD, named PATH in errors; FD is closed. */
+static struct policy *
+load_fd(int fd, const char *path, struct policy_errors *errs)
+{
+	struct policy		*p = NULL;
+	struct stat		 st;
+	struct policy_errors	 local = { NULL, 0 };
+	unsigned char		*buf = NULL;
+	size_t			 len;
+
+	if (errs == NULL)
+		errs = &local;
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		perr_add(errs, path, 0, 0, "not a regular file");
 		goto out;
@@ -169,17 +198,7 @@ load_fd(int fd, const char *path, struct policy_errors *errs)
 	}
 	if (read_all(fd, path, (size_t)st.st_size, &buf, &len, errs) == -1)
 		goto out;
-	if (load_document(path, buf, len, &doc, errs) == -1)
-		goto out;
-	p = pcalloc(1, sizeof(*p));
-	p->path = pstrdup(path);
-	policy_defaults(p);
-	schema_build(p, &doc, errs);
-	yaml_document_delete(&doc);
-	if (errs->n > nerrs) {
-		policy_free(p);
-		p = NULL;
-	}
+	p = load_bytes(path, buf, len, errs);
 out:
 	/* Read-only: a failed close(2) loses nothing. */
 	(void)close(fd);
@@ -317,6 +336,7 @@ policy_free(struct policy *p)
 	free(p->ssh_known_hosts);
 	free(p->serve_listen);
 	free(p->serve_host_key);
+	free(p->account);
 	free(p->path);
 	free(p);
 }
@@ -529,4 +549,63 @@ bool
 policy_valid_user(const char *s)
 {
 	return valid_chars(s, 32, ".-", false);
+}
+
+int
+policy_open_checked(const char *path, uid_t trusted, char *err, size_t errlen)
+{
+	return safepath_open(path, trusted, err, errlen);
+}
+
+int
+policy_file_read_fd(int fd, const char *path, struct policy_file *f,
+    char *err, size_t errlen)
+{
+	struct policy_errors	 errs = { NULL, 0 };
+	struct stat		 st;
+	int			 r = -1;
+
+	memset(f, 0, sizeof(*f));
+	if (fstat(fd, &st) == -1)
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	else if (st.st_size > POLICY_MAX_SIZE)
+		snprintf(err, errlen, "%s: larger than %d bytes", path,
+		    POLICY_MAX_SIZE);
+	else if (read_all(fd, path, (size_t)st.st_size, &f->data, &f->len,
+	    &errs) == -1)
+		snprintf(err, errlen, "%s", errs.n > 0 ? errs.msgs[0] : path);
+	else {
+		f->path = pstrdup(path);
+		r = 0;
+	}
+	policy_errors_free(&errs);
+	return r;
+}
+
+int
+policy_file_read(const char *path, uid_t trusted, struct policy_file *f,
+    char *err, size_t errlen)
+{
+	int	fd, r;
+
+	memset(f, 0, sizeof(*f));
+	if ((fd = safepath_open(path, trusted, err, errlen)) == -1)
+		return -1;
+	r = policy_file_read_fd(fd, path, f, err, errlen);
+	(void)close(fd);
+	return r;
+}
+
+struct policy *
+policy_file_load(const struct policy_file *f, struct policy_errors *errs)
+{
+	return load_bytes(f->path, f->data, f->len, errs);
+}
+
+void
+policy_file_free(struct policy_file *f)
+{
+	free(f->path);
+	free(f->data);
+	memset(f, 0, sizeof(*f));
 }

@@ -84,6 +84,7 @@ struct policy {
 	char			*ssh_known_hosts;
 	char			*serve_listen;
 	char			*serve_host_key;
+	char			*account;
 	struct policy_host	*hosts;
 	size_t			 nhosts;
 	struct role		*roles;

@@ -73,6 +73,33 @@ struct policy	*policy_load_gateway(const char *path, struct policy_failure *f)
 		    POLICY_WUR;
 
 /*
+ * A policy file's bytes, read as policy_load_checked() reads them (the
+ * same checks, the same limit), for a caller that looks at them before
+ * or instead of parsing them: muxgate keys compares their hash with its
+ * compiled index.  policy_file_load() then parses them; its errors name
+ * PATH as policy_load() does.
+ */
+struct policy_file {
+	char		*path;
+	unsigned char	*data;
+	size_t		 len;
+};
+int	policy_file_read(const char *path, uid_t trusted_uid,
+	    struct policy_file *, char *err, size_t errlen) POLICY_WUR;
+/*
+ * The same in two steps, for a caller that looks at the file (fstat)
+ * before deciding to read it: the descriptor of PATH, checked as
+ * policy_load_checked() checks it (or -1 with ERR), then all of FD.
+ */
+int	policy_open_checked(const char *path, uid_t trusted_uid, char *err,
+	    size_t errlen) POLICY_WUR;
+int	policy_file_read_fd(int fd, const char *path, struct policy_file *,
+	    char *err, size_t errlen) POLICY_WUR;
+struct policy	*policy_file_load(const struct policy_file *,
+		    struct policy_errors *) POLICY_WUR;
+void	policy_file_free(struct policy_file *);
+
+/*
  * StrictModes-style check: PATH must open as a regular file (a FIFO is
  * refused, not waited on); the file and every directory above it must be
  * owned by root or TRUSTED_UID and not writable by group or others, and
@@ -120,6 +147,7 @@ struct policy_gateway {
 	unsigned	 serve_per_source_startups;	/* per address (/64) */
 	unsigned	 serve_banner_timeout;	/* seconds */
 	bool		 serve_syslog;
+	const char	*account;		/* the gateway account */
 };
 const struct policy_gateway *policy_gateway(const struct policy *);
 
@@ -165,6 +193,17 @@ time_t		 policy_identity_expires(const struct policy_identity *); /* 0 = never *
 /* The from: entries as written, or 0 when any address may connect. */
 size_t		 policy_identity_from_count(const struct policy_identity *);
 const char	*policy_identity_from_at(const struct policy_identity *, size_t);
+
+/*
+ * An identity's keys, in policy order: each one's "SHA256:..."
+ * fingerprint, and its wire blob, or NULL (*LEN 0) for a key the policy
+ * lists by fingerprint only.
+ */
+size_t		 policy_identity_key_count(const struct policy_identity *);
+const char	*policy_identity_key_fp(const struct policy_identity *,
+		    size_t);
+const unsigned char *policy_identity_key_blob(const struct policy_identity *,
+		    size_t, size_t *len);
 
 /*
  * Find the identity holding a public key, given its wire blob (the

@@ -511,7 +511,7 @@ serve_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 static const char *const gateway_keys[] = { "recordings", "state", "audit",
     "audit_required", "recording_required", "limits", "escape_key", "ssh",
     "serve", "menu_idle_timeout", "recording_checkpoint",
-    "recording_recipients", NULL };
+    "recording_recipients", "account", NULL };
 
 static bool
 is_abspath(const char *s)
@@ -577,6 +577,14 @@ gateway_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 		    NULL);
 	else if (strcmp(key, "escape_key") == 0)
 		(void)get_escape_key(c, v, &p->gw.escape_key);
+	else if (strcmp(key, "account") == 0) {
+		if ((s = get_string(c, v, "gateway.account")) == NULL)
+			return;
+		if (!policy_valid_user(s))
+			NODE_ERR(c, v, "gateway.account: bad user name '%s'", s);
+		else
+			p->gw.account = p->account = pstrdup(s);
+	}
 	else if (strcmp(key, "ssh") == 0)
 		(void)walk_map(c, v, "gateway.ssh", ssh_keys, ssh_cb, NULL);
 	else if (strcmp(key, "serve") == 0)

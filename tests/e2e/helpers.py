@@ -39,7 +39,8 @@ MUXGATE_BIN = os.environ.get("MUXGATE_BIN", os.path.join(REPO, "muxgate"))
 GW = "mgt-gw"           # the gateway account (sshd ForceCommand runs muxgate)
 DEPLOY = "mgt-deploy"   # tmux user the gateway may sudo to
 BUILD = "mgt-build"     # tmux user the gateway may NOT sudo to (forbidden)
-TEST_USERS = (GW, DEPLOY, BUILD)
+KEYS_USER = "mgt-keys"  # sshd's AuthorizedKeysCommandUser (test_keys.py)
+TEST_USERS = (GW, DEPLOY, BUILD, KEYS_USER)
 SUDOERS = "/etc/sudoers.d/mgt-muxgate"
 PWNED = ("/tmp/mgt-pwned", "/tmp/mgt-pwned2")
 
@@ -186,6 +187,7 @@ gateway:
   recordings: {base}/recordings
   state: {base}/state
   audit: none
+  account: mgt-gw
 hosts:
   bastion:
     local: true

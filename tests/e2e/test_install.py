@@ -16,8 +16,11 @@ from helpers import _s
 GENERATED = ("contrib/sshd_config.d/muxgate.conf", "contrib/sudoers.d/muxgate",
              "contrib/tmpfiles.d/muxgate.conf", "contrib/audit/muxgate.rules",
              "contrib/systemd/muxgate.service",
-             "contrib/systemd/muxgate-prune.service")
-UNITS = ("muxgate.service", "muxgate-prune.service", "muxgate-prune.timer")
+             "contrib/systemd/muxgate-prune.service",
+             "contrib/sshd_config.d/muxgate-keys.conf",
+             "contrib/systemd/muxgate-keys-index.service")
+UNITS = ("muxgate.service", "muxgate-prune.service", "muxgate-prune.timer",
+         "muxgate-keys-index.service", "muxgate-keys-index.path")
 
 
 def make(tree, *args, timeout=500):
@@ -55,7 +58,7 @@ def test_clean_build_install_uninstall(scratch):
         assert os.path.exists(os.path.join(tree, g + ".in")), g
     make(tree)
     out = make(tree, "install", "DESTDIR=" + dest, "PREFIX=/usr",
-               "GATEWAY_USER=mgt-x")
+               "GATEWAY_USER=mgt-x", "KEYS_USER=mgt-keys")
 
     # No capability on a staged file: it would not survive packaging.
     assert "setcap cap_audit_write+ep /usr/bin/muxgate" in out, out
@@ -69,7 +72,8 @@ def test_clean_build_install_uninstall(scratch):
     doc = os.path.join(dest, "usr/share/doc/muxgate/contrib")
     texts = {}
     for rel in ("sshd_config.d/muxgate.conf", "sudoers.d/muxgate",
-                "tmpfiles.d/muxgate.conf", "audit/muxgate.rules"):
+                "tmpfiles.d/muxgate.conf", "audit/muxgate.rules",
+                "sshd_config.d/muxgate-keys.conf"):
         texts[rel] = open(os.path.join(doc, rel)).read()
     for u in UNITS:
         texts[u] = open(os.path.join(units, u)).read()
@@ -107,6 +111,23 @@ def test_clean_build_install_uninstall(scratch):
     assert "forcecommand /usr/bin/muxgate shell -f /etc/muxgate/gateway.yaml" \
         in out_t, out_t
     assert "authorizedkeysfile /etc/ssh/authorized_keys/%u" in out_t, out_t
+
+    # The AuthorizedKeysCommand variant.
+    with open(conf, "w") as f:
+        f.write("HostKey %s\nUsePAM no\n" % key + texts[
+            "sshd_config.d/muxgate-keys.conf"])
+    p = run(["/usr/sbin/sshd", "-T", "-f", conf, "-C",
+             "user=mgt-x,host=client,addr=192.0.2.1"], check=False)
+    out_t = _s(p.stdout)
+    assert p.returncode == 0, _s(p.stderr)
+    assert "authorizedkeyscommand /usr/bin/muxgate keys -f " \
+        "/etc/muxgate/gateway.yaml %u %t %k" in out_t, out_t
+    assert "authorizedkeyscommanduser mgt-keys" in out_t, out_t
+    assert "authorizedkeysfile none" in out_t, out_t
+    assert "forcecommand /usr/bin/muxgate shell -f /etc/muxgate/gateway.yaml" \
+        in out_t, out_t
+    assert "ExecStart=/usr/bin/muxgate keys --index -f " \
+        "/etc/muxgate/gateway.yaml\n" in texts["muxgate-keys-index.service"]
 
     # systemd accepts the units (their binary made to exist here).
     if shutil.which("systemd-analyze", path=SYS_PATH):

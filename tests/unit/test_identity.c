@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gateway/audit.h"
 #include "gateway/exitcode.h"
@@ -284,7 +285,6 @@ logged_in(struct gw *gw, struct policy *p, bool forced)
 	memset(gw, 0, sizeof(*gw));
 	gw->policy = p;
 	assert_non_null(gw->id = policy_identity_find(p, "alice"));
-	gw->forced = forced;
 	if (forced)
 		return;
 	assert_int_equal(identity_parse_auth(PK(K1_B64), &k, err,
@@ -381,6 +381,80 @@ test_recheck_key_moved(void **state)
 	policy_free(p);
 }
 
+/* ---- identity_resolve() with --identity: the key must agree ---- */
+
+static char	last_reason[64];
+
+static int
+reason_hook(const struct audit_rec *r, const char *text)
+{
+	(void)snprintf(last_reason, sizeof(last_reason), "%s",
+	    r->reason != NULL ? r->reason : "");
+	return 0;
+}
+
+/* Resolve --identity FORCED on a connection that AUTH (or nothing) authenticated. */
+static int
+resolve_forced(struct policy *p, const char *auth, const char *forced,
+    struct gw *gw)
+{
+	char	path[] = "/tmp/mgt-unit-auth-XXXXXX";
+	int	fd, r;
+
+	memset(gw, 0, sizeof(*gw));
+	gw->policy = p;
+	last_reason[0] = '\0';
+	if (auth != NULL) {
+		assert_true((fd = mkstemp(path)) != -1);
+		assert_int_equal(write(fd, auth, strlen(auth)),
+		    (ssize_t)strlen(auth));
+		close(fd);
+		setenv("SSH_USER_AUTH", path, 1);
+	} else
+		unsetenv("SSH_USER_AUTH");
+	r = identity_resolve(gw, forced);
+	if (auth != NULL)
+		unlink(path);
+	unsetenv("SSH_USER_AUTH");
+	return r;
+}
+
+static void
+test_forced_identity_must_match_key(void **state)
+{
+	struct policy	*p;
+	struct gw	 gw;
+
+	audit_configure(POLICY_AUDIT_NONE, false);
+	audit_set_hook(reason_hook);
+	unsetenv("SSH_CONNECTION");
+	assert_non_null(p = unit_policy(RECHECK_POLICY("", K1_LINE)));
+	/* bob's key with a line that says alice: refused, and said why. */
+	assert_int_equal(resolve_forced(p, PK(K2_B64), "alice", &gw),
+	    MG_DENIED);
+	assert_null(gw.id);
+	assert_string_equal(last_reason, "identity-mismatch");
+	free(gw.key);
+	/* A key the policy does not hold is no key of alice's either. */
+	assert_int_equal(resolve_forced(p, PK(K3_B64), "alice", &gw),
+	    MG_DENIED);
+	assert_string_equal(last_reason, "unknown-key");
+	free(gw.key);
+	/* The right key: in, and the key is remembered for rechecks. */
+	assert_int_equal(resolve_forced(p, PK(K1_B64), "alice", &gw), MG_OK);
+	assert_string_equal(policy_identity_name(gw.id), "alice");
+	assert_non_null(gw.key);
+	assert_string_equal(gw.key_fp, K1_FP);
+	free(gw.key);
+	assert_int_equal(resolve_forced(p, PK(K2_B64), "bob", &gw), MG_OK);
+	free(gw.key);
+	/* No key exposed: --identity alone decides, as before. */
+	assert_int_equal(resolve_forced(p, NULL, "alice", &gw), MG_OK);
+	assert_null(gw.key);
+	audit_set_hook(NULL);
+	policy_free(p);
+}
+
 int
 main(void)
 {
@@ -394,6 +468,7 @@ main(void)
 		cmocka_unit_test(test_client_addr),
 		cmocka_unit_test(test_recheck),
 		cmocka_unit_test(test_recheck_key_moved),
+		cmocka_unit_test(test_forced_identity_must_match_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
