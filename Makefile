@@ -152,12 +152,14 @@ e2e: muxgate
 
 # The relay, plain and sealed, with the sealing throughput beside it
 # (tests/bench/run runs tests/bench/seal-speed), the fleet fan-out, the SSH
-# server and `muxgate recordings` over 10,000 of them.
+# server, `muxgate recordings` over 10,000 of them, and how loading a
+# policy grows with its identities.
 bench: muxgate
 	@tests/bench/run
 	@/usr/bin/python3 tests/bench/fanout.py
 	@/usr/bin/python3 tests/bench/serve.py
 	@/usr/bin/python3 tests/bench/recordings.py
+	@/usr/bin/python3 tests/bench/policy-load
 
 fuzz:
 	@tests/fuzz/run
