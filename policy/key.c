@@ -95,26 +95,30 @@ policy_key_parse(const char *line, unsigned char **blobp, size_t *lenp,
 	return 0;
 }
 
+/*
+ * By fingerprint through the index, for both kinds of entry.  A full key
+ * still decides by its bytes: two keys with one fingerprint would be a
+ * SHA-256 collision, and then the presented key must be the one listed.
+ * Equal fingerprints are neighbours in the index; in a valid policy they
+ * all belong to one identity.
+ */
 const struct policy_identity *
 policy_identity_by_key(const struct policy *p, const unsigned char *blob,
     size_t bloblen)
 {
 	char			 fp[POLICY_FP_LEN];
+	const struct key_ref	*r;
 	const struct key_entry	*k;
-	size_t			 i, j;
+	size_t			 n;
 
 	policy_key_fingerprint(blob, bloblen, fp);
-	for (i = 0; i < p->nidents; i++) {
-		for (j = 0; j < p->idents[i].nkeys; j++) {
-			k = &p->idents[i].keys[j];
-			if (k->kind == KEY_BLOB) {
-				if (k->bloblen == bloblen &&
-				    sodium_memcmp(k->blob, blob, bloblen) == 0)
-					return &p->idents[i];
-			} else if (sodium_memcmp(k->fp, fp,
-			    POLICY_FP_LEN - 1) == 0)
-				return &p->idents[i];
-		}
+	for (r = index_key(p, fp, &n); n > 0; r++, n--) {
+		k = r->key;
+		if (k->kind == KEY_FINGERPRINT)
+			return r->id;
+		if (k->bloblen == bloblen &&
+		    sodium_memcmp(k->blob, blob, bloblen) == 0)
+			return r->id;
 	}
 	return NULL;
 }

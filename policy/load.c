@@ -170,7 +170,8 @@ load_bytes(const char *path, const unsigned char *buf, size_t len,
 	if (errs->n > nerrs) {
 		policy_free(p);
 		p = NULL;
-	}
+	} else
+		index_identities(p);
 	policy_errors_free(&local);
 	return p;
 }
@@ -329,6 +330,9 @@ policy_free(struct policy *p)
 		strlist_free(&id->from_text);
 	}
 	free(p->idents);
+	free(p->host_index);
+	free(p->ident_index);
+	free(p->key_index);
 	free(p->recordings);
 	free(p->state);
 	strlist_free(&p->recipients);

@@ -74,6 +74,13 @@ struct policy_identity {
 	bool		 disabled;
 };
 
+/* A key entry and its identity, as index.c sorts them. */
+struct key_ref {
+	uint64_t		 order;		/* of the fingerprint */
+	struct policy_identity	*id;
+	const struct key_entry	*key;
+};
+
 struct policy {
 	char			*path;
 	struct policy_gateway	 gw;
@@ -91,6 +98,11 @@ struct policy {
 	size_t			 nroles;
 	struct policy_identity	*idents;
 	size_t			 nidents;
+	/* index.c: sorted for binary search. */
+	struct policy_host	**host_index;	/* by name */
+	struct policy_identity	**ident_index;	/* by name */
+	struct key_ref		*key_index;	/* by fingerprint */
+	size_t			 nkey_index;
 };
 
 /* errors.c */
@@ -100,6 +112,7 @@ void	 perr_add(struct policy_errors *, const char *file, size_t line,
 char	*pstrdup(const char *);
 void	*pcalloc(size_t, size_t);
 void	*preallocarray(void *, size_t, size_t);
+void	*pgrowarray(void *, size_t n, size_t);
 void	 strlist_add(struct strlist *, const char *);
 void	 strlist_free(struct strlist *);
 bool	 strlist_has(const struct strlist *, const char *);
@@ -115,6 +128,15 @@ bool	 match_user(const struct rule *, const char *);
 int	 cidr_parse(const char *, struct cidr *);
 bool	 cidr_match_str(const struct cidr *, size_t, const char *addr);
 bool	 is_glob(const char *);
+
+/* index.c */
+void	 index_hosts(struct policy *);
+struct policy_host *index_host(const struct policy *, const char *);
+void	 index_identities(struct policy *);
+struct policy_identity *index_identity(const struct policy *, const char *);
+void	 index_keys(struct policy *);
+const struct key_ref *index_key(const struct policy *, const char *fp,
+	    size_t *);
 
 /* load.c */
 int	 parse_expiry(const char *, time_t *);

@@ -4,6 +4,8 @@
  * node it concerns; the walk goes on after an error so that one run of
  * `muxgate check` shows them all.
  */
+#include <sodium.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,13 @@ struct ctx {
 	struct policy		*p;
 	yaml_document_t		*doc;
 	struct policy_errors	*errs;
+	/*
+	 * Each host's and each identity's mapping, in the order of p->hosts
+	 * and p->idents, for the errors found after their section is walked.
+	 */
+	yaml_node_t		**host_nodes;
+	yaml_node_t		**ident_nodes;
+	struct role		**roles;	/* p->roles by name */
 };
 
 #define NODE_ERR(c, node, ...) \
@@ -202,6 +211,93 @@ get_ssh_path(struct ctx *c, yaml_node_t *n, const char *what, char **out)
 }
 
 /*
+ * Repeated keys and list entries.  The identities mapping has one key per
+ * identity, and comparing each with all those before it made loading a
+ * policy quadratic in its identities.  Mappings and lists of at least
+ * REPEATS_HASH_MIN entries go through a hash set of the strings seen so
+ * far instead; smaller ones, most of them, are compared in place without
+ * allocating.  The hash is SipHash with a random key, so that no file can
+ * make its keys collide and the walk quadratic again.
+ */
+#define REPEATS_HASH_MIN 16
+
+/* Which of the N strings S (NULL: none) equal an earlier one; caller frees. */
+static bool *
+repeats(const char **s, size_t n)
+{
+	unsigned char	 key[crypto_shorthash_KEYBYTES];
+	unsigned char	 h[crypto_shorthash_BYTES];
+	size_t		*slot, cap, i, j;
+	uint64_t	 v;
+	bool		*rep;
+
+	if (sodium_init() < 0)
+		abort();
+	randombytes_buf(key, sizeof(key));
+	/* At most half full: probes stay short. */
+	for (cap = 2 * REPEATS_HASH_MIN; cap < 2 * n; cap *= 2)
+		;
+	slot = pcalloc(cap, sizeof(*slot));	/* position + 1, 0: free */
+	rep = pcalloc(n, sizeof(*rep));
+	for (i = 0; i < n; i++) {
+		if (s[i] == NULL)
+			continue;
+		crypto_shorthash(h, (const unsigned char *)s[i], strlen(s[i]),
+		    key);
+		memcpy(&v, h, sizeof(v));
+		for (j = v & (cap - 1); slot[j] != 0; j = (j + 1) & (cap - 1))
+			if (strcmp(s[slot[j] - 1], s[i]) == 0)
+				break;
+		if (slot[j] != 0)
+			rep[i] = true;
+		else
+			slot[j] = i + 1;
+	}
+	free(slot);
+	return rep;
+}
+
+/* The repeated keys of mapping N, by pair, or NULL when N is small. */
+static bool *
+map_repeats(struct ctx *c, yaml_node_t *n)
+{
+	yaml_node_pair_t	*start = n->data.mapping.pairs.start;
+	size_t			 i, len;
+	const char		**keys;
+	yaml_node_t		*k;
+	bool			*rep;
+
+	len = (size_t)(n->data.mapping.pairs.top - start);
+	if (len < REPEATS_HASH_MIN)
+		return NULL;
+	keys = pcalloc(len, sizeof(*keys));
+	for (i = 0; i < len; i++) {
+		k = node_at(c, start[i].key);
+		keys[i] = k->type == YAML_SCALAR_NODE ? scalar_value(k) : NULL;
+	}
+	rep = repeats(keys, len);
+	free(keys);
+	return rep;
+}
+
+/* In a small mapping N: does a pair before PAIR have KEY? */
+static bool
+key_before(struct ctx *c, yaml_node_t *n, yaml_node_pair_t *pair,
+    const char *key)
+{
+	yaml_node_pair_t	*prev;
+	yaml_node_t		*pk;
+
+	for (prev = n->data.mapping.pairs.start; prev < pair; prev++) {
+		pk = node_at(c, prev->key);
+		if (pk->type == YAML_SCALAR_NODE &&
+		    strcmp(scalar_value(pk), key) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
  * Walk a mapping: keys must be unique strings and, when KNOWN is given,
  * one of KNOWN.  CB runs for each pair that passes.
  */
@@ -209,18 +305,19 @@ static int
 walk_map(struct ctx *c, yaml_node_t *n, const char *what,
     const char *const *known, map_cb cb, void *arg)
 {
-	yaml_node_pair_t	*pair, *prev;
-	yaml_node_t		*k, *v, *pk;
+	yaml_node_pair_t	*pair, *start;
+	yaml_node_t		*k, *v;
 	const char		*key, *const *kp;
-	bool			 dup;
+	bool			*rep;
 
 	if (n->type != YAML_MAPPING_NODE) {
 		NODE_ERR(c, n, "%s: expected a mapping, found %s", what,
 		    node_kind(n));
 		return -1;
 	}
-	for (pair = n->data.mapping.pairs.start;
-	    pair < n->data.mapping.pairs.top; pair++) {
+	rep = map_repeats(c, n);
+	start = n->data.mapping.pairs.start;
+	for (pair = start; pair < n->data.mapping.pairs.top; pair++) {
 		k = node_at(c, pair->key);
 		v = node_at(c, pair->value);
 		if (k->type != YAML_SCALAR_NODE) {
@@ -228,14 +325,8 @@ walk_map(struct ctx *c, yaml_node_t *n, const char *what,
 			continue;
 		}
 		key = scalar_value(k);
-		dup = false;
-		for (prev = n->data.mapping.pairs.start; prev < pair; prev++) {
-			pk = node_at(c, prev->key);
-			if (pk->type == YAML_SCALAR_NODE &&
-			    strcmp(scalar_value(pk), key) == 0)
-				dup = true;
-		}
-		if (dup) {
+		if (rep != NULL ? rep[pair - start] :
+		    key_before(c, n, pair, key)) {
 			NODE_ERR(c, k, "%s: duplicate key '%s'", what, key);
 			continue;
 		}
@@ -250,6 +341,7 @@ walk_map(struct ctx *c, yaml_node_t *n, const char *what,
 		}
 		cb(c, key, k, v, arg);
 	}
+	free(rep);
 	return 0;
 }
 
@@ -283,22 +375,57 @@ require_keys(struct ctx *c, yaml_node_t *n, const char *what,
 			    *required);
 }
 
-/* A list of strings, each checked by VALID (if set); duplicates refused. */
+/*
+ * The repeated entries of list N, or NULL when N is small: the strings
+ * that get_string() takes.  An entry that equals an earlier one is
+ * refused (as invalid) exactly when the earlier one was, so the first of
+ * each run is the one in OUT.
+ */
+static bool *
+list_repeats(struct ctx *c, yaml_node_t *n)
+{
+	yaml_node_item_t	*start = n->data.sequence.items.start;
+	size_t			 i, len;
+	const char		**strs;
+	yaml_node_t		*e;
+	bool			*rep;
+
+	len = (size_t)(n->data.sequence.items.top - start);
+	if (len < REPEATS_HASH_MIN)
+		return NULL;
+	strs = pcalloc(len, sizeof(*strs));
+	for (i = 0; i < len; i++) {
+		e = node_at(c, start[i]);
+		if (e->type == YAML_SCALAR_NODE &&
+		    strlen(scalar_value(e)) == e->data.scalar.length)
+			strs[i] = scalar_value(e);
+	}
+	rep = repeats(strs, len);
+	free(strs);
+	return rep;
+}
+
+/*
+ * A list of strings, each checked by VALID (if set), into OUT, which
+ * starts empty; duplicates refused.
+ */
 static int
 get_strlist(struct ctx *c, yaml_node_t *n, const char *what,
     bool (*valid)(const char *), const char *validmsg, struct strlist *out)
 {
-	yaml_node_item_t	*it;
+	yaml_node_item_t	*it, *start;
 	yaml_node_t		*e;
 	const char		*s;
+	bool			*rep;
 
 	if (n->type != YAML_SEQUENCE_NODE) {
 		NODE_ERR(c, n, "%s: expected a list, found %s", what,
 		    node_kind(n));
 		return -1;
 	}
-	for (it = n->data.sequence.items.start;
-	    it < n->data.sequence.items.top; it++) {
+	rep = list_repeats(c, n);
+	start = n->data.sequence.items.start;
+	for (it = start; it < n->data.sequence.items.top; it++) {
 		e = node_at(c, *it);
 		if ((s = get_string(c, e, what)) == NULL)
 			continue;
@@ -306,12 +433,13 @@ get_strlist(struct ctx *c, yaml_node_t *n, const char *what,
 			NODE_ERR(c, e, "%s: '%s' is not %s", what, s, validmsg);
 			continue;
 		}
-		if (strlist_has(out, s)) {
+		if (rep != NULL ? rep[it - start] : strlist_has(out, s)) {
 			NODE_ERR(c, e, "%s: '%s' listed twice", what, s);
 			continue;
 		}
 		strlist_add(out, s);
 	}
+	free(rep);
 	return 0;
 }
 
@@ -612,7 +740,7 @@ labels_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 	}
 	if ((s = get_string(c, v, la->what)) == NULL)
 		return;
-	*la->labels = preallocarray(*la->labels, *la->n + 1, sizeof(**la->labels));
+	*la->labels = pgrowarray(*la->labels, *la->n, sizeof(**la->labels));
 	(*la->labels)[*la->n].key = pstrdup(key);
 	(*la->labels)[*la->n].value = pstrdup(s);
 	(*la->n)++;
@@ -684,7 +812,10 @@ hosts_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 		    "'_', '.', '-')", key);
 		return;
 	}
-	p->hosts = preallocarray(p->hosts, p->nhosts + 1, sizeof(*p->hosts));
+	p->hosts = pgrowarray(p->hosts, p->nhosts, sizeof(*p->hosts));
+	c->host_nodes = pgrowarray(c->host_nodes, p->nhosts,
+	    sizeof(*c->host_nodes));
+	c->host_nodes[p->nhosts] = v;
 	h = &p->hosts[p->nhosts++];
 	memset(h, 0, sizeof(*h));
 	h->name = pstrdup(key);
@@ -702,33 +833,71 @@ hosts_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 		NODE_ERR(c, v, "host %s: a remote host needs ssh_user", key);
 }
 
+/* Where host I's jump leads: the host's index, or SIZE_MAX for nowhere. */
+static size_t
+jump_next(const struct policy *p, size_t i)
+{
+	const struct policy_host	*j;
+
+	if (p->hosts[i].jump == NULL ||
+	    (j = policy_host_find(p, p->hosts[i].jump)) == NULL)
+		return SIZE_MAX;
+	return (size_t)(j - p->hosts);
+}
+
+enum jump_state { JUMP_UNSEEN, JUMP_ON_PATH, JUMP_ENDS, JUMP_LOOPS };
+
+/*
+ * Do the jumps from host I go on for ever?  Following each host's chain
+ * to its end cost hosts x chain length; here every host is followed once:
+ * the answer found at the end of a path is the answer for every host on
+ * it, and STATE keeps it for the paths that run into them later.
+ */
+static bool
+jump_loops(const struct policy *p, unsigned char *state, size_t i)
+{
+	size_t		j;
+	unsigned char	end;
+
+	for (j = i; j != SIZE_MAX && state[j] == JUMP_UNSEEN;
+	    j = jump_next(p, j))
+		state[j] = JUMP_ON_PATH;
+	if (j == SIZE_MAX)
+		end = JUMP_ENDS;
+	else if (state[j] == JUMP_ON_PATH)
+		end = JUMP_LOOPS;	/* back on this very path */
+	else
+		end = state[j];
+	for (j = i; j != SIZE_MAX && state[j] == JUMP_ON_PATH;
+	    j = jump_next(p, j))
+		state[j] = end;
+	return state[i] == JUMP_LOOPS;
+}
+
 static void
-check_jumps(struct ctx *c, yaml_node_t *hosts)
+check_jumps(struct ctx *c)
 {
 	struct policy		*p = c->p;
 	const struct policy_host *j;
-	size_t			 i, hops;
-	yaml_node_t		*hn;
+	unsigned char		*state;
+	size_t			 i;
 
+	state = pcalloc(p->nhosts, sizeof(*state));
 	for (i = 0; i < p->nhosts; i++) {
 		if (p->hosts[i].jump == NULL)
 			continue;
-		hn = map_get(c, hosts, p->hosts[i].name);
 		j = policy_host_find(p, p->hosts[i].jump);
 		if (j == NULL || j->local || j == &p->hosts[i]) {
-			NODE_ERR(c, hn, "host %s: jump '%s' is not another "
-			    "remote host of the policy", p->hosts[i].name,
-			    p->hosts[i].jump);
+			NODE_ERR(c, c->host_nodes[i], "host %s: jump '%s' is "
+			    "not another remote host of the policy",
+			    p->hosts[i].name, p->hosts[i].jump);
 			continue;
 		}
-		/* Follow the chain: it must end within nhosts hops. */
-		for (hops = 0; j != NULL && j->jump != NULL &&
-		    hops <= p->nhosts; hops++)
-			j = policy_host_find(p, j->jump);
-		if (hops > p->nhosts)
-			NODE_ERR(c, hn, "host %s: jump hosts form a loop",
-			    p->hosts[i].name);
+		if (jump_loops(p, state, i))
+			NODE_ERR(c, c->host_nodes[i], "host %s: jump hosts "
+			    "form a loop", p->hosts[i].name);
 	}
+	free(state);
 }
 
 /* ---- roles: ---- */
@@ -836,7 +1005,7 @@ rule_list(struct ctx *c, yaml_node_t *v, const char *what, struct rule **out,
 	for (it = v->data.sequence.items.start;
 	    it < v->data.sequence.items.top; it++) {
 		e = node_at(c, *it);
-		*out = preallocarray(*out, *n + 1, sizeof(**out));
+		*out = pgrowarray(*out, *n, sizeof(**out));
 		r = &(*out)[(*n)++];
 		memset(r, 0, sizeof(*r));
 		if (walk_map(c, e, what, rule_keys, rule_cb, r) == 0)
@@ -869,11 +1038,51 @@ roles_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 		NODE_ERR(c, k, "roles: bad role name '%s'", key);
 		return;
 	}
-	p->roles = preallocarray(p->roles, p->nroles + 1, sizeof(*p->roles));
+	p->roles = pgrowarray(p->roles, p->nroles, sizeof(*p->roles));
 	r = &p->roles[p->nroles++];
 	memset(r, 0, sizeof(*r));
 	r->name = pstrdup(key);
 	(void)walk_map(c, v, "roles", role_keys, role_field_cb, r);
+}
+
+static int
+role_cmp(const void *a, const void *b)
+{
+	const struct role *const	*x = a, *const *y = b;
+
+	return strcmp((*x)->name, (*y)->name);
+}
+
+static int
+role_name_cmp(const void *name, const void *elem)
+{
+	const struct role *const	*r = elem;
+
+	return strcmp(name, (*r)->name);
+}
+
+/* Every identity names its roles: look them up by binary search. */
+static void
+index_roles(struct ctx *c)
+{
+	size_t	i;
+
+	c->roles = pcalloc(c->p->nroles, sizeof(*c->roles));
+	for (i = 0; i < c->p->nroles; i++)
+		c->roles[i] = &c->p->roles[i];
+	qsort(c->roles, c->p->nroles, sizeof(*c->roles), role_cmp);
+}
+
+static struct role *
+role_find(struct ctx *c, const char *name)
+{
+	struct role	**r;
+
+	if (c->roles == NULL || c->p->nroles == 0)
+		return NULL;
+	r = bsearch(name, c->roles, c->p->nroles, sizeof(*c->roles),
+	    role_name_cmp);
+	return r != NULL ? *r : NULL;
 }
 
 /* ---- identities: ---- */
@@ -925,8 +1134,7 @@ ident_keys(struct ctx *c, yaml_node_t *v, struct policy_identity *id)
 			ke.kind = KEY_BLOB;
 			policy_key_fingerprint(ke.blob, ke.bloblen, ke.fp);
 		}
-		id->keys = preallocarray(id->keys, id->nkeys + 1,
-		    sizeof(*id->keys));
+		id->keys = pgrowarray(id->keys, id->nkeys, sizeof(*id->keys));
 		id->keys[id->nkeys++] = ke;
 	}
 	if (v->data.sequence.items.start == v->data.sequence.items.top)
@@ -954,8 +1162,7 @@ ident_from(struct ctx *c, yaml_node_t *v, struct policy_identity *id)
 			NODE_ERR(c, e, "from: bad address or CIDR '%s'", s);
 			continue;
 		}
-		id->from = preallocarray(id->from, id->nfrom + 1,
-		    sizeof(*id->from));
+		id->from = pgrowarray(id->from, id->nfrom, sizeof(*id->from));
 		id->from[id->nfrom++] = cd;
 		strlist_add(&id->from_text, s);
 	}
@@ -981,16 +1188,11 @@ ident_field_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 		if (get_strlist(c, v, "roles", NULL, NULL, &id->roles) == -1)
 			return;
 		id->role_ptrs = pcalloc(id->roles.n, sizeof(*id->role_ptrs));
-		for (i = 0; i < id->roles.n; i++) {
-			size_t j;
-			for (j = 0; j < c->p->nroles; j++)
-				if (strcmp(c->p->roles[j].name,
-				    id->roles.v[i]) == 0)
-					id->role_ptrs[i] = &c->p->roles[j];
-			if (id->role_ptrs[i] == NULL)
+		for (i = 0; i < id->roles.n; i++)
+			if ((id->role_ptrs[i] = role_find(c,
+			    id->roles.v[i])) == NULL)
 				NODE_ERR(c, v, "roles: undefined role '%s'",
 				    id->roles.v[i]);
-		}
 	} else if (strcmp(key, "from") == 0)
 		ident_from(c, v, id);
 	else if (strcmp(key, "expires") == 0) {
@@ -1015,8 +1217,10 @@ identities_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 		NODE_ERR(c, k, "identities: bad identity name '%s'", key);
 		return;
 	}
-	p->idents = preallocarray(p->idents, p->nidents + 1,
-	    sizeof(*p->idents));
+	p->idents = pgrowarray(p->idents, p->nidents, sizeof(*p->idents));
+	c->ident_nodes = pgrowarray(c->ident_nodes, p->nidents,
+	    sizeof(*c->ident_nodes));
+	c->ident_nodes[p->nidents] = v;
 	id = &p->idents[p->nidents++];
 	memset(id, 0, sizeof(*id));
 	id->name = pstrdup(key);
@@ -1025,26 +1229,61 @@ identities_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 		require_keys(c, v, "identities", required);
 }
 
-/* A key must name one identity only: otherwise who logged in is a guess. */
-static void
-check_key_owners(struct ctx *c, yaml_node_t *idents)
-{
-	struct policy	*p = c->p;
-	size_t		 i, j, a, b;
+/* A later identity that lists a key some identity before it has. */
+struct key_clash {
+	size_t			 later;		/* in p->idents */
+	const struct key_entry	*key;		/* later's entry */
+	size_t			 first;		/* the first owner */
+};
 
-	for (i = 0; i < p->nidents; i++)
-		for (a = 0; a < p->idents[i].nkeys; a++)
-			for (j = i + 1; j < p->nidents; j++)
-				for (b = 0; b < p->idents[j].nkeys; b++)
-					if (strcmp(p->idents[i].keys[a].fp,
-					    p->idents[j].keys[b].fp) == 0)
-						NODE_ERR(c, map_get(c, idents,
-						    p->idents[j].name),
-						    "identity %s: key %s already "
-						    "belongs to identity %s",
-						    p->idents[j].name,
-						    p->idents[j].keys[b].fp,
-						    p->idents[i].name);
+/* In the order of the file: by identity, then by its keys. */
+static int
+key_clash_cmp(const void *a, const void *b)
+{
+	const struct key_clash	*x = a, *y = b;
+
+	if (x->later != y->later)
+		return x->later < y->later ? -1 : 1;
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return 0;
+}
+
+/*
+ * A key must name one identity only: otherwise who logged in is a guess.
+ * In the key index equal fingerprints are neighbours, sorted by identity,
+ * the key's first owner first; every other identity in the run is
+ * reported once, against that first owner, at its own mapping.
+ */
+static void
+check_key_owners(struct ctx *c)
+{
+	struct policy		*p = c->p;
+	const struct key_ref	*ki = p->key_index, *first;
+	struct key_clash	*cl = NULL;
+	size_t			 i, j, n = 0;
+
+	for (i = 0; i < p->nkey_index; i = j) {
+		first = &ki[i];
+		for (j = i + 1; j < p->nkey_index &&
+		    ki[j].order == first->order &&
+		    strcmp(ki[j].key->fp, first->key->fp) == 0; j++) {
+			if (ki[j].id == ki[j - 1].id)
+				continue;
+			cl = pgrowarray(cl, n, sizeof(*cl));
+			cl[n].later = (size_t)(ki[j].id - p->idents);
+			cl[n].key = ki[j].key;
+			cl[n++].first = (size_t)(first->id - p->idents);
+		}
+	}
+	if (n > 0)
+		qsort(cl, n, sizeof(*cl), key_clash_cmp);
+	for (i = 0; i < n; i++)
+		NODE_ERR(c, c->ident_nodes[cl[i].later], "identity %s: key %s "
+		    "already belongs to identity %s",
+		    p->idents[cl[i].later].name, cl[i].key->fp,
+		    p->idents[cl[i].first].name);
+	free(cl);
 }
 
 static const char *const top_keys[] = { "gateway", "hosts", "roles",
@@ -1060,7 +1299,7 @@ top_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 void
 schema_build(struct policy *p, yaml_document_t *doc, struct policy_errors *errs)
 {
-	struct ctx	 c = { p, doc, errs };
+	struct ctx	 c = { .p = p, .doc = doc, .errs = errs };
 	yaml_node_t	*root, *n;
 	static const char *const required[] = { "hosts", "roles", "identities",
 	    NULL };
@@ -1071,14 +1310,19 @@ schema_build(struct policy *p, yaml_document_t *doc, struct policy_errors *errs)
 	require_keys(&c, root, "policy", required);
 	if ((n = map_get(&c, root, "gateway")) != NULL)
 		(void)walk_map(&c, n, "gateway", gateway_keys, gateway_cb, NULL);
-	if ((n = map_get(&c, root, "hosts")) != NULL) {
+	if ((n = map_get(&c, root, "hosts")) != NULL)
 		(void)walk_map(&c, n, "hosts", NULL, hosts_cb, NULL);
-		check_jumps(&c, n);
-	}
+	/* Jumps and the rules of roles name hosts. */
+	index_hosts(p);
+	check_jumps(&c);
 	if ((n = map_get(&c, root, "roles")) != NULL)
 		(void)walk_map(&c, n, "roles", NULL, roles_cb, NULL);
-	if ((n = map_get(&c, root, "identities")) != NULL) {
+	index_roles(&c);
+	if ((n = map_get(&c, root, "identities")) != NULL)
 		(void)walk_map(&c, n, "identities", NULL, identities_cb, NULL);
-		check_key_owners(&c, n);
-	}
+	index_keys(p);
+	check_key_owners(&c);
+	free(c.host_nodes);
+	free(c.ident_nodes);
+	free(c.roles);
 }
