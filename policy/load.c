@@ -1,4 +1,4 @@
-/* load.c — read a policy file with libyaml; durations, dates, names. */
+/* load.c — read a policy file; durations, dates, names. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -6,7 +6,6 @@
 #include <string.h>
 #include <time.h>
 #include <sys/stat.h>
-#include <yaml.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -47,53 +46,6 @@ policy_defaults(struct policy *p)
 	p->gw.serve_startups_full = 100;
 	p->gw.serve_per_source_startups = 5;
 	p->gw.serve_banner_timeout = 5;
-}
-
-/* Load every YAML document of BUF; exactly one is expected. */
-static int
-load_document(const char *path, const unsigned char *buf, size_t len,
-    yaml_document_t *doc, struct policy_errors *errs)
-{
-	yaml_parser_t	 parser;
-	yaml_document_t	 extra;
-	int		 r = -1;
-
-	if (!yaml_parser_initialize(&parser))
-		abort();
-	yaml_parser_set_input_string(&parser, buf, len);
-	if (!yaml_parser_load(&parser, doc)) {
-		perr_add(errs, path, parser.problem_mark.line + 1,
-		    parser.problem_mark.column + 1, "YAML syntax error: %s%s%s",
-		    parser.problem ? parser.problem : "unknown",
-		    parser.context ? " " : "",
-		    parser.context ? parser.context : "");
-		goto out;
-	}
-	if (yaml_document_get_root_node(doc) == NULL) {
-		perr_add(errs, path, 1, 1, "empty policy");
-		yaml_document_delete(doc);
-		goto out;
-	}
-	if (!yaml_parser_load(&parser, &extra)) {
-		perr_add(errs, path, parser.problem_mark.line + 1,
-		    parser.problem_mark.column + 1, "YAML syntax error: %s",
-		    parser.problem ? parser.problem : "unknown");
-		yaml_document_delete(doc);
-		goto out;
-	}
-	if (yaml_document_get_root_node(&extra) != NULL) {
-		perr_add(errs, path, extra.start_mark.line + 1,
-		    extra.start_mark.column + 1,
-		    "more than one YAML document in the policy");
-		yaml_document_delete(&extra);
-		yaml_document_delete(doc);
-		goto out;
-	}
-	yaml_document_delete(&extra);
-	r = 0;
-out:
-	yaml_parser_delete(&parser);
-	return r;
 }
 
 /*
@@ -147,7 +99,7 @@ load_bytes(const char *path, const unsigned char *buf, size_t len,
     struct policy_errors *errs)
 {
 	struct policy		*p;
-	yaml_document_t		 doc;
+	struct tree		 tree;
 	struct policy_errors	 local = { NULL, 0 };
 	size_t			 nerrs;
 
@@ -158,15 +110,15 @@ load_bytes(const char *path, const unsigned char *buf, size_t len,
 	if (errs == NULL)
 		errs = &local;
 	nerrs = errs->n;
-	if (load_document(path, buf, len, &doc, errs) == -1) {
+	if (tree_load(path, buf, len, &tree, errs) == -1) {
 		policy_errors_free(&local);
 		return NULL;
 	}
 	p = pcalloc(1, sizeof(*p));
 	p->path = pstrdup(path);
 	policy_defaults(p);
-	schema_build(p, &doc, errs);
-	yaml_document_delete(&doc);
+	schema_build(p, &tree, errs);
+	tree_free(&tree);
 	if (errs->n > nerrs) {
 		policy_free(p);
 		p = NULL;

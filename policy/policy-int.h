@@ -117,9 +117,43 @@ void	 strlist_add(struct strlist *, const char *);
 void	 strlist_free(struct strlist *);
 bool	 strlist_has(const struct strlist *, const char *);
 
-/* schema.c: walk a loaded yaml document into P. */
-struct yaml_document_s;
-void	 schema_build(struct policy *, struct yaml_document_s *,
+/*
+ * tree.c: the policy file as a tree of YAML nodes.  A node's children
+ * are indexes of nodes in KIDS: a list's items, or a mapping's keys and
+ * values one after the other.  An alias is the node of its anchor.
+ */
+enum tree_type { TREE_SCALAR, TREE_SEQUENCE, TREE_MAPPING };
+struct tree_node {
+	union {
+		const char *value;	/* a scalar's bytes, then a NUL */
+		uint32_t    kids;	/* the first child in tree->kids */
+	};
+	uint32_t	 len;		/* its length, or its children */
+	uint32_t	 line;		/* where it starts, from 0 */
+	uint32_t	 column;
+	unsigned char	 type;		/* enum tree_type */
+	bool		 plain;		/* a plain scalar (unquoted) */
+};
+struct text_block;
+struct tree {
+	struct tree_node	*nodes;		/* [0] is the root */
+	size_t			 nnodes;
+	size_t			 nodes_cap;
+	uint32_t		*kids;
+	size_t			 nkids;
+	size_t			 kids_cap;
+	struct text_block	*text;		/* the scalars' bytes */
+};
+/*
+ * Parse the one YAML document of BUF into T: 0, or -1 with the errors
+ * ("FILE:LINE:COLUMN: ...", FILE being PATH) added to ERRS.
+ */
+int	 tree_load(const char *path, const unsigned char *buf, size_t len,
+	    struct tree *t, struct policy_errors *errs);
+void	 tree_free(struct tree *);
+
+/* schema.c: walk a loaded policy file into P. */
+void	 schema_build(struct policy *, struct tree *,
 	    struct policy_errors *);
 
 /* match.c */

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yaml.h>
 
 #include "policy/policy-int.h"
 #include "util/ascii.h"
@@ -17,57 +16,58 @@
 
 struct ctx {
 	struct policy		*p;
-	yaml_document_t		*doc;
+	struct tree		*t;
 	struct policy_errors	*errs;
 	/*
 	 * Each host's and each identity's mapping, in the order of p->hosts
 	 * and p->idents, for the errors found after their section is walked.
 	 */
-	yaml_node_t		**host_nodes;
-	yaml_node_t		**ident_nodes;
+	struct tree_node	**host_nodes;
+	struct tree_node	**ident_nodes;
 	struct role		**roles;	/* p->roles by name */
 };
 
 #define NODE_ERR(c, node, ...) \
-	perr_add((c)->errs, (c)->p->path, (node)->start_mark.line + 1, \
-	    (node)->start_mark.column + 1, __VA_ARGS__)
+	perr_add((c)->errs, (c)->p->path, (size_t)(node)->line + 1, \
+	    (size_t)(node)->column + 1, __VA_ARGS__)
 
-typedef void (*map_cb)(struct ctx *, const char *key, yaml_node_t *keynode,
-    yaml_node_t *value, void *arg);
+typedef void (*map_cb)(struct ctx *, const char *key,
+    struct tree_node *keynode, struct tree_node *value, void *arg);
 
-static yaml_node_t *
-node_at(struct ctx *c, yaml_node_item_t i)
+/* Child I of list or mapping N (a mapping's keys and values alternate). */
+static struct tree_node *
+kid(struct ctx *c, const struct tree_node *n, size_t i)
 {
-	return yaml_document_get_node(c->doc, i);
+	return &c->t->nodes[c->t->kids[n->kids + i]];
 }
 
 static const char *
-node_kind(const yaml_node_t *n)
+node_kind(const struct tree_node *n)
 {
 	switch (n->type) {
-	case YAML_SCALAR_NODE: return "a scalar";
-	case YAML_SEQUENCE_NODE: return "a list";
-	case YAML_MAPPING_NODE: return "a mapping";
+	case TREE_SCALAR: return "a scalar";
+	case TREE_SEQUENCE: return "a list";
+	case TREE_MAPPING: return "a mapping";
 	default: return "nothing";
 	}
 }
 
 static const char *
-scalar_value(const yaml_node_t *n)
+scalar_value(const struct tree_node *n)
 {
-	return (const char *)n->data.scalar.value;
+	return n->value;
 }
 
 /* A string: any scalar whose bytes hold no NUL. */
 static const char *
-get_string(struct ctx *c, yaml_node_t *n, const char *what)
+get_string(struct ctx *c, struct tree_node *n, const char *what)
 {
-	if (n->type != YAML_SCALAR_NODE) {
+	if (n->type != TREE_SCALAR) {
 		NODE_ERR(c, n, "%s: expected a string, found %s", what,
 		    node_kind(n));
 		return NULL;
 	}
-	if (strlen(scalar_value(n)) != n->data.scalar.length) {
+	if (strlen(scalar_value(n)) != n->len) {
 		NODE_ERR(c, n, "%s: NUL byte in string", what);
 		return NULL;
 	}
@@ -76,12 +76,12 @@ get_string(struct ctx *c, yaml_node_t *n, const char *what)
 
 /* Booleans and numbers must be plain (unquoted) scalars. */
 static const char *
-get_plain(struct ctx *c, yaml_node_t *n, const char *what, const char *type)
+get_plain(struct ctx *c, struct tree_node *n, const char *what,
+    const char *type)
 {
-	if (n->type != YAML_SCALAR_NODE ||
-	    n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) {
+	if (n->type != TREE_SCALAR || !n->plain) {
 		NODE_ERR(c, n, "%s: expected %s, found %s", what, type,
-		    n->type == YAML_SCALAR_NODE ? "a quoted string" :
+		    n->type == TREE_SCALAR ? "a quoted string" :
 		    node_kind(n));
 		return NULL;
 	}
@@ -89,7 +89,7 @@ get_plain(struct ctx *c, yaml_node_t *n, const char *what, const char *type)
 }
 
 static int
-get_bool(struct ctx *c, yaml_node_t *n, const char *what, bool *out)
+get_bool(struct ctx *c, struct tree_node *n, const char *what, bool *out)
 {
 	const char	*s;
 
@@ -107,8 +107,8 @@ get_bool(struct ctx *c, yaml_node_t *n, const char *what, bool *out)
 }
 
 static int
-get_uint(struct ctx *c, yaml_node_t *n, const char *what, unsigned long min,
-    unsigned long max, unsigned *out)
+get_uint(struct ctx *c, struct tree_node *n, const char *what,
+    unsigned long min, unsigned long max, unsigned *out)
 {
 	const char	*s, *errstr;
 	long long	 v;
@@ -125,7 +125,8 @@ get_uint(struct ctx *c, yaml_node_t *n, const char *what, unsigned long min,
 }
 
 static int
-get_duration(struct ctx *c, yaml_node_t *n, const char *what, unsigned *out)
+get_duration(struct ctx *c, struct tree_node *n, const char *what,
+    unsigned *out)
 {
 	const char	*s;
 
@@ -140,7 +141,7 @@ get_duration(struct ctx *c, yaml_node_t *n, const char *what, unsigned *out)
 }
 
 static int
-get_abspath(struct ctx *c, yaml_node_t *n, const char *what, char **out)
+get_abspath(struct ctx *c, struct tree_node *n, const char *what, char **out)
 {
 	const char	*s;
 
@@ -166,7 +167,7 @@ get_abspath(struct ctx *c, yaml_node_t *n, const char *what, char **out)
  * since it may hold a newline.
  */
 static int
-check_ssh_config_value(struct ctx *c, yaml_node_t *n, const char *what,
+check_ssh_config_value(struct ctx *c, struct tree_node *n, const char *what,
     const char *s)
 {
 	const unsigned char	*p;
@@ -200,7 +201,7 @@ check_ssh_config_value(struct ctx *c, yaml_node_t *n, const char *what,
 
 /* An absolute path that is also written into ssh_config. */
 static int
-get_ssh_path(struct ctx *c, yaml_node_t *n, const char *what, char **out)
+get_ssh_path(struct ctx *c, struct tree_node *n, const char *what, char **out)
 {
 	const char	*s;
 
@@ -259,38 +260,35 @@ repeats(const char **s, size_t n)
 
 /* The repeated keys of mapping N, by pair, or NULL when N is small. */
 static bool *
-map_repeats(struct ctx *c, yaml_node_t *n)
+map_repeats(struct ctx *c, struct tree_node *n)
 {
-	yaml_node_pair_t	*start = n->data.mapping.pairs.start;
-	size_t			 i, len;
+	size_t			 i, len = n->len / 2;
 	const char		**keys;
-	yaml_node_t		*k;
+	struct tree_node	*k;
 	bool			*rep;
 
-	len = (size_t)(n->data.mapping.pairs.top - start);
 	if (len < REPEATS_HASH_MIN)
 		return NULL;
 	keys = pcalloc(len, sizeof(*keys));
 	for (i = 0; i < len; i++) {
-		k = node_at(c, start[i].key);
-		keys[i] = k->type == YAML_SCALAR_NODE ? scalar_value(k) : NULL;
+		k = kid(c, n, 2 * i);
+		keys[i] = k->type == TREE_SCALAR ? scalar_value(k) : NULL;
 	}
 	rep = repeats(keys, len);
 	free(keys);
 	return rep;
 }
 
-/* In a small mapping N: does a pair before PAIR have KEY? */
+/* In a small mapping N: does a pair before pair I have KEY? */
 static bool
-key_before(struct ctx *c, yaml_node_t *n, yaml_node_pair_t *pair,
-    const char *key)
+key_before(struct ctx *c, struct tree_node *n, size_t i, const char *key)
 {
-	yaml_node_pair_t	*prev;
-	yaml_node_t		*pk;
+	struct tree_node	*pk;
+	size_t			 j;
 
-	for (prev = n->data.mapping.pairs.start; prev < pair; prev++) {
-		pk = node_at(c, prev->key);
-		if (pk->type == YAML_SCALAR_NODE &&
+	for (j = 0; j < i; j++) {
+		pk = kid(c, n, 2 * j);
+		if (pk->type == TREE_SCALAR &&
 		    strcmp(scalar_value(pk), key) == 0)
 			return true;
 	}
@@ -302,31 +300,29 @@ key_before(struct ctx *c, yaml_node_t *n, yaml_node_pair_t *pair,
  * one of KNOWN.  CB runs for each pair that passes.
  */
 static int
-walk_map(struct ctx *c, yaml_node_t *n, const char *what,
+walk_map(struct ctx *c, struct tree_node *n, const char *what,
     const char *const *known, map_cb cb, void *arg)
 {
-	yaml_node_pair_t	*pair, *start;
-	yaml_node_t		*k, *v;
+	struct tree_node	*k, *v;
 	const char		*key, *const *kp;
 	bool			*rep;
+	size_t			 i;
 
-	if (n->type != YAML_MAPPING_NODE) {
+	if (n->type != TREE_MAPPING) {
 		NODE_ERR(c, n, "%s: expected a mapping, found %s", what,
 		    node_kind(n));
 		return -1;
 	}
 	rep = map_repeats(c, n);
-	start = n->data.mapping.pairs.start;
-	for (pair = start; pair < n->data.mapping.pairs.top; pair++) {
-		k = node_at(c, pair->key);
-		v = node_at(c, pair->value);
-		if (k->type != YAML_SCALAR_NODE) {
+	for (i = 0; i < n->len / 2; i++) {
+		k = kid(c, n, 2 * i);
+		v = kid(c, n, 2 * i + 1);
+		if (k->type != TREE_SCALAR) {
 			NODE_ERR(c, k, "%s: keys must be strings", what);
 			continue;
 		}
 		key = scalar_value(k);
-		if (rep != NULL ? rep[pair - start] :
-		    key_before(c, n, pair, key)) {
+		if (rep != NULL ? rep[i] : key_before(c, n, i, key)) {
 			NODE_ERR(c, k, "%s: duplicate key '%s'", what, key);
 			continue;
 		}
@@ -345,29 +341,28 @@ walk_map(struct ctx *c, yaml_node_t *n, const char *what,
 	return 0;
 }
 
-static yaml_node_t *
-map_get(struct ctx *c, yaml_node_t *n, const char *key)
+static struct tree_node *
+map_get(struct ctx *c, struct tree_node *n, const char *key)
 {
-	yaml_node_pair_t	*pair;
-	yaml_node_t		*k;
+	struct tree_node	*k;
+	size_t			 i;
 
-	if (n->type != YAML_MAPPING_NODE)
+	if (n->type != TREE_MAPPING)
 		return NULL;
-	for (pair = n->data.mapping.pairs.start;
-	    pair < n->data.mapping.pairs.top; pair++) {
-		k = node_at(c, pair->key);
-		if (k->type == YAML_SCALAR_NODE &&
+	for (i = 0; i < n->len / 2; i++) {
+		k = kid(c, n, 2 * i);
+		if (k->type == TREE_SCALAR &&
 		    strcmp(scalar_value(k), key) == 0)
-			return node_at(c, pair->value);
+			return kid(c, n, 2 * i + 1);
 	}
 	return NULL;
 }
 
 static void
-require_keys(struct ctx *c, yaml_node_t *n, const char *what,
+require_keys(struct ctx *c, struct tree_node *n, const char *what,
     const char *const *required)
 {
-	if (n->type != YAML_MAPPING_NODE)
+	if (n->type != TREE_MAPPING)
 		return;
 	for (; *required != NULL; required++)
 		if (map_get(c, n, *required) == NULL)
@@ -382,22 +377,20 @@ require_keys(struct ctx *c, yaml_node_t *n, const char *what,
  * each run is the one in OUT.
  */
 static bool *
-list_repeats(struct ctx *c, yaml_node_t *n)
+list_repeats(struct ctx *c, struct tree_node *n)
 {
-	yaml_node_item_t	*start = n->data.sequence.items.start;
-	size_t			 i, len;
+	size_t			 i, len = n->len;
 	const char		**strs;
-	yaml_node_t		*e;
+	struct tree_node	*e;
 	bool			*rep;
 
-	len = (size_t)(n->data.sequence.items.top - start);
 	if (len < REPEATS_HASH_MIN)
 		return NULL;
 	strs = pcalloc(len, sizeof(*strs));
 	for (i = 0; i < len; i++) {
-		e = node_at(c, start[i]);
-		if (e->type == YAML_SCALAR_NODE &&
-		    strlen(scalar_value(e)) == e->data.scalar.length)
+		e = kid(c, n, i);
+		if (e->type == TREE_SCALAR &&
+		    strlen(scalar_value(e)) == e->len)
 			strs[i] = scalar_value(e);
 	}
 	rep = repeats(strs, len);
@@ -410,30 +403,29 @@ list_repeats(struct ctx *c, yaml_node_t *n)
  * starts empty; duplicates refused.
  */
 static int
-get_strlist(struct ctx *c, yaml_node_t *n, const char *what,
+get_strlist(struct ctx *c, struct tree_node *n, const char *what,
     bool (*valid)(const char *), const char *validmsg, struct strlist *out)
 {
-	yaml_node_item_t	*it, *start;
-	yaml_node_t		*e;
+	struct tree_node	*e;
 	const char		*s;
 	bool			*rep;
+	size_t			 i;
 
-	if (n->type != YAML_SEQUENCE_NODE) {
+	if (n->type != TREE_SEQUENCE) {
 		NODE_ERR(c, n, "%s: expected a list, found %s", what,
 		    node_kind(n));
 		return -1;
 	}
 	rep = list_repeats(c, n);
-	start = n->data.sequence.items.start;
-	for (it = start; it < n->data.sequence.items.top; it++) {
-		e = node_at(c, *it);
+	for (i = 0; i < n->len; i++) {
+		e = kid(c, n, i);
 		if ((s = get_string(c, e, what)) == NULL)
 			continue;
 		if (valid != NULL && !valid(s)) {
 			NODE_ERR(c, e, "%s: '%s' is not %s", what, s, validmsg);
 			continue;
 		}
-		if (rep != NULL ? rep[it - start] : strlist_has(out, s)) {
+		if (rep != NULL ? rep[i] : strlist_has(out, s)) {
 			NODE_ERR(c, e, "%s: '%s' listed twice", what, s);
 			continue;
 		}
@@ -444,9 +436,9 @@ get_strlist(struct ctx *c, yaml_node_t *n, const char *what,
 }
 
 static bool
-is_star(yaml_node_t *n)
+is_star(struct tree_node *n)
 {
-	return n->type == YAML_SCALAR_NODE && strcmp(scalar_value(n), "*") == 0;
+	return n->type == TREE_SCALAR && strcmp(scalar_value(n), "*") == 0;
 }
 
 /* ---- gateway: ---- */
@@ -456,7 +448,7 @@ static const char *const limits_keys[] = { "attaches_per_identity",
     "recording_min_free", NULL };
 
 static void
-get_percent(struct ctx *c, yaml_node_t *n, const char *what, unsigned *out)
+get_percent(struct ctx *c, struct tree_node *n, const char *what, unsigned *out)
 {
 	const char	*s, *end, *errstr;
 	size_t		 len;
@@ -478,8 +470,8 @@ bad:
 }
 
 static void
-limits_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
-    void *arg)
+limits_cb(struct ctx *c, const char *key, struct tree_node *k,
+    struct tree_node *v, void *arg)
 {
 	struct policy_gateway	*gw = &c->p->gw;
 
@@ -507,7 +499,7 @@ limits_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 
 /* "^]" style: a caret and one of @A-Z[\]^_ (or a-z), or "^?". */
 static int
-get_escape_key(struct ctx *c, yaml_node_t *n, unsigned char *out)
+get_escape_key(struct ctx *c, struct tree_node *n, unsigned char *out)
 {
 	const char	*s;
 	int		 ch;
@@ -537,8 +529,8 @@ static const char *const ssh_keys[] = { "identity_file", "known_hosts",
     "connect_timeout", NULL };
 
 static void
-ssh_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
-    void *arg)
+ssh_cb(struct ctx *c, const char *key, struct tree_node *k,
+    struct tree_node *v, void *arg)
 {
 	struct policy	*p = c->p;
 	unsigned	 t;
@@ -567,7 +559,7 @@ static const char *const serve_keys[] = { "listen", "host_key",
     "per_source_max_startups", "log", NULL };
 
 static void
-serve_startups(struct ctx *c, yaml_node_t *v)
+serve_startups(struct ctx *c, struct tree_node *v)
 {
 	struct policy_gateway	*gw = &c->p->gw;
 	const char		*s, *why;
@@ -581,8 +573,8 @@ serve_startups(struct ctx *c, yaml_node_t *v)
 }
 
 static void
-serve_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
-    void *arg)
+serve_cb(struct ctx *c, const char *key, struct tree_node *k,
+    struct tree_node *v, void *arg)
 {
 	struct policy_gateway	*gw = &c->p->gw;
 	const char		*s;
@@ -648,8 +640,8 @@ is_abspath(const char *s)
 }
 
 static void
-gateway_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
-    void *arg)
+gateway_cb(struct ctx *c, const char *key, struct tree_node *k,
+    struct tree_node *v, void *arg)
 {
 	struct policy		*p = c->p;
 	const char		*s;
@@ -728,8 +720,8 @@ struct labels_arg {
 };
 
 static void
-labels_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
-    void *arg)
+labels_cb(struct ctx *c, const char *key, struct tree_node *k,
+    struct tree_node *v, void *arg)
 {
 	struct labels_arg	*la = arg;
 	const char		*s;
@@ -750,8 +742,8 @@ static const char *const host_keys[] = { "local", "address", "port",
     "ssh_user", "tmux_users", "labels", "jump", NULL };
 
 static void
-host_field_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
-    void *arg)
+host_field_cb(struct ctx *c, const char *key, struct tree_node *k,
+    struct tree_node *v, void *arg)
 {
 	struct policy_host	*h = arg;
 	struct labels_arg	 la;
@@ -784,8 +776,8 @@ host_field_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 	} else if (strcmp(key, "tmux_users") == 0) {
 		(void)get_strlist(c, v, "tmux_users", policy_valid_user,
 		    "a user name", &h->users);
-		if (v->type == YAML_SEQUENCE_NODE && h->users.n == 0 &&
-		    v->data.sequence.items.start == v->data.sequence.items.top)
+		if (v->type == TREE_SEQUENCE && h->users.n == 0 &&
+		    v->len == 0)
 			NODE_ERR(c, v, "tmux_users: the list is empty");
 	} else if (strcmp(key, "labels") == 0) {
 		la.labels = &h->labels;
@@ -800,8 +792,8 @@ host_field_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 }
 
 static void
-hosts_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
-    void *arg)
+hosts_cb(struct ctx *c, const char *key, struct tree_node *k,
+    struct tree_node *v, void *arg)
 {
 	struct policy		*p = c->p;
 	struct policy_host	*h;
@@ -906,7 +898,7 @@ static const char *const rule_keys[] = { "hosts", "tmux_users", "actions",
     NULL };
 
 static void
-rule_hosts(struct ctx *c, yaml_node_t *v, struct rule *r)
+rule_hosts(struct ctx *c, struct tree_node *v, struct rule *r)
 {
 	struct labels_arg	 la;
 	size_t			 i;
@@ -915,25 +907,25 @@ rule_hosts(struct ctx *c, yaml_node_t *v, struct rule *r)
 		r->hosts_kind = RULE_HOSTS_ANY;
 		return;
 	}
-	if (v->type == YAML_MAPPING_NODE) {
+	if (v->type == TREE_MAPPING) {
 		r->hosts_kind = RULE_HOSTS_LABELS;
 		la.labels = &r->labels;
 		la.n = &r->nlabels;
 		la.what = "hosts";
 		(void)walk_map(c, v, "hosts", NULL, labels_cb, &la);
 		/* No label to check would match every host. */
-		if (v->data.mapping.pairs.start == v->data.mapping.pairs.top)
+		if (v->len == 0)
 			NODE_ERR(c, v, "hosts: the label mapping is empty");
 		return;
 	}
-	if (v->type != YAML_SEQUENCE_NODE) {
+	if (v->type != TREE_SEQUENCE) {
 		NODE_ERR(c, v, "hosts: expected \"*\", a list of hosts or a "
 		    "mapping of labels");
 		return;
 	}
 	r->hosts_kind = RULE_HOSTS_NAMES;
 	(void)get_strlist(c, v, "hosts", NULL, NULL, &r->hosts);
-	if (v->data.sequence.items.start == v->data.sequence.items.top)
+	if (v->len == 0)
 		NODE_ERR(c, v, "hosts: the list is empty");
 	for (i = 0; i < r->hosts.n; i++) {
 		if (is_glob(r->hosts.v[i]))
@@ -945,37 +937,35 @@ rule_hosts(struct ctx *c, yaml_node_t *v, struct rule *r)
 }
 
 static void
-rule_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
-    void *arg)
+rule_cb(struct ctx *c, const char *key, struct tree_node *k,
+    struct tree_node *v, void *arg)
 {
 	struct rule		*r = arg;
-	yaml_node_item_t	*it;
-	yaml_node_t		*e;
+	struct tree_node	*e;
 	enum policy_action	 a;
 	const char		*s;
+	size_t			 i;
 
 	if (strcmp(key, "hosts") == 0)
 		rule_hosts(c, v, r);
 	else if (strcmp(key, "tmux_users") == 0) {
 		if (is_star(v))
 			r->any_user = true;
-		else if (v->type == YAML_SEQUENCE_NODE) {
+		else if (v->type == TREE_SEQUENCE) {
 			(void)get_strlist(c, v, "tmux_users", policy_valid_user,
 			    "a user name", &r->users);
-			if (v->data.sequence.items.start ==
-			    v->data.sequence.items.top)
+			if (v->len == 0)
 				NODE_ERR(c, v, "tmux_users: the list is empty");
 		} else
 			NODE_ERR(c, v, "tmux_users: expected \"*\" or a list");
 	} else if (strcmp(key, "actions") == 0) {
-		if (v->type != YAML_SEQUENCE_NODE) {
+		if (v->type != TREE_SEQUENCE) {
 			NODE_ERR(c, v, "actions: expected a list, found %s",
 			    node_kind(v));
 			return;
 		}
-		for (it = v->data.sequence.items.start;
-		    it < v->data.sequence.items.top; it++) {
-			e = node_at(c, *it);
+		for (i = 0; i < v->len; i++) {
+			e = kid(c, v, i);
 			if ((s = get_string(c, e, "actions")) == NULL)
 				continue;
 			if (policy_action_parse(s, &a) == -1)
@@ -984,27 +974,26 @@ rule_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 			else
 				r->actions |= a;
 		}
-		if (v->data.sequence.items.start == v->data.sequence.items.top)
+		if (v->len == 0)
 			NODE_ERR(c, v, "actions: the list is empty");
 	}
 }
 
 static void
-rule_list(struct ctx *c, yaml_node_t *v, const char *what, struct rule **out,
-    size_t *n)
+rule_list(struct ctx *c, struct tree_node *v, const char *what,
+    struct rule **out, size_t *n)
 {
-	yaml_node_item_t	*it;
-	yaml_node_t		*e;
+	struct tree_node	*e;
 	struct rule		*r;
+	size_t			 i;
 
-	if (v->type != YAML_SEQUENCE_NODE) {
+	if (v->type != TREE_SEQUENCE) {
 		NODE_ERR(c, v, "%s: expected a list of rules, found %s", what,
 		    node_kind(v));
 		return;
 	}
-	for (it = v->data.sequence.items.start;
-	    it < v->data.sequence.items.top; it++) {
-		e = node_at(c, *it);
+	for (i = 0; i < v->len; i++) {
+		e = kid(c, v, i);
 		*out = pgrowarray(*out, *n, sizeof(**out));
 		r = &(*out)[(*n)++];
 		memset(r, 0, sizeof(*r));
@@ -1016,8 +1005,8 @@ rule_list(struct ctx *c, yaml_node_t *v, const char *what, struct rule **out,
 static const char *const role_keys[] = { "allow", "deny", NULL };
 
 static void
-role_field_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
-    void *arg)
+role_field_cb(struct ctx *c, const char *key, struct tree_node *k,
+    struct tree_node *v, void *arg)
 {
 	struct role	*r = arg;
 
@@ -1028,8 +1017,8 @@ role_field_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 }
 
 static void
-roles_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
-    void *arg)
+roles_cb(struct ctx *c, const char *key, struct tree_node *k,
+    struct tree_node *v, void *arg)
 {
 	struct policy	*p = c->p;
 	struct role	*r;
@@ -1101,20 +1090,19 @@ valid_fp(const char *s)
 }
 
 static void
-ident_keys(struct ctx *c, yaml_node_t *v, struct policy_identity *id)
+ident_keys(struct ctx *c, struct tree_node *v, struct policy_identity *id)
 {
-	yaml_node_item_t	*it;
-	yaml_node_t		*e;
+	struct tree_node	*e;
 	struct key_entry	 ke;
 	const char		*s, *errstr;
+	size_t			 i;
 
-	if (v->type != YAML_SEQUENCE_NODE) {
+	if (v->type != TREE_SEQUENCE) {
 		NODE_ERR(c, v, "keys: expected a list, found %s", node_kind(v));
 		return;
 	}
-	for (it = v->data.sequence.items.start;
-	    it < v->data.sequence.items.top; it++) {
-		e = node_at(c, *it);
+	for (i = 0; i < v->len; i++) {
+		e = kid(c, v, i);
 		if ((s = get_string(c, e, "keys")) == NULL)
 			continue;
 		memset(&ke, 0, sizeof(ke));
@@ -1137,25 +1125,24 @@ ident_keys(struct ctx *c, yaml_node_t *v, struct policy_identity *id)
 		id->keys = pgrowarray(id->keys, id->nkeys, sizeof(*id->keys));
 		id->keys[id->nkeys++] = ke;
 	}
-	if (v->data.sequence.items.start == v->data.sequence.items.top)
+	if (v->len == 0)
 		NODE_ERR(c, v, "keys: the list is empty");
 }
 
 static void
-ident_from(struct ctx *c, yaml_node_t *v, struct policy_identity *id)
+ident_from(struct ctx *c, struct tree_node *v, struct policy_identity *id)
 {
-	yaml_node_item_t	*it;
-	yaml_node_t		*e;
+	struct tree_node	*e;
 	const char		*s;
 	struct cidr		 cd;
+	size_t			 i;
 
-	if (v->type != YAML_SEQUENCE_NODE) {
+	if (v->type != TREE_SEQUENCE) {
 		NODE_ERR(c, v, "from: expected a list, found %s", node_kind(v));
 		return;
 	}
-	for (it = v->data.sequence.items.start;
-	    it < v->data.sequence.items.top; it++) {
-		e = node_at(c, *it);
+	for (i = 0; i < v->len; i++) {
+		e = kid(c, v, i);
 		if ((s = get_string(c, e, "from")) == NULL)
 			continue;
 		if (cidr_parse(s, &cd) == -1) {
@@ -1166,7 +1153,7 @@ ident_from(struct ctx *c, yaml_node_t *v, struct policy_identity *id)
 		id->from[id->nfrom++] = cd;
 		strlist_add(&id->from_text, s);
 	}
-	if (v->data.sequence.items.start == v->data.sequence.items.top)
+	if (v->len == 0)
 		NODE_ERR(c, v, "from: the list is empty (leave 'from' out to "
 		    "allow every address)");
 }
@@ -1175,8 +1162,8 @@ static const char *const ident_keys_known[] = { "keys", "roles", "from",
     "expires", "disabled", NULL };
 
 static void
-ident_field_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
-    void *arg)
+ident_field_cb(struct ctx *c, const char *key, struct tree_node *k,
+    struct tree_node *v, void *arg)
 {
 	struct policy_identity	*id = arg;
 	const char		*s;
@@ -1206,8 +1193,8 @@ ident_field_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 }
 
 static void
-identities_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
-    void *arg)
+identities_cb(struct ctx *c, const char *key, struct tree_node *k,
+    struct tree_node *v, void *arg)
 {
 	struct policy		*p = c->p;
 	struct policy_identity	*id;
@@ -1290,21 +1277,21 @@ static const char *const top_keys[] = { "gateway", "hosts", "roles",
     "identities", NULL };
 
 static void
-top_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
-    void *arg)
+top_cb(struct ctx *c, const char *key, struct tree_node *k,
+    struct tree_node *v, void *arg)
 {
 	/* Sections are built in dependency order below, not file order. */
 }
 
 void
-schema_build(struct policy *p, yaml_document_t *doc, struct policy_errors *errs)
+schema_build(struct policy *p, struct tree *t, struct policy_errors *errs)
 {
-	struct ctx	 c = { .p = p, .doc = doc, .errs = errs };
-	yaml_node_t	*root, *n;
+	struct ctx		 c = { .p = p, .t = t, .errs = errs };
+	struct tree_node	*root, *n;
 	static const char *const required[] = { "hosts", "roles", "identities",
 	    NULL };
 
-	root = yaml_document_get_root_node(doc);
+	root = &t->nodes[0];
 	if (walk_map(&c, root, "policy", top_keys, top_cb, NULL) == -1)
 		return;
 	require_keys(&c, root, "policy", required);
