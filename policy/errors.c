@@ -108,6 +108,14 @@ perr_add(struct policy_errors *e, const char *file, size_t line, size_t col,
 	e->msgs[e->n++] = full;
 }
 
+/* Drop the messages from the Nth on. */
+void
+perr_truncate(struct policy_errors *e, size_t n)
+{
+	while (e != NULL && e->n > n)
+		free(e->msgs[--e->n]);
+}
+
 void
 policy_errors_free(struct policy_errors *e)
 {

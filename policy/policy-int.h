@@ -109,6 +109,7 @@ struct policy {
 void	 perr_add(struct policy_errors *, const char *file, size_t line,
 	    size_t col, const char *fmt, ...)
 	    __attribute__((format(printf, 5, 6)));
+void	 perr_truncate(struct policy_errors *, size_t n);
 char	*pstrdup(const char *);
 void	*pcalloc(size_t, size_t);
 void	*preallocarray(void *, size_t, size_t);
@@ -145,11 +146,15 @@ struct tree {
 	struct text_block	*text;		/* the scalars' bytes */
 };
 /*
- * Parse the one YAML document of BUF into T: 0, or -1 with the errors
+ * Parse the one YAML document that READ gives (as libyaml's read handler:
+ * 1 with *DONE bytes, 0 at the end of the file; 0 on error) into T; SIZE
+ * is a guess at its length.  0, or -1 with the errors
  * ("FILE:LINE:COLUMN: ...", FILE being PATH) added to ERRS.
  */
-int	 tree_load(const char *path, const unsigned char *buf, size_t len,
-	    struct tree *t, struct policy_errors *errs);
+typedef int (*tree_read_fn)(void *arg, unsigned char *buf, size_t size,
+	    size_t *done);
+int	 tree_load(const char *path, tree_read_fn read, void *arg,
+	    size_t size, struct tree *t, struct policy_errors *errs);
 void	 tree_free(struct tree *);
 
 /* schema.c: walk a loaded policy file into P. */

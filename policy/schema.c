@@ -358,6 +358,13 @@ map_get(struct ctx *c, struct tree_node *n, const char *key)
 	return NULL;
 }
 
+/* The number of pairs of N, a mapping, or 0. */
+static size_t
+map_size(const struct tree_node *n)
+{
+	return n != NULL && n->type == TREE_MAPPING ? n->len / 2 : 0;
+}
+
 static void
 require_keys(struct ctx *c, struct tree_node *n, const char *what,
     const char *const *required)
@@ -804,12 +811,8 @@ hosts_cb(struct ctx *c, const char *key, struct tree_node *k,
 		    "'_', '.', '-')", key);
 		return;
 	}
-	p->hosts = pgrowarray(p->hosts, p->nhosts, sizeof(*p->hosts));
-	c->host_nodes = pgrowarray(c->host_nodes, p->nhosts,
-	    sizeof(*c->host_nodes));
 	c->host_nodes[p->nhosts] = v;
 	h = &p->hosts[p->nhosts++];
-	memset(h, 0, sizeof(*h));
 	h->name = pstrdup(key);
 	h->port = 22;
 	if (walk_map(c, v, "hosts", host_keys, host_field_cb, h) == -1)
@@ -1027,9 +1030,7 @@ roles_cb(struct ctx *c, const char *key, struct tree_node *k,
 		NODE_ERR(c, k, "roles: bad role name '%s'", key);
 		return;
 	}
-	p->roles = pgrowarray(p->roles, p->nroles, sizeof(*p->roles));
 	r = &p->roles[p->nroles++];
-	memset(r, 0, sizeof(*r));
 	r->name = pstrdup(key);
 	(void)walk_map(c, v, "roles", role_keys, role_field_cb, r);
 }
@@ -1204,12 +1205,8 @@ identities_cb(struct ctx *c, const char *key, struct tree_node *k,
 		NODE_ERR(c, k, "identities: bad identity name '%s'", key);
 		return;
 	}
-	p->idents = pgrowarray(p->idents, p->nidents, sizeof(*p->idents));
-	c->ident_nodes = pgrowarray(c->ident_nodes, p->nidents,
-	    sizeof(*c->ident_nodes));
 	c->ident_nodes[p->nidents] = v;
 	id = &p->idents[p->nidents++];
-	memset(id, 0, sizeof(*id));
 	id->name = pstrdup(key);
 	if (walk_map(c, v, "identities", ident_keys_known, ident_field_cb,
 	    id) == 0)
@@ -1297,15 +1294,28 @@ schema_build(struct policy *p, struct tree *t, struct policy_errors *errs)
 	require_keys(&c, root, "policy", required);
 	if ((n = map_get(&c, root, "gateway")) != NULL)
 		(void)walk_map(&c, n, "gateway", gateway_keys, gateway_cb, NULL);
-	if ((n = map_get(&c, root, "hosts")) != NULL)
+	/*
+	 * Each section holds at most one host, role or identity per pair of
+	 * its mapping: their arrays are made, zeroed, at that size at once,
+	 * so that thousands of identities are not moved as they are added.
+	 */
+	n = map_get(&c, root, "hosts");
+	p->hosts = pcalloc(map_size(n), sizeof(*p->hosts));
+	c.host_nodes = pcalloc(map_size(n), sizeof(*c.host_nodes));
+	if (n != NULL)
 		(void)walk_map(&c, n, "hosts", NULL, hosts_cb, NULL);
 	/* Jumps and the rules of roles name hosts. */
 	index_hosts(p);
 	check_jumps(&c);
-	if ((n = map_get(&c, root, "roles")) != NULL)
+	n = map_get(&c, root, "roles");
+	p->roles = pcalloc(map_size(n), sizeof(*p->roles));
+	if (n != NULL)
 		(void)walk_map(&c, n, "roles", NULL, roles_cb, NULL);
 	index_roles(&c);
-	if ((n = map_get(&c, root, "identities")) != NULL)
+	n = map_get(&c, root, "identities");
+	p->idents = pcalloc(map_size(n), sizeof(*p->idents));
+	c.ident_nodes = pcalloc(map_size(n), sizeof(*c.ident_nodes));
+	if (n != NULL)
 		(void)walk_map(&c, n, "identities", NULL, identities_cb, NULL);
 	index_keys(p);
 	check_key_owners(&c);

@@ -368,7 +368,7 @@ check_rest(const char *path, yaml_parser_t *parser,
 }
 
 int
-tree_load(const char *path, const unsigned char *buf, size_t len,
+tree_load(const char *path, tree_read_fn read, void *arg, size_t size,
     struct tree *t, struct policy_errors *errs)
 {
 	yaml_parser_t		 parser;
@@ -386,11 +386,11 @@ tree_load(const char *path, const unsigned char *buf, size_t len,
 	 * its arrays do not have to be moved, and so touched again, as they
 	 * grow.  What is not used of them is never touched.
 	 */
-	t->nodes = reserve(NULL, &t->nodes_cap, len / 16, sizeof(*t->nodes));
-	t->kids = reserve(NULL, &t->kids_cap, len / 16, sizeof(*t->kids));
+	t->nodes = reserve(NULL, &t->nodes_cap, size / 16, sizeof(*t->nodes));
+	t->kids = reserve(NULL, &t->kids_cap, size / 16, sizeof(*t->kids));
 	if (!yaml_parser_initialize(&parser))
 		abort();
-	yaml_parser_set_input_string(&parser, buf, len);
+	yaml_parser_set_input(&parser, read, arg);
 	type = next_event(&parser, &mark, &err);
 	if (type == YAML_STREAM_START_EVENT)
 		type = next_event(&parser, &mark, &err);

@@ -176,6 +176,91 @@ test_key_parse_errors(void **state)
 	    "match its key type");
 }
 
+/*
+ * policy_key_parse() decodes base64 itself, and must take exactly what
+ * sodium_base642bin() takes (original variant, padded, nothing ignored,
+ * the whole field): compared on keys, on keys with a character changed,
+ * dropped or added, and on short random strings.  Except for bytes from
+ * 0x80 up: libsodium 1.0.18 reads each of those as '/', which is not
+ * base64 and is refused here.
+ */
+static void
+test_key_parse_base64(void **state)
+{
+	static const char	 chars[] = "AZaz09+/=-_.:!~\x01\x7f";
+	unsigned char		 raw[51], want[80], *blob;
+	char			 b64[96], line[128];
+	const char		*errstr;
+	size_t			 i, k, n, len, wantlen;
+	int			 ours, theirs;
+
+	assert_int_equal(sodium_init() < 0, 0);
+	for (i = 0; i < 20000; i++) {
+		if (i % 2 == 0) {
+			/* An ed25519 blob of some length, then mutated. */
+			memcpy(raw, "\0\0\0\x0bssh-ed25519\0\0\0\x20", 19);
+			randombytes_buf(raw + 19, 32);
+			sodium_bin2base64(b64, sizeof(b64), raw,
+			    19 + randombytes_uniform(33),
+			    sodium_base64_VARIANT_ORIGINAL);
+			n = strlen(b64);
+			for (k = randombytes_uniform(3); k > 0 && n > 1; k--) {
+				size_t at = randombytes_uniform((uint32_t)n);
+				switch (randombytes_uniform(3)) {
+				case 0:
+					b64[at] = chars[randombytes_uniform(
+					    sizeof(chars) - 1)];
+					break;
+				case 1:
+					memmove(b64 + at, b64 + at + 1, n - at);
+					n--;
+					break;
+				default:
+					memmove(b64 + at + 1, b64 + at,
+					    n - at + 1);
+					b64[at] = chars[randombytes_uniform(
+					    sizeof(chars) - 1)];
+					n++;
+				}
+			}
+		} else {
+			n = 1 + randombytes_uniform(12);
+			for (k = 0; k < n; k++)
+				b64[k] = chars[randombytes_uniform(
+				    sizeof(chars) - 1)];
+			b64[n] = '\0';
+		}
+		snprintf(line, sizeof(line), "ssh-ed25519 %s", b64);
+		blob = NULL;
+		errstr = NULL;
+		ours = policy_key_parse(line, &blob, &len, &errstr);
+		theirs = sodium_base642bin(want, sizeof(want), b64, n, NULL,
+		    &wantlen, NULL, sodium_base64_VARIANT_ORIGINAL);
+		if (theirs == 0 && (wantlen < 15 ||
+		    memcmp(want, "\0\0\0\x0bssh-ed25519", 15) != 0)) {
+			/* Base64, but not of an ed25519 key. */
+			assert_int_equal(ours, -1);
+			assert_string_equal(errstr,
+			    "key data does not match its key type");
+		} else if (theirs == 0) {
+			assert_int_equal(ours, 0);
+			assert_int_equal(len, wantlen);
+			assert_memory_equal(blob, want, len);
+		} else {
+			if (ours != -1)
+				fail_msg("'%s' accepted", b64);
+			assert_string_equal(errstr, "key data is not valid "
+			    "base64");
+		}
+		free(blob);
+	}
+	/* Bytes from 0x80 up are not base64, whatever libsodium says. */
+	check_parse_err("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFOvKhZR3zQS+irBns"
+	    "kz5oRn6gZSUk261xOMxQe3\xffizO", "key data is not valid base64");
+	check_parse_err("ssh-ed25519 \x80" "AAA",
+	    "key data is not valid base64");
+}
+
 /* ---- lookups and usability: one policy for the rest ---- */
 
 #define FAKE(c) "\"SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" c "\""
@@ -464,6 +549,7 @@ main(void)
 		cmocka_unit_test(test_fingerprints),
 		cmocka_unit_test(test_key_parse_ok),
 		cmocka_unit_test(test_key_parse_errors),
+		cmocka_unit_test(test_key_parse_base64),
 		cmocka_unit_test(test_identity_by_key),
 		cmocka_unit_test(test_usable_disabled),
 		cmocka_unit_test(test_usable_expires_date),
