@@ -261,6 +261,82 @@ test_key_parse_base64(void **state)
 	    "key data is not valid base64");
 }
 
+/*
+ * A policy of thousands of identities, found by name and by key through
+ * the indexes: full keys, SHA256: entries, an identity with both, and
+ * keys and names nobody has.
+ */
+#define MANY 3000
+
+static unsigned char *
+random_key(unsigned char raw[51])
+{
+	memcpy(raw, "\0\0\0\x0bssh-ed25519\0\0\0\x20", 19);
+	randombytes_buf(raw + 19, 32);
+	return raw;
+}
+
+static void
+test_many_identities(void **state)
+{
+	static unsigned char		 raw[MANY][2][51];
+	const struct policy_identity	*id;
+	struct policy			*p;
+	unsigned char			 other[51];
+	char				 b64[96], fp[POLICY_FP_LEN], name[32];
+	char				*text = NULL;
+	size_t				 i, k, textlen;
+	FILE				*f;
+
+	assert_int_equal(sodium_init() < 0, 0);
+	assert_non_null(f = open_memstream(&text, &textlen));
+	fprintf(f, "hosts: {h1: {local: true, tmux_users: [deploy]}}\n"
+	    "roles: {r: {allow: [{hosts: \"*\", tmux_users: \"*\", "
+	    "actions: [list]}]}}\nidentities:\n");
+	for (i = 0; i < MANY; i++) {
+		/* Names out of order, so that the index must sort them. */
+		fprintf(f, "  u%zu:\n    roles: [r]\n    keys:\n",
+		    (i * 7919) % MANY);
+		for (k = 0; k < (i % 3 == 2 ? 2 : 1); k++) {
+			random_key(raw[i][k]);
+			if ((i + k) % 2 == 0) {
+				sodium_bin2base64(b64, sizeof(b64), raw[i][k],
+				    51, sodium_base64_VARIANT_ORIGINAL);
+				fprintf(f, "      - ssh-ed25519 %s c%zu\n", b64,
+				    i);
+			} else {
+				policy_key_fingerprint(raw[i][k], 51, fp);
+				fprintf(f, "      - \"%s\"\n", fp);
+			}
+		}
+	}
+	assert_int_equal(fclose(f), 0);
+	p = unit_policy(text);
+	free(text);
+	assert_non_null(p);
+	assert_int_equal(policy_identity_count(p), MANY);
+	for (i = 0; i < MANY; i++) {
+		snprintf(name, sizeof(name), "u%zu", (i * 7919) % MANY);
+		id = policy_identity_find(p, name);
+		assert_ptr_equal(id, policy_identity_at(p, i));
+		assert_string_equal(policy_identity_name(id), name);
+		for (k = 0; k < (i % 3 == 2 ? 2 : 1); k++)
+			assert_ptr_equal(policy_identity_by_key(p, raw[i][k],
+			    51), id);
+		/* The key with its last byte changed is nobody's. */
+		memcpy(other, raw[i][0], 51);
+		other[50] ^= 0x01;
+		assert_null(policy_identity_by_key(p, other, 51));
+	}
+	assert_null(policy_identity_by_key(p, random_key(other), 51));
+	assert_null(policy_identity_find(p, "u"));
+	assert_null(policy_identity_find(p, "u3000"));
+	assert_null(policy_identity_find(p, "u01"));
+	assert_null(policy_identity_find(p, ""));
+	assert_null(policy_identity_find(p, "zzz"));
+	policy_free(p);
+}
+
 /* ---- lookups and usability: one policy for the rest ---- */
 
 #define FAKE(c) "\"SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" c "\""
@@ -550,6 +626,7 @@ main(void)
 		cmocka_unit_test(test_key_parse_ok),
 		cmocka_unit_test(test_key_parse_errors),
 		cmocka_unit_test(test_key_parse_base64),
+		cmocka_unit_test(test_many_identities),
 		cmocka_unit_test(test_identity_by_key),
 		cmocka_unit_test(test_usable_disabled),
 		cmocka_unit_test(test_usable_expires_date),
