@@ -368,6 +368,7 @@ test_defaults(void **state)
 	assert_int_equal(l.errs.n, 0);
 	assert_non_null(l.p);
 	gw = policy_gateway(l.p);
+	assert_string_equal(gw->account, "gateway");
 	assert_string_equal(gw->recordings, "/var/lib/muxgate/recordings");
 	assert_string_equal(gw->state, "/run/muxgate");
 	assert_int_equal(gw->audit, POLICY_AUDIT_AUDITD);
@@ -750,6 +751,41 @@ test_gateway_values(void **state)
 	    "gateway.state: expected an absolute path, found '/run/../etc'");
 	ERR1(BASE "gateway:\n  state: {a: b}\n", 14, 10,
 	    "gateway.state: expected a string, found a mapping");
+}
+
+/* gateway.account: a user name, "gateway" when not given. */
+static void
+test_gateway_account(void **state)
+{
+	static const char *const bad[] = { "-gw", ".gw", "gate way", "gw:x",
+	    "gw/x", "", "abcdefghijklmnopqrstuvwxyz0123456", "gat\u00e9",
+	};
+	struct loaded	l;
+	char		text[1024], want[256];
+	size_t		i;
+
+	load_text(&l, BASE);
+	assert_non_null(l.p);
+	assert_string_equal(policy_gateway(l.p)->account, "gateway");
+	loaded_free(&l);
+	load_text(&l, BASE "gateway:\n  account: mux_gw-1.a\n");
+	assert_int_equal(l.errs.n, 0);
+	assert_non_null(l.p);
+	assert_string_equal(policy_gateway(l.p)->account, "mux_gw-1.a");
+	loaded_free(&l);
+	/* 32 characters is the longest user name. */
+	OK(BASE "gateway:\n  account: abcdefghijklmnopqrstuvwxyz012345\n");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), BASE "gateway:\n"
+		    "  account: \"%s\"\n", bad[i]);
+		snprintf(want, sizeof(want), "gateway.account: bad user name "
+		    "'%s'", bad[i]);
+		ERR1(text, 14, 12, want);
+	}
+	ERR1(BASE "gateway:\n  account: [gateway]\n", 14, 12,
+	    "gateway.account: expected a string, found a list");
+	ERR1(BASE "gateway:\n  account: gw\n  account: gw\n", 15, 3,
+	    "gateway: duplicate key 'account'");
 }
 
 static void
@@ -1669,6 +1705,7 @@ main(void)
 		cmocka_unit_test(test_reused_error_list),
 		cmocka_unit_test(test_gateway_keys),
 		cmocka_unit_test(test_gateway_values),
+		cmocka_unit_test(test_gateway_account),
 		cmocka_unit_test(test_ssh_config_values),
 		cmocka_unit_test(test_gateway_numbers),
 		cmocka_unit_test(test_gateway_durations),
