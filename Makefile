@@ -37,7 +37,7 @@ PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 UTIL_SRCS := util/num.c util/utf8.c util/fdio.c
 POLICY_SRCS := policy/load.c policy/schema.c policy/decide.c policy/match.c \
                policy/key.c policy/safepath.c policy/errors.c \
-               policy/access.c
+               policy/access.c policy/index.c policy/tree.c
 GATEWAY_LIB_SRCS := gateway/log.c gateway/xmalloc.c gateway/str.c \
                gateway/tokenize.c gateway/target.c gateway/tmux.c \
                gateway/output.c gateway/identity.c gateway/spawn.c \
@@ -152,12 +152,14 @@ e2e: muxgate
 
 # The relay, plain and sealed, with the sealing throughput beside it
 # (tests/bench/run runs tests/bench/seal-speed), the fleet fan-out, the SSH
-# server and `muxgate recordings` over 10,000 of them.
+# server, `muxgate recordings` over 10,000 of them, and how loading a
+# policy grows with its identities.
 bench: muxgate
 	@tests/bench/run
 	@/usr/bin/python3 tests/bench/fanout.py
 	@/usr/bin/python3 tests/bench/serve.py
 	@/usr/bin/python3 tests/bench/recordings.py
+	@/usr/bin/python3 tests/bench/policy-load
 
 fuzz:
 	@tests/fuzz/run

@@ -26,12 +26,7 @@ policy_host_at(const struct policy *p, size_t i)
 const struct policy_host *
 policy_host_find(const struct policy *p, const char *name)
 {
-	size_t	i;
-
-	for (i = 0; i < p->nhosts; i++)
-		if (strcmp(p->hosts[i].name, name) == 0)
-			return &p->hosts[i];
-	return NULL;
+	return index_host(p, name);
 }
 
 const char *policy_host_name(const struct policy_host *h) { return h->name; }
@@ -80,12 +75,7 @@ policy_identity_at(const struct policy *p, size_t i)
 const struct policy_identity *
 policy_identity_find(const struct policy *p, const char *name)
 {
-	size_t	i;
-
-	for (i = 0; i < p->nidents; i++)
-		if (strcmp(p->idents[i].name, name) == 0)
-			return &p->idents[i];
-	return NULL;
+	return index_identity(p, name);
 }
 
 const char *policy_identity_name(const struct policy_identity *id) { return id->name; }

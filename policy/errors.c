@@ -1,5 +1,6 @@
 /* errors.c — error lists and the allocation helpers of the policy library. */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,24 @@ preallocarray(void *p, size_t n, size_t size)
 	return p;
 }
 
+/*
+ * Make room for element N of an array that holds N: lists grow one
+ * element at a time, and a policy of 20,000 identities must not copy its
+ * identities 20,000 times.  The capacity is not stored: it is the
+ * smallest power of two not below N (1 for 0), so the array is full, and
+ * doubles, exactly when N is 0 or a power of two.  That holds only for
+ * arrays grown by nothing else, one element at a time.
+ */
+void *
+pgrowarray(void *p, size_t n, size_t size)
+{
+	if (n != 0 && (n & (n - 1)) != 0)
+		return p;
+	if (n > SIZE_MAX / 2)
+		abort();
+	return preallocarray(p, n == 0 ? 1 : n * 2, size);
+}
+
 char *
 pstrdup(const char *s)
 {
@@ -42,7 +61,7 @@ pstrdup(const char *s)
 void
 strlist_add(struct strlist *l, const char *s)
 {
-	l->v = preallocarray(l->v, l->n + 1, sizeof(*l->v));
+	l->v = pgrowarray(l->v, l->n, sizeof(*l->v));
 	l->v[l->n++] = pstrdup(s);
 }
 
@@ -85,8 +104,16 @@ perr_add(struct policy_errors *e, const char *file, size_t line, size_t col,
 	if (asprintf(&full, "%s:%zu:%zu: %s", file, line, col, msg) == -1)
 		abort();
 	free(msg);
-	e->msgs = preallocarray(e->msgs, e->n + 1, sizeof(*e->msgs));
+	e->msgs = pgrowarray(e->msgs, e->n, sizeof(*e->msgs));
 	e->msgs[e->n++] = full;
+}
+
+/* Drop the messages from the Nth on. */
+void
+perr_truncate(struct policy_errors *e, size_t n)
+{
+	while (e != NULL && e->n > n)
+		free(e->msgs[--e->n]);
 }
 
 void

@@ -1,6 +1,6 @@
 /* key.c — OpenSSH public keys: parsing, SHA256 fingerprints, lookup. */
 #include <sodium.h>
-#include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,19 +16,63 @@ key_init(void)
 		abort();
 }
 
+/*
+ * Base64 by hand: libsodium's coder is constant-time, which public keys
+ * do not need, and in a policy of 20,000 keys it was more of the time than
+ * hashing them.
+ */
+static const char b64_chars[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* Each byte's value as a base64 digit, or X when it is not one. */
+#define X 0xff
+static const unsigned char b64_values[256] = {
+	X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+	X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+	X, X, X, X, X, X, X, X, X, X, X, 62, X, X, X, 63,
+	52, 53, 54, 55, 56, 57, 58, 59, 60, 61, X, X, X, X, X, X,
+	X, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+	15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, X, X, X, X, X,
+	X, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+	41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, X, X, X, X, X,
+	X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+	X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+	X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+	X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+	X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+	X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+	X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+	X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+};
+#undef X
+
 void
 policy_key_fingerprint(const unsigned char *blob, size_t bloblen,
     char fp[POLICY_FP_LEN])
 {
-	unsigned char	hash[crypto_hash_sha256_BYTES];
-	char		b64[sodium_base64_ENCODED_LEN(crypto_hash_sha256_BYTES,
-			    sodium_base64_VARIANT_ORIGINAL_NO_PADDING)];
+	unsigned char	 hash[crypto_hash_sha256_BYTES];
+	uint32_t	 v;
+	size_t		 i;
+	char		*o;
 
 	key_init();
 	crypto_hash_sha256(hash, blob, bloblen);
-	sodium_bin2base64(b64, sizeof(b64), hash, sizeof(hash),
-	    sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
-	snprintf(fp, POLICY_FP_LEN, "SHA256:%s", b64);
+	/* "SHA256:", then the 32 bytes as 43 digits, without padding. */
+	memcpy(fp, "SHA256:", 7);
+	o = fp + 7;
+	for (i = 0; i + 3 <= sizeof(hash); i += 3) {
+		v = (uint32_t)hash[i] << 16 | (uint32_t)hash[i + 1] << 8 |
+		    hash[i + 2];
+		*o++ = b64_chars[v >> 18];
+		*o++ = b64_chars[v >> 12 & 0x3f];
+		*o++ = b64_chars[v >> 6 & 0x3f];
+		*o++ = b64_chars[v & 0x3f];
+	}
+	v = (uint32_t)hash[30] << 16 | (uint32_t)hash[31] << 8;
+	*o++ = b64_chars[v >> 18];
+	*o++ = b64_chars[v >> 12 & 0x3f];
+	*o++ = b64_chars[v >> 6 & 0x3f];
+	*o = '\0';
 }
 
 /* The blob starts with a length-prefixed copy of the key type. */
@@ -45,6 +89,41 @@ blob_type_is(const unsigned char *blob, size_t len, const char *type,
 	return n == typelen && len - 4 >= n && memcmp(blob + 4, type, n) == 0;
 }
 
+/*
+ * Standard base64 with its padding, into OUT (room for LEN / 4 * 3 + 3
+ * bytes): what sodium_base642bin() takes with the original variant,
+ * nothing ignored and no end pointer (the unused bits of the last digit
+ * must be 0, the padding must be there and complete, and nothing may
+ * follow it), except that a byte from 0x80 up is not a digit here, where
+ * libsodium 1.0.18 reads each of them as '/'.
+ */
+static int
+b64_decode(const char *s, size_t len, unsigned char *out, size_t *outlen)
+{
+	uint32_t	acc = 0;
+	size_t		bits = 0, i, n = 0, pad;
+	unsigned char	d;
+
+	for (i = 0; i < len && (d = b64_values[(unsigned char)s[i]]) != 0xff;
+	    i++) {
+		acc = acc << 6 | d;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[n++] = (unsigned char)(acc >> bits);
+		}
+	}
+	if (bits > 4 || (acc & ((1U << bits) - 1)) != 0)
+		return -1;
+	for (pad = bits / 2; pad > 0; pad--, i++)
+		if (i >= len || s[i] != '=')
+			return -1;
+	if (i != len)
+		return -1;
+	*outlen = n;
+	return 0;
+}
+
 int
 policy_key_parse(const char *line, unsigned char **blobp, size_t *lenp,
     const char **errstr)
@@ -55,7 +134,6 @@ policy_key_parse(const char *line, unsigned char **blobp, size_t *lenp,
 
 	*blobp = NULL;
 	*lenp = 0;
-	key_init();
 	if ((sp = strchr(line, ' ')) == NULL) {
 		*errstr = "expected \"TYPE BASE64 [COMMENT]\" or \"SHA256:...\"";
 		return -1;
@@ -79,8 +157,7 @@ policy_key_parse(const char *line, unsigned char **blobp, size_t *lenp,
 	blob = malloc(maxlen);
 	if (blob == NULL)
 		abort();
-	if (sodium_base642bin(blob, maxlen, b64, b64len, NULL, &len, NULL,
-	    sodium_base64_VARIANT_ORIGINAL) != 0) {
+	if (b64_decode(b64, b64len, blob, &len) == -1) {
 		free(blob);
 		*errstr = "key data is not valid base64";
 		return -1;
@@ -95,26 +172,30 @@ policy_key_parse(const char *line, unsigned char **blobp, size_t *lenp,
 	return 0;
 }
 
+/*
+ * By fingerprint through the index, for both kinds of entry.  A full key
+ * still decides by its bytes: two keys with one fingerprint would be a
+ * SHA-256 collision, and then the presented key must be the one listed.
+ * Equal fingerprints are neighbours in the index; in a valid policy they
+ * all belong to one identity.
+ */
 const struct policy_identity *
 policy_identity_by_key(const struct policy *p, const unsigned char *blob,
     size_t bloblen)
 {
 	char			 fp[POLICY_FP_LEN];
+	const struct key_ref	*r;
 	const struct key_entry	*k;
-	size_t			 i, j;
+	size_t			 n;
 
 	policy_key_fingerprint(blob, bloblen, fp);
-	for (i = 0; i < p->nidents; i++) {
-		for (j = 0; j < p->idents[i].nkeys; j++) {
-			k = &p->idents[i].keys[j];
-			if (k->kind == KEY_BLOB) {
-				if (k->bloblen == bloblen &&
-				    sodium_memcmp(k->blob, blob, bloblen) == 0)
-					return &p->idents[i];
-			} else if (sodium_memcmp(k->fp, fp,
-			    POLICY_FP_LEN - 1) == 0)
-				return &p->idents[i];
-		}
+	for (r = index_key(p, fp, &n); n > 0; r++, n--) {
+		k = r->key;
+		if (k->kind == KEY_FINGERPRINT)
+			return r->id;
+		if (k->bloblen == bloblen &&
+		    sodium_memcmp(k->blob, blob, bloblen) == 0)
+			return r->id;
 	}
 	return NULL;
 }

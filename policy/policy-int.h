@@ -74,6 +74,13 @@ struct policy_identity {
 	bool		 disabled;
 };
 
+/* A key entry and its identity, as index.c sorts them. */
+struct key_ref {
+	uint64_t		 order;		/* of the fingerprint */
+	struct policy_identity	*id;
+	const struct key_entry	*key;
+};
+
 struct policy {
 	char			*path;
 	struct policy_gateway	 gw;
@@ -91,22 +98,67 @@ struct policy {
 	size_t			 nroles;
 	struct policy_identity	*idents;
 	size_t			 nidents;
+	/* index.c: sorted for binary search. */
+	struct policy_host	**host_index;	/* by name */
+	struct policy_identity	**ident_index;	/* by name */
+	struct key_ref		*key_index;	/* by fingerprint */
+	size_t			 nkey_index;
 };
 
 /* errors.c */
 void	 perr_add(struct policy_errors *, const char *file, size_t line,
 	    size_t col, const char *fmt, ...)
 	    __attribute__((format(printf, 5, 6)));
+void	 perr_truncate(struct policy_errors *, size_t n);
 char	*pstrdup(const char *);
 void	*pcalloc(size_t, size_t);
 void	*preallocarray(void *, size_t, size_t);
+void	*pgrowarray(void *, size_t n, size_t);
 void	 strlist_add(struct strlist *, const char *);
 void	 strlist_free(struct strlist *);
 bool	 strlist_has(const struct strlist *, const char *);
 
-/* schema.c: walk a loaded yaml document into P. */
-struct yaml_document_s;
-void	 schema_build(struct policy *, struct yaml_document_s *,
+/*
+ * tree.c: the policy file as a tree of YAML nodes.  A node's children
+ * are indexes of nodes in KIDS: a list's items, or a mapping's keys and
+ * values one after the other.  An alias is the node of its anchor.
+ */
+enum tree_type { TREE_SCALAR, TREE_SEQUENCE, TREE_MAPPING };
+struct tree_node {
+	union {
+		const char *value;	/* a scalar's bytes, then a NUL */
+		uint32_t    kids;	/* the first child in tree->kids */
+	};
+	uint32_t	 len;		/* its length, or its children */
+	uint32_t	 line;		/* where it starts, from 0 */
+	uint32_t	 column;
+	unsigned char	 type;		/* enum tree_type */
+	bool		 plain;		/* a plain scalar (unquoted) */
+};
+struct text_block;
+struct tree {
+	struct tree_node	*nodes;		/* [0] is the root */
+	size_t			 nnodes;
+	size_t			 nodes_cap;
+	uint32_t		*kids;
+	size_t			 nkids;
+	size_t			 kids_cap;
+	struct text_block	*text;		/* the scalars' bytes */
+};
+/*
+ * Parse the one YAML document that READ gives (as libyaml's read handler:
+ * 1 with *DONE bytes, 0 at the end of the file; 0 on error) into T; SIZE
+ * is a guess at its length.  0, or -1 with the errors
+ * ("FILE:LINE:COLUMN: ...", FILE being PATH) added to ERRS.
+ */
+typedef int (*tree_read_fn)(void *arg, unsigned char *buf, size_t size,
+	    size_t *done);
+int	 tree_load(const char *path, tree_read_fn read, void *arg,
+	    size_t size, struct tree *t, struct policy_errors *errs);
+void	 tree_free(struct tree *);
+
+/* schema.c: walk a loaded policy file into P. */
+void	 schema_build(struct policy *, struct tree *,
 	    struct policy_errors *);
 
 /* match.c */
@@ -115,6 +167,15 @@ bool	 match_user(const struct rule *, const char *);
 int	 cidr_parse(const char *, struct cidr *);
 bool	 cidr_match_str(const struct cidr *, size_t, const char *addr);
 bool	 is_glob(const char *);
+
+/* index.c */
+void	 index_hosts(struct policy *);
+struct policy_host *index_host(const struct policy *, const char *);
+void	 index_identities(struct policy *);
+struct policy_identity *index_identity(const struct policy *, const char *);
+void	 index_keys(struct policy *);
+const struct key_ref *index_key(const struct policy *, const char *fp,
+	    size_t *);
 
 /* load.c */
 int	 parse_expiry(const char *, time_t *);

@@ -4,10 +4,11 @@
  * node it concerns; the walk goes on after an error so that one run of
  * `muxgate check` shows them all.
  */
+#include <sodium.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yaml.h>
 
 #include "policy/policy-int.h"
 #include "util/ascii.h"
@@ -15,50 +16,58 @@
 
 struct ctx {
 	struct policy		*p;
-	yaml_document_t		*doc;
+	struct tree		*t;
 	struct policy_errors	*errs;
+	/*
+	 * Each host's and each identity's mapping, in the order of p->hosts
+	 * and p->idents, for the errors found after their section is walked.
+	 */
+	struct tree_node	**host_nodes;
+	struct tree_node	**ident_nodes;
+	struct role		**roles;	/* p->roles by name */
 };
 
 #define NODE_ERR(c, node, ...) \
-	perr_add((c)->errs, (c)->p->path, (node)->start_mark.line + 1, \
-	    (node)->start_mark.column + 1, __VA_ARGS__)
+	perr_add((c)->errs, (c)->p->path, (size_t)(node)->line + 1, \
+	    (size_t)(node)->column + 1, __VA_ARGS__)
 
-typedef void (*map_cb)(struct ctx *, const char *key, yaml_node_t *keynode,
-    yaml_node_t *value, void *arg);
+typedef void (*map_cb)(struct ctx *, const char *key,
+    struct tree_node *keynode, struct tree_node *value, void *arg);
 
-static yaml_node_t *
-node_at(struct ctx *c, yaml_node_item_t i)
+/* Child I of list or mapping N (a mapping's keys and values alternate). */
+static struct tree_node *
+kid(struct ctx *c, const struct tree_node *n, size_t i)
 {
-	return yaml_document_get_node(c->doc, i);
+	return &c->t->nodes[c->t->kids[n->kids + i]];
 }
 
 static const char *
-node_kind(const yaml_node_t *n)
+node_kind(const struct tree_node *n)
 {
 	switch (n->type) {
-	case YAML_SCALAR_NODE: return "a scalar";
-	case YAML_SEQUENCE_NODE: return "a list";
-	case YAML_MAPPING_NODE: return "a mapping";
+	case TREE_SCALAR: return "a scalar";
+	case TREE_SEQUENCE: return "a list";
+	case TREE_MAPPING: return "a mapping";
 	default: return "nothing";
 	}
 }
 
 static const char *
-scalar_value(const yaml_node_t *n)
+scalar_value(const struct tree_node *n)
 {
-	return (const char *)n->data.scalar.value;
+	return n->value;
 }
 
 /* A string: any scalar whose bytes hold no NUL. */
 static const char *
-get_string(struct ctx *c, yaml_node_t *n, const char *what)
+get_string(struct ctx *c, struct tree_node *n, const char *what)
 {
-	if (n->type != YAML_SCALAR_NODE) {
+	if (n->type != TREE_SCALAR) {
 		NODE_ERR(c, n, "%s: expected a string, found %s", what,
 		    node_kind(n));
 		return NULL;
 	}
-	if (strlen(scalar_value(n)) != n->data.scalar.length) {
+	if (strlen(scalar_value(n)) != n->len) {
 		NODE_ERR(c, n, "%s: NUL byte in string", what);
 		return NULL;
 	}
@@ -67,12 +76,12 @@ get_string(struct ctx *c, yaml_node_t *n, const char *what)
 
 /* Booleans and numbers must be plain (unquoted) scalars. */
 static const char *
-get_plain(struct ctx *c, yaml_node_t *n, const char *what, const char *type)
+get_plain(struct ctx *c, struct tree_node *n, const char *what,
+    const char *type)
 {
-	if (n->type != YAML_SCALAR_NODE ||
-	    n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) {
+	if (n->type != TREE_SCALAR || !n->plain) {
 		NODE_ERR(c, n, "%s: expected %s, found %s", what, type,
-		    n->type == YAML_SCALAR_NODE ? "a quoted string" :
+		    n->type == TREE_SCALAR ? "a quoted string" :
 		    node_kind(n));
 		return NULL;
 	}
@@ -80,7 +89,7 @@ get_plain(struct ctx *c, yaml_node_t *n, const char *what, const char *type)
 }
 
 static int
-get_bool(struct ctx *c, yaml_node_t *n, const char *what, bool *out)
+get_bool(struct ctx *c, struct tree_node *n, const char *what, bool *out)
 {
 	const char	*s;
 
@@ -98,8 +107,8 @@ get_bool(struct ctx *c, yaml_node_t *n, const char *what, bool *out)
 }
 
 static int
-get_uint(struct ctx *c, yaml_node_t *n, const char *what, unsigned long min,
-    unsigned long max, unsigned *out)
+get_uint(struct ctx *c, struct tree_node *n, const char *what,
+    unsigned long min, unsigned long max, unsigned *out)
 {
 	const char	*s, *errstr;
 	long long	 v;
@@ -116,7 +125,8 @@ get_uint(struct ctx *c, yaml_node_t *n, const char *what, unsigned long min,
 }
 
 static int
-get_duration(struct ctx *c, yaml_node_t *n, const char *what, unsigned *out)
+get_duration(struct ctx *c, struct tree_node *n, const char *what,
+    unsigned *out)
 {
 	const char	*s;
 
@@ -131,7 +141,7 @@ get_duration(struct ctx *c, yaml_node_t *n, const char *what, unsigned *out)
 }
 
 static int
-get_abspath(struct ctx *c, yaml_node_t *n, const char *what, char **out)
+get_abspath(struct ctx *c, struct tree_node *n, const char *what, char **out)
 {
 	const char	*s;
 
@@ -157,7 +167,7 @@ get_abspath(struct ctx *c, yaml_node_t *n, const char *what, char **out)
  * since it may hold a newline.
  */
 static int
-check_ssh_config_value(struct ctx *c, yaml_node_t *n, const char *what,
+check_ssh_config_value(struct ctx *c, struct tree_node *n, const char *what,
     const char *s)
 {
 	const unsigned char	*p;
@@ -191,7 +201,7 @@ check_ssh_config_value(struct ctx *c, yaml_node_t *n, const char *what,
 
 /* An absolute path that is also written into ssh_config. */
 static int
-get_ssh_path(struct ctx *c, yaml_node_t *n, const char *what, char **out)
+get_ssh_path(struct ctx *c, struct tree_node *n, const char *what, char **out)
 {
 	const char	*s;
 
@@ -202,40 +212,117 @@ get_ssh_path(struct ctx *c, yaml_node_t *n, const char *what, char **out)
 }
 
 /*
+ * Repeated keys and list entries.  The identities mapping has one key per
+ * identity, and comparing each with all those before it made loading a
+ * policy quadratic in its identities.  Mappings and lists of at least
+ * REPEATS_HASH_MIN entries go through a hash set of the strings seen so
+ * far instead; smaller ones, most of them, are compared in place without
+ * allocating.  The hash is SipHash with a random key, so that no file can
+ * make its keys collide and the walk quadratic again.
+ */
+#define REPEATS_HASH_MIN 16
+
+/* Which of the N strings S (NULL: none) equal an earlier one; caller frees. */
+static bool *
+repeats(const char **s, size_t n)
+{
+	unsigned char	 key[crypto_shorthash_KEYBYTES];
+	unsigned char	 h[crypto_shorthash_BYTES];
+	size_t		*slot, cap, i, j;
+	uint64_t	 v;
+	bool		*rep;
+
+	if (sodium_init() < 0)
+		abort();
+	randombytes_buf(key, sizeof(key));
+	/* At most half full: probes stay short. */
+	for (cap = 2 * REPEATS_HASH_MIN; cap < 2 * n; cap *= 2)
+		;
+	slot = pcalloc(cap, sizeof(*slot));	/* position + 1, 0: free */
+	rep = pcalloc(n, sizeof(*rep));
+	for (i = 0; i < n; i++) {
+		if (s[i] == NULL)
+			continue;
+		crypto_shorthash(h, (const unsigned char *)s[i], strlen(s[i]),
+		    key);
+		memcpy(&v, h, sizeof(v));
+		for (j = v & (cap - 1); slot[j] != 0; j = (j + 1) & (cap - 1))
+			if (strcmp(s[slot[j] - 1], s[i]) == 0)
+				break;
+		if (slot[j] != 0)
+			rep[i] = true;
+		else
+			slot[j] = i + 1;
+	}
+	free(slot);
+	return rep;
+}
+
+/* The repeated keys of mapping N, by pair, or NULL when N is small. */
+static bool *
+map_repeats(struct ctx *c, struct tree_node *n)
+{
+	size_t			 i, len = n->len / 2;
+	const char		**keys;
+	struct tree_node	*k;
+	bool			*rep;
+
+	if (len < REPEATS_HASH_MIN)
+		return NULL;
+	keys = pcalloc(len, sizeof(*keys));
+	for (i = 0; i < len; i++) {
+		k = kid(c, n, 2 * i);
+		keys[i] = k->type == TREE_SCALAR ? scalar_value(k) : NULL;
+	}
+	rep = repeats(keys, len);
+	free(keys);
+	return rep;
+}
+
+/* In a small mapping N: does a pair before pair I have KEY? */
+static bool
+key_before(struct ctx *c, struct tree_node *n, size_t i, const char *key)
+{
+	struct tree_node	*pk;
+	size_t			 j;
+
+	for (j = 0; j < i; j++) {
+		pk = kid(c, n, 2 * j);
+		if (pk->type == TREE_SCALAR &&
+		    strcmp(scalar_value(pk), key) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
  * Walk a mapping: keys must be unique strings and, when KNOWN is given,
  * one of KNOWN.  CB runs for each pair that passes.
  */
 static int
-walk_map(struct ctx *c, yaml_node_t *n, const char *what,
+walk_map(struct ctx *c, struct tree_node *n, const char *what,
     const char *const *known, map_cb cb, void *arg)
 {
-	yaml_node_pair_t	*pair, *prev;
-	yaml_node_t		*k, *v, *pk;
+	struct tree_node	*k, *v;
 	const char		*key, *const *kp;
-	bool			 dup;
+	bool			*rep;
+	size_t			 i;
 
-	if (n->type != YAML_MAPPING_NODE) {
+	if (n->type != TREE_MAPPING) {
 		NODE_ERR(c, n, "%s: expected a mapping, found %s", what,
 		    node_kind(n));
 		return -1;
 	}
-	for (pair = n->data.mapping.pairs.start;
-	    pair < n->data.mapping.pairs.top; pair++) {
-		k = node_at(c, pair->key);
-		v = node_at(c, pair->value);
-		if (k->type != YAML_SCALAR_NODE) {
+	rep = map_repeats(c, n);
+	for (i = 0; i < n->len / 2; i++) {
+		k = kid(c, n, 2 * i);
+		v = kid(c, n, 2 * i + 1);
+		if (k->type != TREE_SCALAR) {
 			NODE_ERR(c, k, "%s: keys must be strings", what);
 			continue;
 		}
 		key = scalar_value(k);
-		dup = false;
-		for (prev = n->data.mapping.pairs.start; prev < pair; prev++) {
-			pk = node_at(c, prev->key);
-			if (pk->type == YAML_SCALAR_NODE &&
-			    strcmp(scalar_value(pk), key) == 0)
-				dup = true;
-		}
-		if (dup) {
+		if (rep != NULL ? rep[i] : key_before(c, n, i, key)) {
 			NODE_ERR(c, k, "%s: duplicate key '%s'", what, key);
 			continue;
 		}
@@ -250,32 +337,39 @@ walk_map(struct ctx *c, yaml_node_t *n, const char *what,
 		}
 		cb(c, key, k, v, arg);
 	}
+	free(rep);
 	return 0;
 }
 
-static yaml_node_t *
-map_get(struct ctx *c, yaml_node_t *n, const char *key)
+static struct tree_node *
+map_get(struct ctx *c, struct tree_node *n, const char *key)
 {
-	yaml_node_pair_t	*pair;
-	yaml_node_t		*k;
+	struct tree_node	*k;
+	size_t			 i;
 
-	if (n->type != YAML_MAPPING_NODE)
+	if (n->type != TREE_MAPPING)
 		return NULL;
-	for (pair = n->data.mapping.pairs.start;
-	    pair < n->data.mapping.pairs.top; pair++) {
-		k = node_at(c, pair->key);
-		if (k->type == YAML_SCALAR_NODE &&
+	for (i = 0; i < n->len / 2; i++) {
+		k = kid(c, n, 2 * i);
+		if (k->type == TREE_SCALAR &&
 		    strcmp(scalar_value(k), key) == 0)
-			return node_at(c, pair->value);
+			return kid(c, n, 2 * i + 1);
 	}
 	return NULL;
 }
 
+/* The number of pairs of N, a mapping, or 0. */
+static size_t
+map_size(const struct tree_node *n)
+{
+	return n != NULL && n->type == TREE_MAPPING ? n->len / 2 : 0;
+}
+
 static void
-require_keys(struct ctx *c, yaml_node_t *n, const char *what,
+require_keys(struct ctx *c, struct tree_node *n, const char *what,
     const char *const *required)
 {
-	if (n->type != YAML_MAPPING_NODE)
+	if (n->type != TREE_MAPPING)
 		return;
 	for (; *required != NULL; required++)
 		if (map_get(c, n, *required) == NULL)
@@ -283,42 +377,75 @@ require_keys(struct ctx *c, yaml_node_t *n, const char *what,
 			    *required);
 }
 
-/* A list of strings, each checked by VALID (if set); duplicates refused. */
+/*
+ * The repeated entries of list N, or NULL when N is small: the strings
+ * that get_string() takes.  An entry that equals an earlier one is
+ * refused (as invalid) exactly when the earlier one was, so the first of
+ * each run is the one in OUT.
+ */
+static bool *
+list_repeats(struct ctx *c, struct tree_node *n)
+{
+	size_t			 i, len = n->len;
+	const char		**strs;
+	struct tree_node	*e;
+	bool			*rep;
+
+	if (len < REPEATS_HASH_MIN)
+		return NULL;
+	strs = pcalloc(len, sizeof(*strs));
+	for (i = 0; i < len; i++) {
+		e = kid(c, n, i);
+		if (e->type == TREE_SCALAR &&
+		    strlen(scalar_value(e)) == e->len)
+			strs[i] = scalar_value(e);
+	}
+	rep = repeats(strs, len);
+	free(strs);
+	return rep;
+}
+
+/*
+ * A list of strings, each checked by VALID (if set), into OUT, which
+ * starts empty; duplicates refused.
+ */
 static int
-get_strlist(struct ctx *c, yaml_node_t *n, const char *what,
+get_strlist(struct ctx *c, struct tree_node *n, const char *what,
     bool (*valid)(const char *), const char *validmsg, struct strlist *out)
 {
-	yaml_node_item_t	*it;
-	yaml_node_t		*e;
+	struct tree_node	*e;
 	const char		*s;
+	bool			*rep;
+	size_t			 i;
 
-	if (n->type != YAML_SEQUENCE_NODE) {
+	if (n->type != TREE_SEQUENCE) {
 		NODE_ERR(c, n, "%s: expected a list, found %s", what,
 		    node_kind(n));
 		return -1;
 	}
-	for (it = n->data.sequence.items.start;
-	    it < n->data.sequence.items.top; it++) {
-		e = node_at(c, *it);
+	rep = list_repeats(c, n);
+	for (i = 0; i < n->len; i++) {
+		e = kid(c, n, i);
 		if ((s = get_string(c, e, what)) == NULL)
 			continue;
 		if (valid != NULL && !valid(s)) {
 			NODE_ERR(c, e, "%s: '%s' is not %s", what, s, validmsg);
 			continue;
 		}
-		if (strlist_has(out, s)) {
+		if (rep != NULL ? rep[i] : strlist_has(out, s)) {
 			NODE_ERR(c, e, "%s: '%s' listed twice", what, s);
 			continue;
 		}
 		strlist_add(out, s);
 	}
+	free(rep);
 	return 0;
 }
 
 static bool
-is_star(yaml_node_t *n)
+is_star(struct tree_node *n)
 {
-	return n->type == YAML_SCALAR_NODE && strcmp(scalar_value(n), "*") == 0;
+	return n->type == TREE_SCALAR && strcmp(scalar_value(n), "*") == 0;
 }
 
 /* ---- gateway: ---- */
@@ -328,7 +455,7 @@ static const char *const limits_keys[] = { "attaches_per_identity",
     "recording_min_free", NULL };
 
 static void
-get_percent(struct ctx *c, yaml_node_t *n, const char *what, unsigned *out)
+get_percent(struct ctx *c, struct tree_node *n, const char *what, unsigned *out)
 {
 	const char	*s, *end, *errstr;
 	size_t		 len;
@@ -350,8 +477,8 @@ bad:
 }
 
 static void
-limits_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
-    void *arg)
+limits_cb(struct ctx *c, const char *key, struct tree_node *k,
+    struct tree_node *v, void *arg)
 {
 	struct policy_gateway	*gw = &c->p->gw;
 
@@ -379,7 +506,7 @@ limits_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 
 /* "^]" style: a caret and one of @A-Z[\]^_ (or a-z), or "^?". */
 static int
-get_escape_key(struct ctx *c, yaml_node_t *n, unsigned char *out)
+get_escape_key(struct ctx *c, struct tree_node *n, unsigned char *out)
 {
 	const char	*s;
 	int		 ch;
@@ -409,8 +536,8 @@ static const char *const ssh_keys[] = { "identity_file", "known_hosts",
     "connect_timeout", NULL };
 
 static void
-ssh_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
-    void *arg)
+ssh_cb(struct ctx *c, const char *key, struct tree_node *k,
+    struct tree_node *v, void *arg)
 {
 	struct policy	*p = c->p;
 	unsigned	 t;
@@ -439,7 +566,7 @@ static const char *const serve_keys[] = { "listen", "host_key",
     "per_source_max_startups", "log", NULL };
 
 static void
-serve_startups(struct ctx *c, yaml_node_t *v)
+serve_startups(struct ctx *c, struct tree_node *v)
 {
 	struct policy_gateway	*gw = &c->p->gw;
 	const char		*s, *why;
@@ -453,8 +580,8 @@ serve_startups(struct ctx *c, yaml_node_t *v)
 }
 
 static void
-serve_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
-    void *arg)
+serve_cb(struct ctx *c, const char *key, struct tree_node *k,
+    struct tree_node *v, void *arg)
 {
 	struct policy_gateway	*gw = &c->p->gw;
 	const char		*s;
@@ -520,8 +647,8 @@ is_abspath(const char *s)
 }
 
 static void
-gateway_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
-    void *arg)
+gateway_cb(struct ctx *c, const char *key, struct tree_node *k,
+    struct tree_node *v, void *arg)
 {
 	struct policy		*p = c->p;
 	const char		*s;
@@ -600,8 +727,8 @@ struct labels_arg {
 };
 
 static void
-labels_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
-    void *arg)
+labels_cb(struct ctx *c, const char *key, struct tree_node *k,
+    struct tree_node *v, void *arg)
 {
 	struct labels_arg	*la = arg;
 	const char		*s;
@@ -612,7 +739,7 @@ labels_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 	}
 	if ((s = get_string(c, v, la->what)) == NULL)
 		return;
-	*la->labels = preallocarray(*la->labels, *la->n + 1, sizeof(**la->labels));
+	*la->labels = pgrowarray(*la->labels, *la->n, sizeof(**la->labels));
 	(*la->labels)[*la->n].key = pstrdup(key);
 	(*la->labels)[*la->n].value = pstrdup(s);
 	(*la->n)++;
@@ -622,8 +749,8 @@ static const char *const host_keys[] = { "local", "address", "port",
     "ssh_user", "tmux_users", "labels", "jump", NULL };
 
 static void
-host_field_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
-    void *arg)
+host_field_cb(struct ctx *c, const char *key, struct tree_node *k,
+    struct tree_node *v, void *arg)
 {
 	struct policy_host	*h = arg;
 	struct labels_arg	 la;
@@ -656,8 +783,8 @@ host_field_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 	} else if (strcmp(key, "tmux_users") == 0) {
 		(void)get_strlist(c, v, "tmux_users", policy_valid_user,
 		    "a user name", &h->users);
-		if (v->type == YAML_SEQUENCE_NODE && h->users.n == 0 &&
-		    v->data.sequence.items.start == v->data.sequence.items.top)
+		if (v->type == TREE_SEQUENCE && h->users.n == 0 &&
+		    v->len == 0)
 			NODE_ERR(c, v, "tmux_users: the list is empty");
 	} else if (strcmp(key, "labels") == 0) {
 		la.labels = &h->labels;
@@ -672,8 +799,8 @@ host_field_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 }
 
 static void
-hosts_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
-    void *arg)
+hosts_cb(struct ctx *c, const char *key, struct tree_node *k,
+    struct tree_node *v, void *arg)
 {
 	struct policy		*p = c->p;
 	struct policy_host	*h;
@@ -684,9 +811,8 @@ hosts_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 		    "'_', '.', '-')", key);
 		return;
 	}
-	p->hosts = preallocarray(p->hosts, p->nhosts + 1, sizeof(*p->hosts));
+	c->host_nodes[p->nhosts] = v;
 	h = &p->hosts[p->nhosts++];
-	memset(h, 0, sizeof(*h));
 	h->name = pstrdup(key);
 	h->port = 22;
 	if (walk_map(c, v, "hosts", host_keys, host_field_cb, h) == -1)
@@ -702,33 +828,71 @@ hosts_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 		NODE_ERR(c, v, "host %s: a remote host needs ssh_user", key);
 }
 
+/* Where host I's jump leads: the host's index, or SIZE_MAX for nowhere. */
+static size_t
+jump_next(const struct policy *p, size_t i)
+{
+	const struct policy_host	*j;
+
+	if (p->hosts[i].jump == NULL ||
+	    (j = policy_host_find(p, p->hosts[i].jump)) == NULL)
+		return SIZE_MAX;
+	return (size_t)(j - p->hosts);
+}
+
+enum jump_state { JUMP_UNSEEN, JUMP_ON_PATH, JUMP_ENDS, JUMP_LOOPS };
+
+/*
+ * Do the jumps from host I go on for ever?  Following each host's chain
+ * to its end cost hosts x chain length; here every host is followed once:
+ * the answer found at the end of a path is the answer for every host on
+ * it, and STATE keeps it for the paths that run into them later.
+ */
+static bool
+jump_loops(const struct policy *p, unsigned char *state, size_t i)
+{
+	size_t		j;
+	unsigned char	end;
+
+	for (j = i; j != SIZE_MAX && state[j] == JUMP_UNSEEN;
+	    j = jump_next(p, j))
+		state[j] = JUMP_ON_PATH;
+	if (j == SIZE_MAX)
+		end = JUMP_ENDS;
+	else if (state[j] == JUMP_ON_PATH)
+		end = JUMP_LOOPS;	/* back on this very path */
+	else
+		end = state[j];
+	for (j = i; j != SIZE_MAX && state[j] == JUMP_ON_PATH;
+	    j = jump_next(p, j))
+		state[j] = end;
+	return state[i] == JUMP_LOOPS;
+}
+
 static void
-check_jumps(struct ctx *c, yaml_node_t *hosts)
+check_jumps(struct ctx *c)
 {
 	struct policy		*p = c->p;
 	const struct policy_host *j;
-	size_t			 i, hops;
-	yaml_node_t		*hn;
+	unsigned char		*state;
+	size_t			 i;
 
+	state = pcalloc(p->nhosts, sizeof(*state));
 	for (i = 0; i < p->nhosts; i++) {
 		if (p->hosts[i].jump == NULL)
 			continue;
-		hn = map_get(c, hosts, p->hosts[i].name);
 		j = policy_host_find(p, p->hosts[i].jump);
 		if (j == NULL || j->local || j == &p->hosts[i]) {
-			NODE_ERR(c, hn, "host %s: jump '%s' is not another "
-			    "remote host of the policy", p->hosts[i].name,
-			    p->hosts[i].jump);
+			NODE_ERR(c, c->host_nodes[i], "host %s: jump '%s' is "
+			    "not another remote host of the policy",
+			    p->hosts[i].name, p->hosts[i].jump);
 			continue;
 		}
-		/* Follow the chain: it must end within nhosts hops. */
-		for (hops = 0; j != NULL && j->jump != NULL &&
-		    hops <= p->nhosts; hops++)
-			j = policy_host_find(p, j->jump);
-		if (hops > p->nhosts)
-			NODE_ERR(c, hn, "host %s: jump hosts form a loop",
-			    p->hosts[i].name);
+		if (jump_loops(p, state, i))
+			NODE_ERR(c, c->host_nodes[i], "host %s: jump hosts "
+			    "form a loop", p->hosts[i].name);
 	}
+	free(state);
 }
 
 /* ---- roles: ---- */
@@ -737,7 +901,7 @@ static const char *const rule_keys[] = { "hosts", "tmux_users", "actions",
     NULL };
 
 static void
-rule_hosts(struct ctx *c, yaml_node_t *v, struct rule *r)
+rule_hosts(struct ctx *c, struct tree_node *v, struct rule *r)
 {
 	struct labels_arg	 la;
 	size_t			 i;
@@ -746,25 +910,25 @@ rule_hosts(struct ctx *c, yaml_node_t *v, struct rule *r)
 		r->hosts_kind = RULE_HOSTS_ANY;
 		return;
 	}
-	if (v->type == YAML_MAPPING_NODE) {
+	if (v->type == TREE_MAPPING) {
 		r->hosts_kind = RULE_HOSTS_LABELS;
 		la.labels = &r->labels;
 		la.n = &r->nlabels;
 		la.what = "hosts";
 		(void)walk_map(c, v, "hosts", NULL, labels_cb, &la);
 		/* No label to check would match every host. */
-		if (v->data.mapping.pairs.start == v->data.mapping.pairs.top)
+		if (v->len == 0)
 			NODE_ERR(c, v, "hosts: the label mapping is empty");
 		return;
 	}
-	if (v->type != YAML_SEQUENCE_NODE) {
+	if (v->type != TREE_SEQUENCE) {
 		NODE_ERR(c, v, "hosts: expected \"*\", a list of hosts or a "
 		    "mapping of labels");
 		return;
 	}
 	r->hosts_kind = RULE_HOSTS_NAMES;
 	(void)get_strlist(c, v, "hosts", NULL, NULL, &r->hosts);
-	if (v->data.sequence.items.start == v->data.sequence.items.top)
+	if (v->len == 0)
 		NODE_ERR(c, v, "hosts: the list is empty");
 	for (i = 0; i < r->hosts.n; i++) {
 		if (is_glob(r->hosts.v[i]))
@@ -776,37 +940,35 @@ rule_hosts(struct ctx *c, yaml_node_t *v, struct rule *r)
 }
 
 static void
-rule_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
-    void *arg)
+rule_cb(struct ctx *c, const char *key, struct tree_node *k,
+    struct tree_node *v, void *arg)
 {
 	struct rule		*r = arg;
-	yaml_node_item_t	*it;
-	yaml_node_t		*e;
+	struct tree_node	*e;
 	enum policy_action	 a;
 	const char		*s;
+	size_t			 i;
 
 	if (strcmp(key, "hosts") == 0)
 		rule_hosts(c, v, r);
 	else if (strcmp(key, "tmux_users") == 0) {
 		if (is_star(v))
 			r->any_user = true;
-		else if (v->type == YAML_SEQUENCE_NODE) {
+		else if (v->type == TREE_SEQUENCE) {
 			(void)get_strlist(c, v, "tmux_users", policy_valid_user,
 			    "a user name", &r->users);
-			if (v->data.sequence.items.start ==
-			    v->data.sequence.items.top)
+			if (v->len == 0)
 				NODE_ERR(c, v, "tmux_users: the list is empty");
 		} else
 			NODE_ERR(c, v, "tmux_users: expected \"*\" or a list");
 	} else if (strcmp(key, "actions") == 0) {
-		if (v->type != YAML_SEQUENCE_NODE) {
+		if (v->type != TREE_SEQUENCE) {
 			NODE_ERR(c, v, "actions: expected a list, found %s",
 			    node_kind(v));
 			return;
 		}
-		for (it = v->data.sequence.items.start;
-		    it < v->data.sequence.items.top; it++) {
-			e = node_at(c, *it);
+		for (i = 0; i < v->len; i++) {
+			e = kid(c, v, i);
 			if ((s = get_string(c, e, "actions")) == NULL)
 				continue;
 			if (policy_action_parse(s, &a) == -1)
@@ -815,28 +977,27 @@ rule_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 			else
 				r->actions |= a;
 		}
-		if (v->data.sequence.items.start == v->data.sequence.items.top)
+		if (v->len == 0)
 			NODE_ERR(c, v, "actions: the list is empty");
 	}
 }
 
 static void
-rule_list(struct ctx *c, yaml_node_t *v, const char *what, struct rule **out,
-    size_t *n)
+rule_list(struct ctx *c, struct tree_node *v, const char *what,
+    struct rule **out, size_t *n)
 {
-	yaml_node_item_t	*it;
-	yaml_node_t		*e;
+	struct tree_node	*e;
 	struct rule		*r;
+	size_t			 i;
 
-	if (v->type != YAML_SEQUENCE_NODE) {
+	if (v->type != TREE_SEQUENCE) {
 		NODE_ERR(c, v, "%s: expected a list of rules, found %s", what,
 		    node_kind(v));
 		return;
 	}
-	for (it = v->data.sequence.items.start;
-	    it < v->data.sequence.items.top; it++) {
-		e = node_at(c, *it);
-		*out = preallocarray(*out, *n + 1, sizeof(**out));
+	for (i = 0; i < v->len; i++) {
+		e = kid(c, v, i);
+		*out = pgrowarray(*out, *n, sizeof(**out));
 		r = &(*out)[(*n)++];
 		memset(r, 0, sizeof(*r));
 		if (walk_map(c, e, what, rule_keys, rule_cb, r) == 0)
@@ -847,8 +1008,8 @@ rule_list(struct ctx *c, yaml_node_t *v, const char *what, struct rule **out,
 static const char *const role_keys[] = { "allow", "deny", NULL };
 
 static void
-role_field_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
-    void *arg)
+role_field_cb(struct ctx *c, const char *key, struct tree_node *k,
+    struct tree_node *v, void *arg)
 {
 	struct role	*r = arg;
 
@@ -859,8 +1020,8 @@ role_field_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 }
 
 static void
-roles_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
-    void *arg)
+roles_cb(struct ctx *c, const char *key, struct tree_node *k,
+    struct tree_node *v, void *arg)
 {
 	struct policy	*p = c->p;
 	struct role	*r;
@@ -869,11 +1030,49 @@ roles_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 		NODE_ERR(c, k, "roles: bad role name '%s'", key);
 		return;
 	}
-	p->roles = preallocarray(p->roles, p->nroles + 1, sizeof(*p->roles));
 	r = &p->roles[p->nroles++];
-	memset(r, 0, sizeof(*r));
 	r->name = pstrdup(key);
 	(void)walk_map(c, v, "roles", role_keys, role_field_cb, r);
+}
+
+static int
+role_cmp(const void *a, const void *b)
+{
+	const struct role *const	*x = a, *const *y = b;
+
+	return strcmp((*x)->name, (*y)->name);
+}
+
+static int
+role_name_cmp(const void *name, const void *elem)
+{
+	const struct role *const	*r = elem;
+
+	return strcmp(name, (*r)->name);
+}
+
+/* Every identity names its roles: look them up by binary search. */
+static void
+index_roles(struct ctx *c)
+{
+	size_t	i;
+
+	c->roles = pcalloc(c->p->nroles, sizeof(*c->roles));
+	for (i = 0; i < c->p->nroles; i++)
+		c->roles[i] = &c->p->roles[i];
+	qsort(c->roles, c->p->nroles, sizeof(*c->roles), role_cmp);
+}
+
+static struct role *
+role_find(struct ctx *c, const char *name)
+{
+	struct role	**r;
+
+	if (c->roles == NULL || c->p->nroles == 0)
+		return NULL;
+	r = bsearch(name, c->roles, c->p->nroles, sizeof(*c->roles),
+	    role_name_cmp);
+	return r != NULL ? *r : NULL;
 }
 
 /* ---- identities: ---- */
@@ -892,20 +1091,19 @@ valid_fp(const char *s)
 }
 
 static void
-ident_keys(struct ctx *c, yaml_node_t *v, struct policy_identity *id)
+ident_keys(struct ctx *c, struct tree_node *v, struct policy_identity *id)
 {
-	yaml_node_item_t	*it;
-	yaml_node_t		*e;
+	struct tree_node	*e;
 	struct key_entry	 ke;
 	const char		*s, *errstr;
+	size_t			 i;
 
-	if (v->type != YAML_SEQUENCE_NODE) {
+	if (v->type != TREE_SEQUENCE) {
 		NODE_ERR(c, v, "keys: expected a list, found %s", node_kind(v));
 		return;
 	}
-	for (it = v->data.sequence.items.start;
-	    it < v->data.sequence.items.top; it++) {
-		e = node_at(c, *it);
+	for (i = 0; i < v->len; i++) {
+		e = kid(c, v, i);
 		if ((s = get_string(c, e, "keys")) == NULL)
 			continue;
 		memset(&ke, 0, sizeof(ke));
@@ -925,41 +1123,38 @@ ident_keys(struct ctx *c, yaml_node_t *v, struct policy_identity *id)
 			ke.kind = KEY_BLOB;
 			policy_key_fingerprint(ke.blob, ke.bloblen, ke.fp);
 		}
-		id->keys = preallocarray(id->keys, id->nkeys + 1,
-		    sizeof(*id->keys));
+		id->keys = pgrowarray(id->keys, id->nkeys, sizeof(*id->keys));
 		id->keys[id->nkeys++] = ke;
 	}
-	if (v->data.sequence.items.start == v->data.sequence.items.top)
+	if (v->len == 0)
 		NODE_ERR(c, v, "keys: the list is empty");
 }
 
 static void
-ident_from(struct ctx *c, yaml_node_t *v, struct policy_identity *id)
+ident_from(struct ctx *c, struct tree_node *v, struct policy_identity *id)
 {
-	yaml_node_item_t	*it;
-	yaml_node_t		*e;
+	struct tree_node	*e;
 	const char		*s;
 	struct cidr		 cd;
+	size_t			 i;
 
-	if (v->type != YAML_SEQUENCE_NODE) {
+	if (v->type != TREE_SEQUENCE) {
 		NODE_ERR(c, v, "from: expected a list, found %s", node_kind(v));
 		return;
 	}
-	for (it = v->data.sequence.items.start;
-	    it < v->data.sequence.items.top; it++) {
-		e = node_at(c, *it);
+	for (i = 0; i < v->len; i++) {
+		e = kid(c, v, i);
 		if ((s = get_string(c, e, "from")) == NULL)
 			continue;
 		if (cidr_parse(s, &cd) == -1) {
 			NODE_ERR(c, e, "from: bad address or CIDR '%s'", s);
 			continue;
 		}
-		id->from = preallocarray(id->from, id->nfrom + 1,
-		    sizeof(*id->from));
+		id->from = pgrowarray(id->from, id->nfrom, sizeof(*id->from));
 		id->from[id->nfrom++] = cd;
 		strlist_add(&id->from_text, s);
 	}
-	if (v->data.sequence.items.start == v->data.sequence.items.top)
+	if (v->len == 0)
 		NODE_ERR(c, v, "from: the list is empty (leave 'from' out to "
 		    "allow every address)");
 }
@@ -968,8 +1163,8 @@ static const char *const ident_keys_known[] = { "keys", "roles", "from",
     "expires", "disabled", NULL };
 
 static void
-ident_field_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
-    void *arg)
+ident_field_cb(struct ctx *c, const char *key, struct tree_node *k,
+    struct tree_node *v, void *arg)
 {
 	struct policy_identity	*id = arg;
 	const char		*s;
@@ -981,16 +1176,11 @@ ident_field_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 		if (get_strlist(c, v, "roles", NULL, NULL, &id->roles) == -1)
 			return;
 		id->role_ptrs = pcalloc(id->roles.n, sizeof(*id->role_ptrs));
-		for (i = 0; i < id->roles.n; i++) {
-			size_t j;
-			for (j = 0; j < c->p->nroles; j++)
-				if (strcmp(c->p->roles[j].name,
-				    id->roles.v[i]) == 0)
-					id->role_ptrs[i] = &c->p->roles[j];
-			if (id->role_ptrs[i] == NULL)
+		for (i = 0; i < id->roles.n; i++)
+			if ((id->role_ptrs[i] = role_find(c,
+			    id->roles.v[i])) == NULL)
 				NODE_ERR(c, v, "roles: undefined role '%s'",
 				    id->roles.v[i]);
-		}
 	} else if (strcmp(key, "from") == 0)
 		ident_from(c, v, id);
 	else if (strcmp(key, "expires") == 0) {
@@ -1004,8 +1194,8 @@ ident_field_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 }
 
 static void
-identities_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
-    void *arg)
+identities_cb(struct ctx *c, const char *key, struct tree_node *k,
+    struct tree_node *v, void *arg)
 {
 	struct policy		*p = c->p;
 	struct policy_identity	*id;
@@ -1015,70 +1205,121 @@ identities_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 		NODE_ERR(c, k, "identities: bad identity name '%s'", key);
 		return;
 	}
-	p->idents = preallocarray(p->idents, p->nidents + 1,
-	    sizeof(*p->idents));
+	c->ident_nodes[p->nidents] = v;
 	id = &p->idents[p->nidents++];
-	memset(id, 0, sizeof(*id));
 	id->name = pstrdup(key);
 	if (walk_map(c, v, "identities", ident_keys_known, ident_field_cb,
 	    id) == 0)
 		require_keys(c, v, "identities", required);
 }
 
-/* A key must name one identity only: otherwise who logged in is a guess. */
-static void
-check_key_owners(struct ctx *c, yaml_node_t *idents)
-{
-	struct policy	*p = c->p;
-	size_t		 i, j, a, b;
+/* A later identity that lists a key some identity before it has. */
+struct key_clash {
+	size_t			 later;		/* in p->idents */
+	const struct key_entry	*key;		/* later's entry */
+	size_t			 first;		/* the first owner */
+};
 
-	for (i = 0; i < p->nidents; i++)
-		for (a = 0; a < p->idents[i].nkeys; a++)
-			for (j = i + 1; j < p->nidents; j++)
-				for (b = 0; b < p->idents[j].nkeys; b++)
-					if (strcmp(p->idents[i].keys[a].fp,
-					    p->idents[j].keys[b].fp) == 0)
-						NODE_ERR(c, map_get(c, idents,
-						    p->idents[j].name),
-						    "identity %s: key %s already "
-						    "belongs to identity %s",
-						    p->idents[j].name,
-						    p->idents[j].keys[b].fp,
-						    p->idents[i].name);
+/* In the order of the file: by identity, then by its keys. */
+static int
+key_clash_cmp(const void *a, const void *b)
+{
+	const struct key_clash	*x = a, *y = b;
+
+	if (x->later != y->later)
+		return x->later < y->later ? -1 : 1;
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return 0;
+}
+
+/*
+ * A key must name one identity only: otherwise who logged in is a guess.
+ * In the key index equal fingerprints are neighbours, sorted by identity,
+ * the key's first owner first; every other identity in the run is
+ * reported once, against that first owner, at its own mapping.
+ */
+static void
+check_key_owners(struct ctx *c)
+{
+	struct policy		*p = c->p;
+	const struct key_ref	*ki = p->key_index, *first;
+	struct key_clash	*cl = NULL;
+	size_t			 i, j, n = 0;
+
+	for (i = 0; i < p->nkey_index; i = j) {
+		first = &ki[i];
+		for (j = i + 1; j < p->nkey_index &&
+		    ki[j].order == first->order &&
+		    strcmp(ki[j].key->fp, first->key->fp) == 0; j++) {
+			if (ki[j].id == ki[j - 1].id)
+				continue;
+			cl = pgrowarray(cl, n, sizeof(*cl));
+			cl[n].later = (size_t)(ki[j].id - p->idents);
+			cl[n].key = ki[j].key;
+			cl[n++].first = (size_t)(first->id - p->idents);
+		}
+	}
+	if (n > 0)
+		qsort(cl, n, sizeof(*cl), key_clash_cmp);
+	for (i = 0; i < n; i++)
+		NODE_ERR(c, c->ident_nodes[cl[i].later], "identity %s: key %s "
+		    "already belongs to identity %s",
+		    p->idents[cl[i].later].name, cl[i].key->fp,
+		    p->idents[cl[i].first].name);
+	free(cl);
 }
 
 static const char *const top_keys[] = { "gateway", "hosts", "roles",
     "identities", NULL };
 
 static void
-top_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
-    void *arg)
+top_cb(struct ctx *c, const char *key, struct tree_node *k,
+    struct tree_node *v, void *arg)
 {
 	/* Sections are built in dependency order below, not file order. */
 }
 
 void
-schema_build(struct policy *p, yaml_document_t *doc, struct policy_errors *errs)
+schema_build(struct policy *p, struct tree *t, struct policy_errors *errs)
 {
-	struct ctx	 c = { p, doc, errs };
-	yaml_node_t	*root, *n;
+	struct ctx		 c = { .p = p, .t = t, .errs = errs };
+	struct tree_node	*root, *n;
 	static const char *const required[] = { "hosts", "roles", "identities",
 	    NULL };
 
-	root = yaml_document_get_root_node(doc);
+	root = &t->nodes[0];
 	if (walk_map(&c, root, "policy", top_keys, top_cb, NULL) == -1)
 		return;
 	require_keys(&c, root, "policy", required);
 	if ((n = map_get(&c, root, "gateway")) != NULL)
 		(void)walk_map(&c, n, "gateway", gateway_keys, gateway_cb, NULL);
-	if ((n = map_get(&c, root, "hosts")) != NULL) {
+	/*
+	 * Each section holds at most one host, role or identity per pair of
+	 * its mapping: their arrays are made, zeroed, at that size at once,
+	 * so that thousands of identities are not moved as they are added.
+	 */
+	n = map_get(&c, root, "hosts");
+	p->hosts = pcalloc(map_size(n), sizeof(*p->hosts));
+	c.host_nodes = pcalloc(map_size(n), sizeof(*c.host_nodes));
+	if (n != NULL)
 		(void)walk_map(&c, n, "hosts", NULL, hosts_cb, NULL);
-		check_jumps(&c, n);
-	}
-	if ((n = map_get(&c, root, "roles")) != NULL)
+	/* Jumps and the rules of roles name hosts. */
+	index_hosts(p);
+	check_jumps(&c);
+	n = map_get(&c, root, "roles");
+	p->roles = pcalloc(map_size(n), sizeof(*p->roles));
+	if (n != NULL)
 		(void)walk_map(&c, n, "roles", NULL, roles_cb, NULL);
-	if ((n = map_get(&c, root, "identities")) != NULL) {
+	index_roles(&c);
+	n = map_get(&c, root, "identities");
+	p->idents = pcalloc(map_size(n), sizeof(*p->idents));
+	c.ident_nodes = pcalloc(map_size(n), sizeof(*c.ident_nodes));
+	if (n != NULL)
 		(void)walk_map(&c, n, "identities", NULL, identities_cb, NULL);
-		check_key_owners(&c, n);
-	}
+	index_keys(p);
+	check_key_owners(&c);
+	free(c.host_nodes);
+	free(c.ident_nodes);
+	free(c.roles);
 }

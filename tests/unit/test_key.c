@@ -176,6 +176,167 @@ test_key_parse_errors(void **state)
 	    "match its key type");
 }
 
+/*
+ * policy_key_parse() decodes base64 itself, and must take exactly what
+ * sodium_base642bin() takes (original variant, padded, nothing ignored,
+ * the whole field): compared on keys, on keys with a character changed,
+ * dropped or added, and on short random strings.  Except for bytes from
+ * 0x80 up: libsodium 1.0.18 reads each of those as '/', which is not
+ * base64 and is refused here.
+ */
+static void
+test_key_parse_base64(void **state)
+{
+	static const char	 chars[] = "AZaz09+/=-_.:!~\x01\x7f";
+	unsigned char		 raw[51], want[80], *blob;
+	char			 b64[96], line[128];
+	const char		*errstr;
+	size_t			 i, k, n, len, wantlen;
+	int			 ours, theirs;
+
+	assert_int_equal(sodium_init() < 0, 0);
+	for (i = 0; i < 20000; i++) {
+		if (i % 2 == 0) {
+			/* An ed25519 blob of some length, then mutated. */
+			memcpy(raw, "\0\0\0\x0bssh-ed25519\0\0\0\x20", 19);
+			randombytes_buf(raw + 19, 32);
+			sodium_bin2base64(b64, sizeof(b64), raw,
+			    19 + randombytes_uniform(33),
+			    sodium_base64_VARIANT_ORIGINAL);
+			n = strlen(b64);
+			for (k = randombytes_uniform(3); k > 0 && n > 1; k--) {
+				size_t at = randombytes_uniform((uint32_t)n);
+				switch (randombytes_uniform(3)) {
+				case 0:
+					b64[at] = chars[randombytes_uniform(
+					    sizeof(chars) - 1)];
+					break;
+				case 1:
+					memmove(b64 + at, b64 + at + 1, n - at);
+					n--;
+					break;
+				default:
+					memmove(b64 + at + 1, b64 + at,
+					    n - at + 1);
+					b64[at] = chars[randombytes_uniform(
+					    sizeof(chars) - 1)];
+					n++;
+				}
+			}
+		} else {
+			n = 1 + randombytes_uniform(12);
+			for (k = 0; k < n; k++)
+				b64[k] = chars[randombytes_uniform(
+				    sizeof(chars) - 1)];
+			b64[n] = '\0';
+		}
+		snprintf(line, sizeof(line), "ssh-ed25519 %s", b64);
+		blob = NULL;
+		errstr = NULL;
+		ours = policy_key_parse(line, &blob, &len, &errstr);
+		theirs = sodium_base642bin(want, sizeof(want), b64, n, NULL,
+		    &wantlen, NULL, sodium_base64_VARIANT_ORIGINAL);
+		if (theirs == 0 && (wantlen < 15 ||
+		    memcmp(want, "\0\0\0\x0bssh-ed25519", 15) != 0)) {
+			/* Base64, but not of an ed25519 key. */
+			assert_int_equal(ours, -1);
+			assert_string_equal(errstr,
+			    "key data does not match its key type");
+		} else if (theirs == 0) {
+			assert_int_equal(ours, 0);
+			assert_int_equal(len, wantlen);
+			assert_memory_equal(blob, want, len);
+		} else {
+			if (ours != -1)
+				fail_msg("'%s' accepted", b64);
+			assert_string_equal(errstr, "key data is not valid "
+			    "base64");
+		}
+		free(blob);
+	}
+	/* Bytes from 0x80 up are not base64, whatever libsodium says. */
+	check_parse_err("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFOvKhZR3zQS+irBns"
+	    "kz5oRn6gZSUk261xOMxQe3\xffizO", "key data is not valid base64");
+	check_parse_err("ssh-ed25519 \x80" "AAA",
+	    "key data is not valid base64");
+}
+
+/*
+ * A policy of thousands of identities, found by name and by key through
+ * the indexes: full keys, SHA256: entries, an identity with both, and
+ * keys and names nobody has.
+ */
+#define MANY 3000
+
+static unsigned char *
+random_key(unsigned char raw[51])
+{
+	memcpy(raw, "\0\0\0\x0bssh-ed25519\0\0\0\x20", 19);
+	randombytes_buf(raw + 19, 32);
+	return raw;
+}
+
+static void
+test_many_identities(void **state)
+{
+	static unsigned char		 raw[MANY][2][51];
+	const struct policy_identity	*id;
+	struct policy			*p;
+	unsigned char			 other[51];
+	char				 b64[96], fp[POLICY_FP_LEN], name[32];
+	char				*text = NULL;
+	size_t				 i, k, textlen;
+	FILE				*f;
+
+	assert_int_equal(sodium_init() < 0, 0);
+	assert_non_null(f = open_memstream(&text, &textlen));
+	fprintf(f, "hosts: {h1: {local: true, tmux_users: [deploy]}}\n"
+	    "roles: {r: {allow: [{hosts: \"*\", tmux_users: \"*\", "
+	    "actions: [list]}]}}\nidentities:\n");
+	for (i = 0; i < MANY; i++) {
+		/* Names out of order, so that the index must sort them. */
+		fprintf(f, "  u%zu:\n    roles: [r]\n    keys:\n",
+		    (i * 7919) % MANY);
+		for (k = 0; k < (i % 3 == 2 ? 2 : 1); k++) {
+			random_key(raw[i][k]);
+			if ((i + k) % 2 == 0) {
+				sodium_bin2base64(b64, sizeof(b64), raw[i][k],
+				    51, sodium_base64_VARIANT_ORIGINAL);
+				fprintf(f, "      - ssh-ed25519 %s c%zu\n", b64,
+				    i);
+			} else {
+				policy_key_fingerprint(raw[i][k], 51, fp);
+				fprintf(f, "      - \"%s\"\n", fp);
+			}
+		}
+	}
+	assert_int_equal(fclose(f), 0);
+	p = unit_policy(text);
+	free(text);
+	assert_non_null(p);
+	assert_int_equal(policy_identity_count(p), MANY);
+	for (i = 0; i < MANY; i++) {
+		snprintf(name, sizeof(name), "u%zu", (i * 7919) % MANY);
+		id = policy_identity_find(p, name);
+		assert_ptr_equal(id, policy_identity_at(p, i));
+		assert_string_equal(policy_identity_name(id), name);
+		for (k = 0; k < (i % 3 == 2 ? 2 : 1); k++)
+			assert_ptr_equal(policy_identity_by_key(p, raw[i][k],
+			    51), id);
+		/* The key with its last byte changed is nobody's. */
+		memcpy(other, raw[i][0], 51);
+		other[50] ^= 0x01;
+		assert_null(policy_identity_by_key(p, other, 51));
+	}
+	assert_null(policy_identity_by_key(p, random_key(other), 51));
+	assert_null(policy_identity_find(p, "u"));
+	assert_null(policy_identity_find(p, "u3000"));
+	assert_null(policy_identity_find(p, "u01"));
+	assert_null(policy_identity_find(p, ""));
+	assert_null(policy_identity_find(p, "zzz"));
+	policy_free(p);
+}
+
 /* ---- lookups and usability: one policy for the rest ---- */
 
 #define FAKE(c) "\"SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" c "\""
@@ -464,6 +625,8 @@ main(void)
 		cmocka_unit_test(test_fingerprints),
 		cmocka_unit_test(test_key_parse_ok),
 		cmocka_unit_test(test_key_parse_errors),
+		cmocka_unit_test(test_key_parse_base64),
+		cmocka_unit_test(test_many_identities),
 		cmocka_unit_test(test_identity_by_key),
 		cmocka_unit_test(test_usable_disabled),
 		cmocka_unit_test(test_usable_expires_date),

@@ -25,6 +25,9 @@
 #define FP_ED "SHA256:5I6mWTM+C9/rbqKDwonFPqSnHhAJV81nElYKhq20Olw"
 #define KEY_ECDSA "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBLPInQtxtOYuClRhjUohaG22Yb0bb6jSaHARCRNUgg+iL24zr9s2DrCRfW1L0Tp+R+bKfU/1nUjpM2EaJ/vI/5E="
 #define FP_RSA "SHA256:57x4prS22g4rZ1NI8zdwR9Cfd3D1qZjPUIMmCpV0Gls"
+#define KEY_ED2 "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOD4kGRMDi7zovH1SETglPS" \
+	"ZJ65+9+Y2Yz/6hSMBX0rt"
+#define FP_ED2 "SHA256:EQfvUFBDW63txndxQc0MqL3luin1AfI53xYGg3X13iU"
 /* The ed25519 key's data under the wrong type. */
 #define KEY_ED_AS_RSA "ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAAIFOvKhZR3zQS+irBnskz5oRn6gZSUk261xOMxQe3sizO"
 
@@ -119,6 +122,64 @@ expect_error(const char *text, unsigned line, unsigned col, const char *sub,
 /* One of TEXT's errors is at LINE:COL and contains SUB. */
 #define ERRN(text, line, col, sub) \
 	expect_error(text, line, col, sub, false, __FILE__, __LINE__)
+
+/*
+ * TEXT must fail to load with exactly the errors WANT, in that order, each
+ * "LINE:COLUMN: message" after the file's name.
+ */
+static void
+expect_errors(const char *text, const char *const *want, size_t nwant,
+    const char *file, int srcline)
+{
+	struct loaded	 l;
+	char		 full[1024];
+	size_t		 i;
+	bool		 ok;
+
+	load_text(&l, text);
+	ok = l.p == NULL && l.errs.n == nwant;
+	for (i = 0; ok && i < nwant; i++) {
+		snprintf(full, sizeof(full), "%s:%s", l.path, want[i]);
+		ok = strcmp(l.errs.msgs[i], full) == 0;
+	}
+	if (!ok) {
+		print_error("expected %zu error(s):\n", nwant);
+		for (i = 0; i < nwant; i++)
+			print_error("  %s\n", want[i]);
+		print_error("got a %s policy and %zu error(s):\n",
+		    l.p != NULL ? "non-NULL" : "NULL", l.errs.n);
+		for (i = 0; i < l.errs.n; i++)
+			print_error("  %s\n", l.errs.msgs[i]);
+	}
+	loaded_free(&l);
+	if (!ok)
+		_fail(file, srcline);
+}
+#define ERRS(text, ...) do {						\
+	const char *const want_[] = { __VA_ARGS__ };			\
+	expect_errors(text, want_, sizeof(want_) / sizeof(want_[0]),	\
+	    __FILE__, __LINE__);					\
+} while (0)
+
+/* Text built piece by piece (caller frees). */
+static char *
+text_printf(char *old, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static char *
+text_printf(char *old, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*add, *r;
+
+	va_start(ap, fmt);
+	assert_true(vasprintf(&add, fmt, ap) != -1);
+	va_end(ap);
+	assert_true(asprintf(&r, "%s%s", old != NULL ? old : "", add) != -1);
+	free(add);
+	free(old);
+	return r;
+}
 
 static void
 expect_ok(const char *text, const char *file, int srcline)
@@ -307,6 +368,7 @@ test_defaults(void **state)
 	assert_int_equal(l.errs.n, 0);
 	assert_non_null(l.p);
 	gw = policy_gateway(l.p);
+	assert_string_equal(gw->account, "gateway");
 	assert_string_equal(gw->recordings, "/var/lib/muxgate/recordings");
 	assert_string_equal(gw->state, "/run/muxgate");
 	assert_int_equal(gw->audit, POLICY_AUDIT_AUDITD);
@@ -470,6 +532,49 @@ test_yaml_syntax(void **state)
 	/* Bad indentation inside a block mapping. */
 	ERR1("hosts:\n  h1:\n    local: true\n   tmux_users: [a]\n", 4, 4,
 	    "YAML syntax error: did not find expected key");
+}
+
+/*
+ * Anchors and aliases as libyaml's own loader took them: an alias is the
+ * node of its anchor; an anchor defined twice, or an alias before or
+ * without its anchor, is an error, in a second document too.
+ */
+static void
+test_yaml_anchors(void **state)
+{
+	struct loaded	l;
+
+	load_text(&l, HOSTS_OK
+	    "roles:\n"
+	    "  r: &rule\n"
+	    "    allow:\n"
+	    "      - {hosts: \"*\", tmux_users: &all \"*\", actions: [list]}\n"
+	    "  s:\n"
+	    "    deny: [{hosts: [h1], tmux_users: *all, actions: [kill]}]\n"
+	    "  t: *rule\n"
+	    "identities:\n"
+	    "  alice:\n"
+	    "    keys: [\"" FP_ED "\"]\n"
+	    "    roles: [t, s]\n");
+	assert_int_equal(l.errs.n, 0);
+	assert_non_null(l.p);
+	assert_int_equal(policy_allowed_actions(l.p, policy_identity_find(l.p,
+	    "alice"), "h1", "deploy"), POLICY_LIST);
+	loaded_free(&l);
+
+	ERR1(BASE "gateway: {a: &x 1, b: &x 2}\n", 13, 23, "YAML syntax "
+	    "error: second occurrence found duplicate anchor; first "
+	    "occurrence");
+	ERR1(BASE "gateway: {a: *x, b: &x 2}\n", 13, 14,
+	    "YAML syntax error: found undefined alias");
+	/* In a second document: the problem only, as before. */
+	ERR1(BASE "---\na: &x 1\nb: &x 2\n", 15, 4,
+	    "YAML syntax error: second occurrence");
+	ERR1(BASE "---\na: *x\n", 14, 4,
+	    "YAML syntax error: found undefined alias");
+	/* Each document has its own anchors. */
+	ERR1("gateway: &x {}\n" HOSTS_OK ROLES_OK IDENTS_OK "---\na: *x\n",
+	    15, 4, "YAML syntax error: found undefined alias");
 }
 
 static void
@@ -646,6 +751,41 @@ test_gateway_values(void **state)
 	    "gateway.state: expected an absolute path, found '/run/../etc'");
 	ERR1(BASE "gateway:\n  state: {a: b}\n", 14, 10,
 	    "gateway.state: expected a string, found a mapping");
+}
+
+/* gateway.account: a user name, "gateway" when not given. */
+static void
+test_gateway_account(void **state)
+{
+	static const char *const bad[] = { "-gw", ".gw", "gate way", "gw:x",
+	    "gw/x", "", "abcdefghijklmnopqrstuvwxyz0123456", "gat\u00e9",
+	};
+	struct loaded	l;
+	char		text[1024], want[256];
+	size_t		i;
+
+	load_text(&l, BASE);
+	assert_non_null(l.p);
+	assert_string_equal(policy_gateway(l.p)->account, "gateway");
+	loaded_free(&l);
+	load_text(&l, BASE "gateway:\n  account: mux_gw-1.a\n");
+	assert_int_equal(l.errs.n, 0);
+	assert_non_null(l.p);
+	assert_string_equal(policy_gateway(l.p)->account, "mux_gw-1.a");
+	loaded_free(&l);
+	/* 32 characters is the longest user name. */
+	OK(BASE "gateway:\n  account: abcdefghijklmnopqrstuvwxyz012345\n");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), BASE "gateway:\n"
+		    "  account: \"%s\"\n", bad[i]);
+		snprintf(want, sizeof(want), "gateway.account: bad user name "
+		    "'%s'", bad[i]);
+		ERR1(text, 14, 12, want);
+	}
+	ERR1(BASE "gateway:\n  account: [gateway]\n", 14, 12,
+	    "gateway.account: expected a string, found a list");
+	ERR1(BASE "gateway:\n  account: gw\n  account: gw\n", 15, 3,
+	    "gateway: duplicate key 'account'");
 }
 
 static void
@@ -994,6 +1134,59 @@ test_hosts_jump(void **state)
 #undef J
 }
 
+/* N hosts j000 -> j001 -> ..., the last jumping to LAST (or nowhere), then
+ * jend -> j000.  Host j000 is on line 10, each host's mapping at column 9. */
+static char *
+jump_chain(size_t n, const char *last)
+{
+	char	*t;
+	size_t	 i;
+
+	t = text_printf(NULL, H);
+	for (i = 0; i < n; i++) {
+		t = text_printf(t, "  j%03zu: {address: j%03zu.example, "
+		    "ssh_user: mg, tmux_users: [deploy]", i, i);
+		if (i + 1 < n)
+			t = text_printf(t, ", jump: j%03zu}\n", i + 1);
+		else if (last != NULL)
+			t = text_printf(t, ", jump: %s}\n", last);
+		else
+			t = text_printf(t, "}\n");
+	}
+	return text_printf(t, "  jend: {address: jend.example, ssh_user: mg, "
+	    "tmux_users: [deploy], jump: j000}\n");
+}
+
+/*
+ * A chain of 300 jump hosts, each followed once however many hosts lead
+ * to it: fine when it ends, and a loop for every host on it, and for
+ * every host that leads to it, when its last host jumps back into it.
+ */
+static void
+test_hosts_jump_chain(void **state)
+{
+	char	*text, **want;
+	size_t	 i, n = 300;
+
+	text = jump_chain(n, NULL);
+	OK(text);
+	free(text);
+	text = jump_chain(n, "j150");
+	want = calloc(n + 1, sizeof(*want));
+	assert_non_null(want);
+	for (i = 0; i < n; i++)
+		assert_true(asprintf(&want[i], "%zu:9: host j%03zu: jump hosts "
+		    "form a loop", 10 + i, i) != -1);
+	assert_true(asprintf(&want[n], "%zu:9: host jend: jump hosts form a "
+	    "loop", 10 + n) != -1);
+	expect_errors(text, (const char *const *)want, n + 1, __FILE__,
+	    __LINE__);
+	for (i = 0; i <= n; i++)
+		free(want[i]);
+	free(want);
+	free(text);
+}
+
 #undef H
 
 /* ---- roles: (HOSTS_OK IDENTS_OK are lines 1-8, "roles:" is line 9) ---- */
@@ -1226,6 +1419,80 @@ test_identities_shared_key(void **state)
 #undef TWO
 }
 
+/*
+ * A key of several identities: each later one is reported once, against
+ * the first, at its own mapping, in the order of the file (by identity,
+ * then by its keys), whatever order the fingerprints sort in.
+ */
+static void
+test_identities_shared_key_order(void **state)
+{
+#define IDENT(name, keys) "  " name ":\n    keys: [" keys "]\n    roles: [r]\n"
+	/* Identities on lines 10, 13, 16 and 19; their fields from column 5. */
+	ERRS(HOSTS_OK ROLES_OK "identities:\n"
+	    IDENT("alice", "\"" KEY_ED "\"")
+	    IDENT("bob", "\"" KEY_ED2 "\", \"" FP_ED "\"")
+	    IDENT("carol", "\"" FP_ED2 "\", \"" KEY_ED " a\", \"" KEY_ED " b\"")
+	    IDENT("dave", "\"" FP_ED "\""),
+	    "14:5: identity bob: key " FP_ED " already belongs to "
+	    "identity alice",
+	    "17:5: identity carol: key " FP_ED2 " already belongs to "
+	    "identity bob",
+	    "17:5: identity carol: key " FP_ED " already belongs to "
+	    "identity alice",
+	    "20:5: identity dave: key " FP_ED " already belongs to "
+	    "identity alice");
+	/* One key in three identities: two errors, both against the first. */
+	ERRS(HOSTS_OK ROLES_OK "identities:\n"
+	    IDENT("zed", "\"" FP_ED "\"")
+	    IDENT("amy", "\"" KEY_ED "\"")
+	    IDENT("bo", "\"" KEY_ED "\", \"" FP_RSA "\""),
+	    "14:5: identity amy: key " FP_ED " already belongs to identity zed",
+	    "17:5: identity bo: key " FP_ED " already belongs to identity zed");
+	/* Listed twice by one identity only: not an error. */
+	OK(HOSTS_OK ROLES_OK "identities:\n"
+	    IDENT("alice", "\"" KEY_ED "\", \"" FP_ED "\"")
+	    IDENT("bob", "\"" FP_ED2 "\""));
+#undef IDENT
+}
+
+/*
+ * Mappings and lists of 16 entries or more find their repeats through a
+ * hash set, smaller ones by comparing: the same errors either way, at the
+ * repeated entry, in file order.
+ */
+static void
+test_large_duplicates(void **state)
+{
+	char	*text = NULL, want[3][128];
+	size_t	 i;
+
+	/* 40 identities (3 lines each from line 10), two names repeated. */
+	text = text_printf(text, HOSTS_OK ROLES_OK "identities:\n");
+	for (i = 0; i < 42; i++)
+		text = text_printf(text, "  id%03zu:\n    keys: [\"SHA256:"
+		    "%043zu\"]\n    roles: [r]\n", i == 20 ? 5 : i == 41 ? 17 :
+		    i, i);
+	snprintf(want[0], sizeof(want[0]), "%d:3: identities: duplicate key "
+	    "'id005'", 10 + 20 * 3);
+	snprintf(want[1], sizeof(want[1]), "%d:3: identities: duplicate key "
+	    "'id017'", 10 + 41 * 3);
+	ERRS(text, want[0], want[1]);
+	free(text);
+
+	/* A host's 20 tmux users (lines 13-32) and 20 labels (34-53). */
+	text = text_printf(NULL, ROLES_OK IDENTS_OK "hosts:\n  h1:\n"
+	    "    local: true\n    tmux_users:\n");
+	for (i = 0; i < 20; i++)
+		text = text_printf(text, "      - u%zu\n", i == 12 ? 3 : i);
+	text = text_printf(text, "    labels:\n");
+	for (i = 0; i < 20; i++)
+		text = text_printf(text, "      k%zu: v\n", i == 19 ? 7 : i);
+	ERRS(text, "25:9: tmux_users: 'u3' listed twice",
+	    "53:7: labels: duplicate key 'k7'");
+	free(text);
+}
+
 #undef FPKEY
 #undef ID
 
@@ -1428,6 +1695,7 @@ main(void)
 		cmocka_unit_test(test_document_markers),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_yaml_syntax),
+		cmocka_unit_test(test_yaml_anchors),
 		cmocka_unit_test(test_empty_policy),
 		cmocka_unit_test(test_multiple_documents),
 		cmocka_unit_test(test_top_level),
@@ -1437,6 +1705,7 @@ main(void)
 		cmocka_unit_test(test_reused_error_list),
 		cmocka_unit_test(test_gateway_keys),
 		cmocka_unit_test(test_gateway_values),
+		cmocka_unit_test(test_gateway_account),
 		cmocka_unit_test(test_ssh_config_values),
 		cmocka_unit_test(test_gateway_numbers),
 		cmocka_unit_test(test_gateway_durations),
@@ -1446,6 +1715,7 @@ main(void)
 		cmocka_unit_test(test_hosts_values),
 		cmocka_unit_test(test_hosts_local_remote),
 		cmocka_unit_test(test_hosts_jump),
+		cmocka_unit_test(test_hosts_jump_chain),
 		cmocka_unit_test(test_roles_keys),
 		cmocka_unit_test(test_roles_rules),
 		cmocka_unit_test(test_identities_keys),
@@ -1454,6 +1724,8 @@ main(void)
 		cmocka_unit_test(test_identities_bad_cidrs),
 		cmocka_unit_test(test_identities_bad_keys),
 		cmocka_unit_test(test_identities_shared_key),
+		cmocka_unit_test(test_identities_shared_key_order),
+		cmocka_unit_test(test_large_duplicates),
 		cmocka_unit_test(test_parse_duration),
 		cmocka_unit_test(test_parse_size),
 		cmocka_unit_test(test_parse_listen),
