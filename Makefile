@@ -159,6 +159,7 @@ bench: muxgate
 	@/usr/bin/python3 tests/bench/fanout.py
 	@/usr/bin/python3 tests/bench/serve.py
 	@/usr/bin/python3 tests/bench/recordings.py
+	@tests/bench/keys
 	@/usr/bin/python3 tests/bench/policy-load
 
 fuzz:

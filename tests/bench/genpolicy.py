@@ -7,7 +7,7 @@ tests/bench/genpolicy.py — write a large, valid muxgate policy.
 OUT gets a policy with one local host `bastion` (tmux user root), one role
 `bench` (list and attach on it), and N identities named id000000,
 id000001, ..., each holding K distinct ed25519 public keys and the role.
-OUT.keys gets one line "NAME TYPE BASE64" per key, in file order, so that
+OUT.pubkeys gets one line "NAME TYPE BASE64" per key, in file order, so that
 a benchmark can pick a key (the last one is the slowest to find by a
 linear search) without parsing YAML.
 
@@ -102,7 +102,7 @@ def generate(n, k, seed):
 def main():
     ap = argparse.ArgumentParser(
         description="Write a muxgate policy with many identities, and "
-        "OUT.keys with their keys.")
+        "OUT.pubkeys with their keys.")
     ap.add_argument("out", metavar="OUT", help="the policy file to write")
     ap.add_argument("--identities", type=int, required=True, metavar="N")
     ap.add_argument("--keys-per-identity", type=int, default=1,
@@ -117,7 +117,7 @@ def main():
                             args.seed)
     try:
         write_file(args.out, policy)
-        write_file(args.out + ".keys", keys)
+        write_file(args.out + ".pubkeys", keys)
     except OSError as e:
         print("genpolicy.py: %s" % e, file=sys.stderr)
         return 1
