@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "gateway/recinfo.h"
+#include "gateway/seal.h"
 #include "gateway/utc.h"
 #include "gateway/xmalloc.h"
 
@@ -137,7 +138,8 @@ recinfo_header(struct recinfo *ri, const char *line, size_t len, bool sealed,
 	    !json_object_is_type(top, json_type_object))
 		goto out;
 	h = top;
-	if (sealed && (!int_member(top, "muxgate_sealed", 1, 1, &one) ||
+	if (sealed && (!int_member(top, "muxgate_sealed", SEAL_FORMAT_OLDEST,
+	    SEAL_FORMAT, &one) ||
 	    !json_object_object_get_ex(top, "cast", &h))) {
 		*errstr = "not a sealed recording header";
 		goto out;

@@ -42,9 +42,8 @@
 #define ABYTES		crypto_secretstream_xchacha20poly1305_ABYTES
 #define TAG_MESSAGE	crypto_secretstream_xchacha20poly1305_TAG_MESSAGE
 #define TAG_FINAL	crypto_secretstream_xchacha20poly1305_TAG_FINAL
-/* Format versions: 2 writes; 1 (the whole header as AD) is still read. */
-#define SEAL_V1		1
-#define SEAL_V2		2
+/* Format 1 authenticated the whole header line with every frame. */
+#define SEAL_V1		SEAL_FORMAT_OLDEST
 #define SEAL_AD_BYTES	crypto_generichash_BYTES
 /* The header is three levels deep; nothing honest is deeper than this. */
 #define JSON_DEPTH	16
@@ -717,7 +716,7 @@ struct hdr_rec {
 
 /* A header line, parsed; CAST is an offset into the line. */
 struct hdr {
-	int		 version;	/* SEAL_V1 or SEAL_V2 */
+	int		 version;	/* "muxgate_sealed" */
 	size_t		 cast, castlen;
 	unsigned char	 stream[STREAM_HDR_BYTES];
 	struct hdr_rec	*rec;
@@ -824,10 +823,11 @@ hdr_parse(const char *line, size_t len, struct hdr *h, char *err,
 		goto out;
 	}
 	if (!json_object_is_type(v, json_type_int) ||
-	    (json_object_get_int64(v) != SEAL_V1 &&
-	    json_object_get_int64(v) != SEAL_V2)) {
+	    json_object_get_int64(v) < SEAL_FORMAT_OLDEST ||
+	    json_object_get_int64(v) > SEAL_FORMAT) {
 		snprintf(err, errlen, "sealed format %.20s is not supported "
-		    "(only 1 and 2)", json_object_to_json_string(v));
+		    "(only %d to %d)", json_object_to_json_string(v),
+		    SEAL_FORMAT_OLDEST, SEAL_FORMAT);
 		st = SEAL_NOT_SEALED;
 		goto out;
 	}
@@ -913,7 +913,7 @@ writer_line(struct buf *line, const char *cast, size_t castlen,
 			    sodium_base64_VARIANT_ORIGINAL)];
 	size_t		i;
 
-	buf_printf(line, "{\"muxgate_sealed\":%d,\"cast\":", SEAL_V2);
+	buf_printf(line, "{\"muxgate_sealed\":%d,\"cast\":", SEAL_FORMAT);
 	buf_add(line, cast, castlen);
 	buf_adds(line, ",\"recipients\":[");
 	for (i = 0; i < n; i++) {

@@ -20,6 +20,13 @@
 /* The longest header line, its final '\n' included. */
 #define SEAL_HEADER_MAX		65536
 
+/*
+ * The format versions ("muxgate_sealed"): SEAL_FORMAT is written, every
+ * one from SEAL_FORMAT_OLDEST up is read (docs/recording-format.md).
+ */
+#define SEAL_FORMAT_OLDEST	1
+#define SEAL_FORMAT		2
+
 #define SEAL_PUB_FILE		"auditor.pub"
 #define SEAL_KEY_FILE		"auditor.key"
 

@@ -3,6 +3,7 @@ an attach through sshd with the policy naming auditors' public keys
 writes a .sealed file that only their secret keys open, with replay and
 export; tampering is caught; the gateway account holds nothing that
 reads it."""
+import json
 import os
 import subprocess
 import time
@@ -102,6 +103,13 @@ def test_sealed_round_trip(gw, policy_edit, auditors, workdir):
     p = run([gw.bin, "replay", "--cat", "--key", auditors["ann"][0], rec],
             check=False)
     assert p.returncode == OK and typed in _s(p.stdout), p.stderr
+    # The listing reads the header of the file the gateway wrote.
+    p = run([gw.bin, "recordings", "--dir",
+             os.path.join(gw.base, "recordings"), "--session", name,
+             "--json"], check=False)
+    assert p.returncode == OK, p.stderr
+    listed = json.loads(_s(p.stdout))
+    assert [r["sealed"] for r in listed["recordings"]] == [True], listed
 
 
 def test_sealed_refusals_and_tampering(gw, policy_edit, auditors, workdir):

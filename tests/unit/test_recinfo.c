@@ -28,7 +28,10 @@
 #define HEADER	"{\"version\":2,\"width\":80,\"height\":24," \
 		"\"timestamp\":1795465478,\"env\":{\"TERM\":\"xterm\"}," \
 		"\"title\":\"deploy@bastion:build\"," MG "}"
-#define SEALED	"{\"muxgate_sealed\":1,\"cast\":" HEADER \
+#define SEALED	"{\"muxgate_sealed\":2,\"cast\":" HEADER \
+		",\"recipients\":[\"age1xyz\"],\"stream\":\"v1\"}"
+/* The first sealed format, still read. */
+#define SEALED1	"{\"muxgate_sealed\":1,\"cast\":" HEADER \
 		",\"recipients\":[\"age1xyz\"],\"stream\":\"v1\"}"
 
 static char	dir[64];
@@ -78,6 +81,10 @@ test_header(void **state)
 	assert_int_equal(header(&ri, SEALED, true, &errstr), 0);
 	assert_string_equal(ri.session, "build");
 	assert_int_equal(ri.start, 1795465478LL);
+	assert_true(ri.sealed);
+	recinfo_free(&ri);
+
+	assert_int_equal(header(&ri, SEALED1, true, &errstr), 0);
 	assert_true(ri.sealed);
 	recinfo_free(&ri);
 }
@@ -149,7 +156,9 @@ test_header_refused(void **state)
 		/* A sealed header where a plain one belongs, and back. */
 		{ SEALED, false, "not an asciicast v2 header" },
 		{ HEADER, true, "not a sealed recording header" },
-		{ "{\"muxgate_sealed\":2,\"cast\":" HEADER "}", true,
+		{ "{\"muxgate_sealed\":3,\"cast\":" HEADER "}", true,
+		    "not a sealed recording header" },
+		{ "{\"muxgate_sealed\":0,\"cast\":" HEADER "}", true,
 		    "not a sealed recording header" },
 		{ "{\"muxgate_sealed\":1}", true,
 		    "not a sealed recording header" },
