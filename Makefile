@@ -46,7 +46,7 @@ GATEWAY_LIB_SRCS := gateway/log.c gateway/xmalloc.c gateway/str.c \
                gateway/lineedit.c gateway/logindefs.c \
                gateway/trail.c gateway/seal.c \
                gateway/recdir.c gateway/recinfo.c gateway/utc.c \
-               gateway/keyindex.c
+               gateway/keyindex.c gateway/state.c gateway/state-file.c
 GATEWAY_SRCS := gateway/main.c gateway/shell.c gateway/cmd.c \
                gateway/cmd-ls.c gateway/cmd-hosts.c gateway/cmd-new.c \
                gateway/cmd-attach.c gateway/cmd-kill.c gateway/cmd-whoami.c \
