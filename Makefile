@@ -46,11 +46,13 @@ GATEWAY_LIB_SRCS := gateway/log.c gateway/xmalloc.c gateway/str.c \
                gateway/lineedit.c gateway/logindefs.c \
                gateway/trail.c gateway/seal.c \
                gateway/recdir.c gateway/recinfo.c gateway/utc.c \
-               gateway/keyindex.c gateway/state.c gateway/state-file.c
+               gateway/keyindex.c gateway/state.c gateway/state-file.c \
+               gateway/terminate.c
 GATEWAY_SRCS := gateway/main.c gateway/shell.c gateway/cmd.c \
                gateway/cmd-ls.c gateway/cmd-hosts.c gateway/cmd-new.c \
                gateway/cmd-attach.c gateway/cmd-kill.c gateway/cmd-whoami.c \
                gateway/cmd-help.c gateway/cmd-exit.c gateway/cmd-watch.c \
+               gateway/cmd-terminate.c \
                gateway/check.c gateway/transport.c gateway/transport-local.c \
                gateway/transport-ssh.c \
                gateway/session.c gateway/view.c gateway/menu.c gateway/attach.c \

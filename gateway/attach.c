@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,14 +21,18 @@
 #include "gateway/audit.h"
 #include "gateway/cmd.h"
 #include "gateway/exitcode.h"
+#include "gateway/identity.h"
 #include "gateway/log.h"
 #include "gateway/record.h"
 #include "gateway/relay.h"
 #include "gateway/seal.h"
 #include "gateway/session.h"
 #include "gateway/slots.h"
+#include "gateway/state.h"
+#include "gateway/terminate.h"
 #include "gateway/transport.h"
 #include "gateway/xmalloc.h"
+#include "util/stamp.h"
 
 struct attach {
 	struct gw			*gw;
@@ -41,6 +46,9 @@ struct attach {
 	struct winsize			 ws;
 	struct relay_stats		 st;	/* how the relay ended */
 	bool				 ended;	/* it ran: USER_END is due */
+	struct state			*state;	/* termination requests */
+	uint64_t			 cookie;	/* state_changed()'s */
+	struct stat			 seen;	/* the policy last checked */
 };
 
 static int
@@ -249,6 +257,69 @@ audit_attach(struct attach *a, enum audit_kind kind, bool ok,
 	return audit_emit(&r);
 }
 
+/*
+ * Does the policy, if it changed, still let this identity do this?  A
+ * policy that no longer loads ends the attach: nothing can say it may
+ * go on.  The policy the shell holds is not replaced here: the attach
+ * holds pointers into it.
+ */
+static bool
+revoked(struct attach *a, char *why, size_t whylen)
+{
+	const struct policy_identity	*id;
+	struct policy_failure		 f;
+	struct policy_verdict		 v;
+	struct policy			*p;
+	struct stat			 st;
+	const char			*reason;
+	char				 text[256];
+	bool				 gone;
+
+	if (a->gw->config == NULL ||
+	    (stat(a->gw->config, &st) == 0 && stamp_same(&st, &a->seen)))
+		return false;
+	if ((p = policy_load_gateway(a->gw->config, &f)) == NULL) {
+		snprintf(why, whylen, "access ended: the policy cannot be "
+		    "used: %s", f.reason);
+		policy_failure_free(&f);
+		return true;
+	}
+	if (identity_still(a->gw, p, &id, text, sizeof(text), &reason) == -1)
+		gone = true;
+	else {
+		policy_decide(p, id, a->readonly ? POLICY_WATCH : POLICY_ATTACH,
+		    a->t->host, a->t->user, &v);
+		if ((gone = !v.allow))
+			snprintf(text, sizeof(text), "%s on %s@%s is no longer "
+			    "allowed", a->readonly ? "watch" : "attach",
+			    a->t->user, a->t->host);
+	}
+	policy_free(p);
+	if (gone)
+		snprintf(why, whylen, "access ended: %s", text);
+	else
+		a->seen = st;
+	return gone;
+}
+
+/* The relay's call, every second: may the attach go on? */
+static bool
+recheck(void *arg, enum relay_end *end, char *why, size_t whylen)
+{
+	struct attach	*a = arg;
+
+	if (revoked(a, why, whylen)) {
+		*end = RELAY_REVOKED;
+		return true;
+	}
+	if (a->state != NULL &&
+	    terminate_pending(a->state, a->id, &a->cookie, why, whylen) == 1) {
+		*end = RELAY_TERMINATED;
+		return true;
+	}
+	return false;
+}
+
 /* The relay's call, every gateway.recording_checkpoint. */
 static int
 checkpoint(void *arg, unsigned long long usec)
@@ -321,6 +392,7 @@ relay(struct attach *a)
 	o.rec_required = g->recording_required;
 	o.checkpoint = g->recording_checkpoint;
 	o.on_checkpoint = checkpoint;
+	o.on_recheck = recheck;
 	o.arg = a;
 	relay_run(&o, &st);
 	(void)transport_pty_end(&pty);
@@ -364,6 +436,26 @@ end(struct attach *a, int code)
 	return code;
 }
 
+/*
+ * Where a termination request for this attach would appear.  Without it
+ * the attach could not be ended by muxgate terminate: refused.
+ */
+static int
+open_state(struct attach *a)
+{
+	char	err[256];
+
+	a->seen = a->gw->config_st;
+	/* Requests made before this attach existed are not for it. */
+	if ((a->state = state_open(policy_gateway(a->gw->policy)->state, err,
+	    sizeof(err))) == NULL ||
+	    state_changed(a->state, "terminate", &a->cookie, err,
+	    sizeof(err)) == -1)
+		return cmd_fail(a->gw, a->req, CMD_R_ERROR, "attach refused: "
+		    "the state: %s", err);
+	return MG_OK;
+}
+
 static int
 run(struct attach *a)
 {
@@ -378,9 +470,11 @@ run(struct attach *a)
 	sodium_bin2hex(a->id, sizeof(a->id), raw, sizeof(raw));
 	if ((code = take_slot(a)) != MG_OK)
 		return code;
-	if ((code = open_recording(a)) == MG_OK)
+	if ((code = open_state(a)) == MG_OK &&
+	    (code = open_recording(a)) == MG_OK)
 		code = relay(a);
 	code = end(a, code);
+	state_close(a->state);
 	slots_release(&a->slot);
 	return code;
 }

@@ -121,7 +121,7 @@ can(const struct policy *p, const char *name, const char *action,
 	}
 	if (policy_action_parse(action, &a) == -1) {
 		error_msg("unknown action %s (list, watch, attach, create, "
-		    "kill, kill-own)", action);
+		    "kill, kill-own, terminate)", action);
 		return MG_USAGE;
 	}
 	if (target_parse(target, TARGET_USER_HOST | TARGET_SESSION, &t, err,

@@ -8,8 +8,11 @@
 #include "gateway/cmd.h"
 #include "gateway/exitcode.h"
 #include "gateway/log.h"
+#include "gateway/output.h"
 #include "gateway/session.h"
+#include "gateway/slots.h"
 #include "gateway/str.h"
+#include "gateway/terminate.h"
 #include "gateway/tokenize.h"
 #include "gateway/xmalloc.h"
 
@@ -20,6 +23,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_attach_entry,
 	&cmd_watch_entry,
 	&cmd_kill_entry,
+	&cmd_terminate_entry,
 	&cmd_whoami_entry,
 	&cmd_help_entry,
 	&cmd_exit_entry,
@@ -189,6 +193,13 @@ parse_args(struct gw *gw, struct cmd_req *req, int argc, char **argv)
 			a->json = true;
 		else if (strcmp(argv[i], "--yes") == 0 && (e->flags & CMD_F_YES))
 			a->yes = true;
+		else if (strcmp(argv[i], "--reason") == 0 &&
+		    (e->flags & CMD_F_REASON)) {
+			if (i + 1 == argc || a->reason != NULL)
+				return cmd_fail(gw, req, CMD_R_USAGE, "usage: "
+				    "%s %s", e->name, e->usage);
+			a->reason = argv[++i];
+		}
 		else if (argv[i][0] == '-')
 			return cmd_fail(gw, req, CMD_R_USAGE, "%s: unknown option "
 			    "%s; usage: %s %s", e->name, argv[i], e->name,
@@ -206,6 +217,42 @@ parse_args(struct gw *gw, struct cmd_req *req, int argc, char **argv)
 	return MG_OK;
 }
 
+/* A live attach's id: its host, tmux user and session become the target. */
+static int
+attach_target(struct gw *gw, struct cmd_req *req)
+{
+	struct viewers	 v;
+	size_t		 i;
+	char		*e;
+	int		 code = MG_OK;
+
+	if (!terminate_valid_id(req->arg)) {
+		e = out_escape(req->arg);
+		code = cmd_fail(gw, req, CMD_R_BAD_TARGET, "bad attach id '%s': "
+		    "16 hexadecimal digits, as ls --json shows them", e);
+		free(e);
+		return code;
+	}
+	slots_viewers(policy_gateway(gw->policy)->state, &v);
+	for (i = 0; i < v.n; i++)
+		if (strcmp(v.v[i].attach_id, req->arg) == 0)
+			break;
+	if (i == v.n)
+		code = cmd_fail(gw, req, CMD_R_NO_SESSION, "no live attach or "
+		    "watch %s on this gateway", req->arg);
+	else {
+		req->t.kind = TARGET_SESSION;
+		req->t.host = xstrdup(v.v[i].host);
+		req->t.user = xstrdup(v.v[i].user);
+		req->t.session = xstrdup(v.v[i].session);
+		req->holder = xstrdup(v.v[i].identity);
+		req->mode = xstrdup(v.v[i].mode);
+		req->host = policy_host_find(gw->policy, req->t.host);
+	}
+	viewers_free(&v);
+	return code;
+}
+
 static int
 parse_target(struct gw *gw, struct cmd_req *req)
 {
@@ -215,6 +262,8 @@ parse_target(struct gw *gw, struct cmd_req *req)
 	if (e->target == 0 || req->args.argc == 0)
 		return MG_OK;	/* arguments were counted: it is optional */
 	req->arg = req->args.argv[0];
+	if (e->target & CMD_T_ATTACH)
+		return attach_target(gw, req);
 	if (target_parse(req->arg, e->target & (TARGET_HOST |
 	    TARGET_USER_HOST | TARGET_SESSION), &req->t, err,
 	    sizeof(err)) == -1) {
@@ -329,6 +378,8 @@ static void
 req_free(struct cmd_req *req)
 {
 	free(req->args.argv);
+	free(req->holder);
+	free(req->mode);
 	target_free(&req->t);
 }
 

@@ -35,11 +35,17 @@
 #define CMD_F_EXIT	0x08	/* leaves the shell */
 #define CMD_F_TTY	0x10	/* needs a terminal (attach, watch) */
 #define CMD_F_UNRECORDED 0x20	/* no audit record (help, exit) */
+#define CMD_F_REASON	0x40	/* accepts --reason TEXT */
 
 /* What a command's target argument is: target.h's kinds, and ... */
 #define CMD_T_OPTIONAL	0x100	/* the target may be left out */
 #define CMD_T_EXISTING	0x200	/* the session must exist (looked up) */
 #define CMD_T_NEWNAME	0x400	/* the session is to be created: a new name */
+/*
+ * The argument is the id of a live attach or watch on this gateway: its
+ * host, tmux user and session are the target (terminate).
+ */
+#define CMD_T_ATTACH	0x800
 
 /* Why a request failed: its audit reason and its exit code (cmd.c). */
 enum cmd_reason {
@@ -65,6 +71,7 @@ enum cmd_reason {
 struct cmd_args {
 	bool	  json;
 	bool	  yes;
+	char	 *reason;	/* --reason TEXT, or NULL */
 	int	  argc;		/* positional arguments */
 	char	**argv;
 	int	  cmdc;		/* after "--" */
@@ -79,6 +86,8 @@ struct cmd_req {
 	struct target			 t;	/* TARGET_NONE when there is none */
 	const struct policy_host	*host;	/* the target's host, or NULL */
 	bool				 owned;	/* CMD_T_EXISTING: created by us */
+	char				*holder;	/* CMD_T_ATTACH: whose it is */
+	char				*mode;		/* CMD_T_ATTACH: attach, watch */
 	bool				 decided;	/* the policy was asked */
 	bool				 allowed;
 	bool				 recorded;	/* its USER_CMD is written */
@@ -109,6 +118,7 @@ extern const struct cmd_entry cmd_new_entry;
 extern const struct cmd_entry cmd_attach_entry;
 extern const struct cmd_entry cmd_watch_entry;
 extern const struct cmd_entry cmd_kill_entry;
+extern const struct cmd_entry cmd_terminate_entry;
 extern const struct cmd_entry cmd_whoami_entry;
 extern const struct cmd_entry cmd_help_entry;
 extern const struct cmd_entry cmd_exit_entry;

@@ -328,23 +328,33 @@ find_again(const struct gw *gw, const struct policy *p, const char *name,
 }
 
 int
+identity_still(const struct gw *gw, const struct policy *p,
+    const struct policy_identity **out, char *why, size_t whylen,
+    const char **reason)
+{
+	const struct policy_identity	*id;
+	char				*addr;
+
+	/* GW->id stays valid: its policy is freed only after a success. */
+	*reason = NULL;
+	addr = identity_client_addr(getenv("SSH_CONNECTION"));
+	if ((id = find_again(gw, p, policy_identity_name(gw->id), why,
+	    whylen, reason)) != NULL &&
+	    policy_identity_usable(id, time(NULL), addr, why, whylen) == -1)
+		*reason = account_reason(id);
+	free(addr);
+	*out = *reason == NULL ? id : NULL;
+	return *reason == NULL ? 0 : -1;
+}
+
+int
 identity_recheck(struct gw *gw, const struct policy *p,
     const struct policy_identity **out)
 {
-	const struct policy_identity	*id;
-	char				 why[256], *addr;
-	const char			*reason = NULL;
+	char		 why[256];
+	const char	*reason;
 
-	/* GW->id stays valid: its policy is freed only after a success. */
-	addr = identity_client_addr(getenv("SSH_CONNECTION"));
-	if ((id = find_again(gw, p, policy_identity_name(gw->id), why,
-	    sizeof(why), &reason)) != NULL &&
-	    policy_identity_usable(id, time(NULL), addr, why,
-	    sizeof(why)) == -1)
-		reason = account_reason(id);
-	free(addr);
-	*out = reason == NULL ? id : NULL;
-	if (reason == NULL)
+	if (identity_still(gw, p, out, why, sizeof(why), &reason) == 0)
 		return MG_OK;
 	(void)audit_identity(gw, AUDIT_KIND_ACCOUNT, "muxgate-revoke", false,
 	    NULL, reason);

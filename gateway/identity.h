@@ -45,6 +45,14 @@ int	identity_resolve(struct gw *, const char *forced);
  * neither disabled nor expired, and from: still admits the client)?
  * MG_OK with *OUT the identity in P, or MG_DENIED, reported and audited.
  */
+/*
+ * The checks of identity_recheck(), silently: 0 with *OUT, or -1 with
+ * WHY and the audit keyword in *REASON.  For a relay, which must not
+ * print while the terminal is raw.
+ */
+int	identity_still(const struct gw *, const struct policy *p,
+	    const struct policy_identity **out, char *why, size_t whylen,
+	    const char **reason);
 int	identity_recheck(struct gw *, const struct policy *p,
 	    const struct policy_identity **out);
 

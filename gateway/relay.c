@@ -27,6 +27,8 @@
 #define USEC		1000000ULL
 #define ESCAPE_WAIT	(500 * USEC / 1000)
 #define FLUSH_EVERY	USEC
+/* How often on_recheck runs: an end it asks for comes within 1-2 s. */
+#define RECHECK_EVERY	USEC
 #define WIND_DOWN	(500 * USEC / 1000)
 
 struct iobuf {
@@ -47,6 +49,7 @@ struct relay {
 	unsigned long long	 last_input;
 	unsigned long long	 last_flush;
 	unsigned long long	 last_checkpoint;
+	unsigned long long	 last_recheck;
 	unsigned long long	 escape_at;
 	bool			 escape_pending;
 	bool			 done;
@@ -66,6 +69,8 @@ relay_end_name(enum relay_end e)
 	case RELAY_HANGUP: return "hangup";
 	case RELAY_SIGNAL: return "signal";
 	case RELAY_AUDIT: return "audit";
+	case RELAY_REVOKED: return "revoked";
+	case RELAY_TERMINATED: return "terminated";
 	case RELAY_ERROR: return "error";
 	}
 	return "error";
@@ -329,6 +334,22 @@ timers(struct relay *r)
 		}
 		if (due < next) next = due;
 	}
+	if (o->on_recheck != NULL && !r->done) {
+		due = r->last_recheck + RECHECK_EVERY;
+		if (t >= due) {
+			enum relay_end	end;
+			char		detail[sizeof(r->st->detail)];
+
+			r->last_recheck = t;
+			if (o->on_recheck(o->arg, &end, detail,
+			    sizeof(detail))) {
+				finish(r, end, detail);
+				return 0;
+			}
+			due = t + RECHECK_EVERY;
+		}
+		if (due < next) next = due;
+	}
 	if (o->lifetime != 0) {
 		due = r->start + o->lifetime * USEC;
 		if (t >= due) {
@@ -501,6 +522,7 @@ relay_run(const struct relay_opts *o, struct relay_stats *st)
 	r.st = st;
 	r.rec = o->rec;
 	r.start = r.now = r.last_input = r.last_flush = r.last_checkpoint =
+	    r.last_recheck =
 	    monotime_us();
 	sigemptyset(&set);
 	sigaddset(&set, SIGWINCH);

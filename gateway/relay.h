@@ -21,6 +21,8 @@ enum relay_end {
 	RELAY_HANGUP,		/* the user's side went away */
 	RELAY_SIGNAL,		/* muxgate was told to stop */
 	RELAY_AUDIT,		/* a required checkpoint record failed */
+	RELAY_REVOKED,		/* the identity or its rule is gone */
+	RELAY_TERMINATED,	/* muxgate terminate ended it */
 	RELAY_ERROR,
 };
 
@@ -42,6 +44,13 @@ struct relay_opts {
 	 */
 	unsigned	 checkpoint;
 	int		(*on_checkpoint)(void *, unsigned long long);
+	/*
+	 * Every second when not NULL: may the attach go on?  True ends the
+	 * relay with *END and WHY (shown to the user once the terminal is
+	 * back).
+	 */
+	bool		(*on_recheck)(void *, enum relay_end *end, char *why,
+			    size_t whylen);
 	void		*arg;
 };
 

@@ -18,6 +18,7 @@
 #include "gateway/log.h"
 #include "gateway/menu.h"
 #include "gateway/shell.h"
+#include "util/stamp.h"
 #include "gateway/tokenize.h"
 #include "gateway/xmalloc.h"
 
@@ -210,18 +211,6 @@ stop_handlers(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
-/* The policy file's identity: a change of any of these means re-read it. */
-static bool
-same_file(const struct stat *a, const struct stat *b)
-{
-	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
-	    a->st_size == b->st_size &&
-	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
-	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
-	    a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
-	    a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
-}
-
 /* Load the policy and remember which file it came from. */
 static struct policy *
 load_stamped(struct gw *gw, const char *prefix)
@@ -245,7 +234,7 @@ shell_recheck(struct gw *gw)
 
 	if (gw->config == NULL || gw->id == NULL)
 		return MG_OK;
-	if (stat(gw->config, &st) == 0 && same_file(&st, &gw->config_st))
+	if (stat(gw->config, &st) == 0 && stamp_same(&st, &gw->config_st))
 		return identity_recheck(gw, gw->policy, &id);
 	/* Changed, replaced or gone: the new one decides, or nothing does. */
 	if ((p = load_stamped(gw, "access ended: ")) == NULL)

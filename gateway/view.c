@@ -110,6 +110,10 @@ viewers_json(const struct listings *ls, const struct listing *l,
 		json_object_object_add(vo, "mode", out_json_string(v->mode));
 		json_object_object_add(vo, "since",
 		    json_object_new_int64(v->since));
+		/* The handle of muxgate terminate, for those who may use it. */
+		if (l->actions & POLICY_TERMINATE)
+			json_object_object_add(vo, "attach_id",
+			    out_json_string(v->attach_id));
 		json_object_array_add(arr, vo);
 	}
 	return arr;

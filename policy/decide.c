@@ -25,6 +25,7 @@ static const struct {
 	    POLICY_KILL | POLICY_KILL_OWN },
 	{ POLICY_KILL_OWN, "kill-own", POLICY_KILL_OWN,
 	    POLICY_KILL | POLICY_KILL_OWN },
+	{ POLICY_TERMINATE, "terminate", POLICY_TERMINATE, POLICY_TERMINATE },
 };
 
 const char *

@@ -159,8 +159,10 @@ enum policy_action {
 	POLICY_CREATE	= 1 << 3,
 	POLICY_KILL	= 1 << 4,
 	POLICY_KILL_OWN	= 1 << 5,
+	/* end someone else's live attach or watch (muxgate terminate) */
+	POLICY_TERMINATE = 1 << 6,
 };
-#define POLICY_NACTIONS 6
+#define POLICY_NACTIONS 7
 const char	*policy_action_name(enum policy_action);
 int		 policy_action_parse(const char *, enum policy_action *);
 enum policy_action policy_action_at(size_t);	/* 0 .. POLICY_NACTIONS-1 */

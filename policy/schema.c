@@ -973,7 +973,8 @@ rule_cb(struct ctx *c, const char *key, struct tree_node *k,
 				continue;
 			if (policy_action_parse(s, &a) == -1)
 				NODE_ERR(c, e, "actions: unknown action '%s' (list, "
-				    "watch, attach, create, kill, kill-own)", s);
+				    "watch, attach, create, kill, kill-own, "
+				    "terminate)", s);
 			else
 				r->actions |= a;
 		}

@@ -428,7 +428,7 @@ static void
 test_action_names(void **state)
 {
 	static const char *const names[POLICY_NACTIONS] = { "list", "watch",
-	    "attach", "create", "kill", "kill-own" };
+	    "attach", "create", "kill", "kill-own", "terminate" };
 	enum policy_action	a;
 	size_t			i;
 	unsigned		all = 0;

@@ -1236,7 +1236,7 @@ test_roles_rules(void **state)
 	    "actions: the list is empty");
 	ERR1(RL RULE_R TU "        actions: [list, delete]\n", 14, 25,
 	    "actions: unknown action 'delete' (list, watch, attach, create, "
-	    "kill, kill-own)");
+	    "kill, kill-own, terminate)");
 	ERR1(RL RULE_R TU "        actions: [LIST]\n", 14, 19,
 	    "actions: unknown action 'LIST'");
 	ERR1(RL RULE_R TU "        actions: [[list]]\n", 14, 19,
