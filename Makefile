@@ -122,7 +122,8 @@ muxgate: $(GATEWAY_OBJS) $(GWLIB_OBJS) $(POLICY_OBJS) $(UTIL_OBJS)
 REQUEST_OBJS := gateway/cmd.o gateway/cmd-ls.o gateway/cmd-hosts.o \
                gateway/cmd-new.o gateway/cmd-attach.o gateway/cmd-kill.o \
                gateway/cmd-whoami.o gateway/cmd-help.o gateway/cmd-exit.o \
-               gateway/cmd-watch.o gateway/session.o gateway/view.o \
+               gateway/cmd-watch.o gateway/cmd-terminate.o gateway/session.o \
+               gateway/view.o \
                gateway/transport.o gateway/transport-local.o \
                gateway/transport-ssh.o gateway/attach.o
 tests/unit/test_cmd: tests/unit/test_cmd.o tests/unit/unit.o \

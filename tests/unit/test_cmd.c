@@ -19,12 +19,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "gateway/audit.h"
 #include "gateway/cmd.h"
 #include "gateway/exitcode.h"
 #include "gateway/gw.h"
+#include "gateway/slots.h"
 #include "policy/policy.h"
 #include "tests/unit/fake_spawn.h"
 #include "tests/unit/unit.h"
@@ -56,6 +58,39 @@ hook(const struct audit_rec *r, const char *text)
 	(void)snprintf(seen.reason, sizeof(seen.reason), "%s",
 	    r->reason != NULL ? r->reason : "");
 	(void)snprintf(seen.text, sizeof(seen.text), "%s", text);
+	return 0;
+}
+
+/* A live attach of ops on s1, as an attach's relay holds it. */
+static struct slot	live;
+
+#define LIVE_ID	"00112233445566ff"
+
+static int
+live_attach(void)
+{
+	struct slot_info	 info;
+	char			 err[256], *state;
+
+	memset(&info, 0, sizeof(info));
+	info.attach_id = LIVE_ID;
+	info.identity = "ops";
+	info.mode = "attach";
+	info.host = "bastion";
+	info.user = me;
+	info.session = "s1";
+	info.since = 1;
+	if (asprintf(&state, "%s/state", dir) == -1)
+		return -1;
+	(void)mkdir(state, 0700);
+	live.fd_total = live.fd_ident = -1;
+	if (slots_acquire(state, 10, 10, &info, &live, err,
+	    sizeof(err)) != SLOTS_OK) {
+		print_error("slots_acquire: %s\n", err);
+		free(state);
+		return -1;
+	}
+	free(state);
 	return 0;
 }
 
@@ -102,13 +137,14 @@ setup(void **state)
 	/* s1 was created by ops. */
 	fake_spawn.sessions = "100\t200\t1\t0\tops\ts1\n";
 	audit_set_hook(hook);
-	return 0;
+	return live_attach();
 }
 
 static int
 teardown(void **state)
 {
 	audit_set_hook(NULL);
+	slots_release(&live);
 	policy_free(pol);
 	free((char *)me);
 	return unit_rmtree(dir);
@@ -247,6 +283,16 @@ static const struct row rows[] = {
 	    "permission-denied", 0, 1 },
 	{ "watch %s@bastion:s1", "minder", MG_DENIED, 0, "permission-denied",
 	    0, 1 },
+	/* The allowed case waits for a relay: tests/e2e/test_terminate.py. */
+	{ "terminate " LIVE_ID, "outsider", MG_DENIED, 0,
+	    "permission-denied", 0, 1 },
+	{ "terminate " LIVE_ID, "minder", MG_DENIED, 0, "permission-denied",
+	    0, 1 },
+	{ "terminate 0123456789abcdef", "ops", MG_NOSESSION, 0,
+	    "no-such-session", 0, 1 },
+	{ "terminate ../x", "ops", MG_USAGE, 0, "bad-target", 0, 1 },
+	{ "terminate " LIVE_ID " --reason", "ops", MG_USAGE, 0, "usage", 0,
+	    1 },
 	{ "help", "ops", MG_OK, -1, NULL, 0, 0 },
 	{ "help", "outsider", MG_OK, -1, NULL, 0, 0 },
 	{ "exit", "ops", MG_OK, -1, NULL, 0, 0 },
