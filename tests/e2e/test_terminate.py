@@ -162,3 +162,30 @@ def test_rule_removed_ends_the_watch(gw, terms, policy_edit,
     t.wait(r"ended: access ended: watch on %s@bastion is no longer "
            r"allowed" % DEPLOY)
     t.wait_dead(10)
+
+
+def test_terminated_in_the_menu_then_carry_on(gw, terms):
+    """From the menu: attach, be terminated, land back at the prompt,
+    list, attach again, detach with the escape key."""
+    t = terms("alice")
+    t.prompt()
+    t.line("attach " + TARGET)
+    aid = wait_attached(gw, "alice", "attach")
+    mark = t.mark()
+    code, out, err = gw.ssh("frank", "terminate %s --reason 'shift over'"
+                            % aid)
+    assert code == OK, err
+    t.wait(r"ended: terminated by frank: shift over", since=mark)
+    t.prompt(since=mark)
+    mark = t.mark()
+    t.line("ls " + TARGET)
+    t.wait(SESSION, since=mark)
+    t.prompt(since=mark)
+    t.line("attach " + TARGET)
+    wait_attached(gw, "alice", "attach")
+    mark = t.mark()
+    t.keys("C-]")
+    t.wait(r"ended \(escape key\)", since=mark)
+    t.prompt(since=mark)
+    t.line("exit")
+    assert t.wait_dead(10) == OK
