@@ -101,25 +101,22 @@ def test_clean_build_install_uninstall(scratch):
     key = os.path.join(os.path.dirname(dest), "hostkey")
     run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key])
     conf = os.path.join(os.path.dirname(dest), "sshd_config")
-    with open(conf, "w") as f:
-        f.write("HostKey %s\nUsePAM no\n" % key + texts[
-            "sshd_config.d/muxgate.conf"])
-    p = run(["/usr/sbin/sshd", "-T", "-f", conf, "-C",
-             "user=mgt-x,host=client,addr=192.0.2.1"], check=False)
-    out_t = _s(p.stdout)
-    assert p.returncode == 0, _s(p.stderr)
+
+    def effective(rel):
+        """sshd -T of the generated file REL, for the gateway account."""
+        with open(conf, "w") as f:
+            f.write("HostKey %s\nUsePAM no\n" % key + texts[rel])
+        p = run(["/usr/sbin/sshd", "-T", "-f", conf, "-C",
+                 "user=mgt-x,host=client,addr=192.0.2.1"], check=False)
+        assert p.returncode == 0, _s(p.stderr)
+        return _s(p.stdout)
+    out_t = effective("sshd_config.d/muxgate.conf")
     assert "forcecommand /usr/bin/muxgate shell -f /etc/muxgate/gateway.yaml" \
         in out_t, out_t
     assert "authorizedkeysfile /etc/ssh/authorized_keys/%u" in out_t, out_t
 
     # The AuthorizedKeysCommand variant.
-    with open(conf, "w") as f:
-        f.write("HostKey %s\nUsePAM no\n" % key + texts[
-            "sshd_config.d/muxgate-keys.conf"])
-    p = run(["/usr/sbin/sshd", "-T", "-f", conf, "-C",
-             "user=mgt-x,host=client,addr=192.0.2.1"], check=False)
-    out_t = _s(p.stdout)
-    assert p.returncode == 0, _s(p.stderr)
+    out_t = effective("sshd_config.d/muxgate-keys.conf")
     assert "authorizedkeyscommand /usr/bin/muxgate keys -f " \
         "/etc/muxgate/gateway.yaml %u %t %k" in out_t, out_t
     assert "authorizedkeyscommanduser mgt-keys" in out_t, out_t
