@@ -1649,3 +1649,40 @@ def test_search_recipes_find_the_records(gw, trail, ssh, spawn,
             failures.append("%r printed %d lines, not %d:\n%s" % (
                 command, len(lines), RECIPE_EXACT[key], "\n".join(lines)))
     assert not failures, "\n\n".join(failures)
+
+
+def test_terminate_records(gw, policy_edit, auditd, audit_cap, since, spawn):
+    """terminate: the terminator's USER_CMD names the attach's target, and
+    the attach's USER_END says reason=terminated, in the real audit log."""
+    text = policy_with(gw, "auditd", required=True).replace(
+        "        actions: [list, create, kill-own]\n",
+        "        actions: [list, create, kill-own, terminate]\n", 1)
+    policy_edit.write(text)
+    name = tag("term")
+    tmux_new(DEPLOY, name, "/bin/cat")
+    c = spawn("alice", "attach mgt-deploy@bastion:" + name)
+    start = expect_one(since, type="USER_START", session=name)
+    code, out, err = gw.ssh("frank", "terminate %s --reason 'audit test'"
+                            % start["attach"])
+    assert code == OK, err
+    assert finish(c) == FAIL
+    cmd = expect_one(since, type="USER_CMD", op="muxgate-terminate")
+    assert cmd.res == "success", cmd
+    assert cmd["identity"] == "frank"
+    assert cmd["host"] == "bastion" and cmd["tmux_user"] == DEPLOY
+    assert cmd["session"] == name
+    end = expect_one(since, type="USER_END", session=name)
+    assert end["attach"] == start["attach"]
+    assert end["reason"] == "terminated" and end.res == "failed", end
+    # Refused for eve: recorded as such, and nothing ended.
+    tmux_new(DEPLOY, name + "b", "/bin/cat")
+    c = spawn("alice", "attach mgt-deploy@bastion:%sb" % name)
+    start = expect_one(since, type="USER_START", session=name + "b")
+    code, out, err = gw.ssh("eve", "terminate " + start["attach"])
+    assert code == DENIED, (out, err)
+    denied = expect_one(since, type="USER_CMD", op="muxgate-terminate",
+                        identity="eve")
+    assert denied.res == "failed" and denied["reason"] == "permission-denied"
+    assert denied["session"] == name + "b"
+    detach(c)
+    assert finish(c) == OK
