@@ -189,3 +189,23 @@ def test_terminated_in_the_menu_then_carry_on(gw, terms):
     t.prompt(since=mark)
     t.line("exit")
     assert t.wait_dead(10) == OK
+
+
+
+def test_hostile_reasons(gw, terms):
+    """The reason is typed by one person and shown on another's terminal.
+    Control bytes (an OSC title, a screen clear) are refused before
+    anything happens; shell syntax arrives as plain text."""
+    t = terms("alice", "attach " + TARGET)
+    aid = wait_attached(gw, "alice", "attach")
+    code, out, err = gw.ssh("frank", "terminate %s --reason "
+                            "'\x1b]0;PWNED\x07\x1b[2J'" % aid)
+    assert code == USAGE, (out, err)
+    assert "control character 0x1b" in one_error_line(err)
+    time.sleep(2.5)
+    assert t.dead() is None
+    code, out, err = gw.ssh("frank", "terminate %s --reason "
+                            "'$(touch /tmp/mgt-pwned); `id`'" % aid)
+    assert code == OK, err
+    t.wait(r"ended: terminated by frank: \$\(touch /tmp/mgt-pwned\); `id`")
+    assert not os.path.exists("/tmp/mgt-pwned")
