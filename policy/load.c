@@ -322,6 +322,7 @@ rule_free(struct rule *r)
 
 	strlist_free(&r->hosts);
 	strlist_free(&r->users);
+	strlist_free(&r->approvers);
 	for (i = 0; i < r->nlabels; i++) {
 		free(r->labels[i].key);
 		free(r->labels[i].value);
@@ -356,8 +357,11 @@ policy_free(struct policy *p)
 			rule_free(&r->allow[j]);
 		for (j = 0; j < r->ndeny; j++)
 			rule_free(&r->deny[j]);
+		for (j = 0; j < r->nrequest; j++)
+			rule_free(&r->request[j]);
 		free(r->allow);
 		free(r->deny);
+		free(r->request);
 		free(r->name);
 	}
 	free(p->roles);

@@ -25,6 +25,12 @@ struct rule {
 	bool		 any_user;
 	struct strlist	 users;
 	unsigned	 actions;	/* bit set of enum policy_action */
+	unsigned	 max_session_ttl;	/* seconds, 0 = none (create) */
+	/* request: rules only */
+	unsigned	 max_duration;	/* seconds, at least 1 */
+	bool		 self_service;	/* approvers: none */
+	struct strlist	 approvers;	/* role names */
+	bool		 reason_required;
 };
 
 struct role {
@@ -33,6 +39,8 @@ struct role {
 	size_t		 nallow;
 	struct rule	*deny;
 	size_t		 ndeny;
+	struct rule	*request;
+	size_t		 nrequest;
 };
 
 struct policy_host {

@@ -225,11 +225,30 @@ int	policy_identity_usable(const struct policy_identity *, time_t now,
 	    const char *addr, char *why, size_t whylen) POLICY_WUR;
 
 /*
+ * A just-in-time grant as the decision sees it: a scope granted to the
+ * identity, in force now (the caller passes only grants that are active
+ * at this moment; the library has no clock and no store).
+ */
+struct policy_grant {
+	const char		*id;
+	enum policy_action	 action;
+	const char		*host;
+	const char		*user;
+	const char		*session;	/* NULL: any session */
+};
+
+/*
  * The one decision function.  A request is allowed when an allow rule of
  * one of the identity's roles grants the action and no deny rule of any of
- * its roles covers it.  The host must exist and list the tmux user.
- * kill-own is decided here like any other action; comparing the session's
- * owner with the identity is the caller's job.
+ * its roles covers it, or, failing an allow rule, when one of GRANTS
+ * covers it and a request rule of the identity's roles still offers that
+ * grant's action on its host and tmux user (a grant whose rule has left
+ * the policy counts for nothing).  Deny rules win over grants too.  The
+ * host must exist and list the tmux user.  SESSION is the session the
+ * request is about, or NULL (a host, a user): a grant for one session
+ * covers only requests naming it.  kill-own is decided here like any
+ * other action; comparing the session's owner with the identity is the
+ * caller's job.
  */
 enum policy_why {
 	POLICY_WHY_ALLOW_RULE,		/* role/index: the allow rule that matched */
@@ -237,19 +256,57 @@ enum policy_why {
 	POLICY_WHY_DEFAULT,		/* no allow rule matched */
 	POLICY_WHY_NO_HOST,		/* host not in the policy */
 	POLICY_WHY_NO_USER,		/* user not a tmux user of the host */
+	POLICY_WHY_GRANT,		/* grant; role/index: its request rule */
 };
 struct policy_verdict {
 	bool		 allow;
 	enum policy_why	 why;
-	const char	*role;		/* for *_RULE */
-	size_t		 index;		/* rule index within allow: or deny: */
+	const char	*role;		/* for *_RULE and GRANT */
+	size_t		 index;		/* rule index within allow:, deny:, request: */
+	const struct policy_grant *grant;	/* for GRANT */
+	/* The rule's max_session_ttl (seconds, 0 = none), when allowed. */
+	unsigned	 max_session_ttl;
 };
 void	policy_decide(const struct policy *, const struct policy_identity *,
 	    enum policy_action, const char *host, const char *tmux_user,
 	    struct policy_verdict *);
+void	policy_decide_grants(const struct policy *,
+	    const struct policy_identity *, enum policy_action,
+	    const char *host, const char *tmux_user, const char *session,
+	    const struct policy_grant *grants, size_t ngrants,
+	    struct policy_verdict *);
 /* Every action granted for (host, user), as a bit set. */
 unsigned policy_allowed_actions(const struct policy *,
 	    const struct policy_identity *, const char *host, const char *user);
+
+/*
+ * Request rules: what an identity may ask for.  policy_request_find()
+ * fills R with the first request rule of ID's roles that offers A on
+ * HOST and USER (an existing host listing USER), and returns 0; -1 when
+ * none does.  Deny rules are not looked at here: policy_decide() is.
+ */
+struct policy_request {
+	const char	*role;
+	size_t		 index;		/* within the role's request: */
+	unsigned	 max_duration;	/* seconds */
+	unsigned	 max_session_ttl;	/* seconds, 0 = none */
+	bool		 reason_required;
+	bool		 self_service;	/* approvers: none */
+	const char *const *approvers;	/* role names */
+	size_t		 napprovers;
+};
+int	policy_request_find(const struct policy *,
+	    const struct policy_identity *, enum policy_action,
+	    const char *host, const char *user, struct policy_request *)
+	    POLICY_WUR;
+/* Does APPROVER hold one of R's approver roles?  (Never for none.) */
+bool	policy_may_approve(const struct policy_identity *approver,
+	    const struct policy_request *);
+/* Has any role of ID a request rule at all? */
+bool	policy_identity_may_request(const struct policy_identity *);
+/* Is any role of ID named as an approver by a request rule of P? */
+bool	policy_identity_approves(const struct policy *,
+	    const struct policy_identity *);
 
 /* Keys (key.c). */
 #define POLICY_FP_LEN 51	/* "SHA256:" + 43 base64 chars + NUL */

@@ -25,6 +25,7 @@ struct ctx {
 	struct tree_node	**host_nodes;
 	struct tree_node	**ident_nodes;
 	struct role		**roles;	/* p->roles by name */
+	struct tree_node	*roles_node;	/* the roles: mapping */
 };
 
 #define NODE_ERR(c, node, ...) \
@@ -897,8 +898,30 @@ check_jumps(struct ctx *c)
 
 /* ---- roles: ---- */
 
-static const char *const rule_keys[] = { "hosts", "tmux_users", "actions",
+/*
+ * The keys of each kind of rule: allow, deny and request rules share the
+ * matchers; the first three keys of each are required, and so are a
+ * request rule's max_duration and approvers.
+ */
+static const char *const allow_keys[] = { "hosts", "tmux_users", "actions",
+    "max_session_ttl", NULL };
+static const char *const deny_keys[] = { "hosts", "tmux_users", "actions",
     NULL };
+static const char *const request_keys[] = { "hosts", "tmux_users",
+    "actions", "max_duration", "approvers", "reason", "max_session_ttl",
+    NULL };
+static const char *const matcher_keys[] = { "hosts", "tmux_users",
+    "actions", NULL };
+static const char *const request_required[] = { "max_duration",
+    "approvers", NULL };
+
+/* The longest grant a request rule may offer. */
+#define MAX_GRANT_DURATION	(366U * 24 * 3600)
+
+struct rule_arg {
+	struct rule	*r;
+	const char	*what;		/* allow, deny, request */
+};
 
 static void
 rule_hosts(struct ctx *c, struct tree_node *v, struct rule *r)
@@ -940,14 +963,68 @@ rule_hosts(struct ctx *c, struct tree_node *v, struct rule *r)
 }
 
 static void
-rule_cb(struct ctx *c, const char *key, struct tree_node *k,
-    struct tree_node *v, void *arg)
+rule_actions(struct ctx *c, struct tree_node *v, struct rule *r)
 {
-	struct rule		*r = arg;
 	struct tree_node	*e;
 	enum policy_action	 a;
 	const char		*s;
 	size_t			 i;
+
+	if (v->type != TREE_SEQUENCE) {
+		NODE_ERR(c, v, "actions: expected a list, found %s",
+		    node_kind(v));
+		return;
+	}
+	for (i = 0; i < v->len; i++) {
+		e = kid(c, v, i);
+		if ((s = get_string(c, e, "actions")) == NULL)
+			continue;
+		if (policy_action_parse(s, &a) == -1)
+			NODE_ERR(c, e, "actions: unknown action '%s' (list, "
+			    "watch, attach, create, kill, kill-own, "
+			    "terminate)", s);
+		else
+			r->actions |= a;
+	}
+	if (v->len == 0)
+		NODE_ERR(c, v, "actions: the list is empty");
+}
+
+/* approvers: none, or a list of the policy's roles. */
+static void
+rule_approvers(struct ctx *c, struct tree_node *v, struct rule *r)
+{
+	size_t	i;
+
+	if (v->type == TREE_SCALAR && v->plain &&
+	    strcmp(scalar_value(v), "none") == 0) {
+		r->self_service = true;
+		return;
+	}
+	if (v->type != TREE_SEQUENCE) {
+		NODE_ERR(c, v, "approvers: expected none or a list of roles");
+		return;
+	}
+	if (get_strlist(c, v, "approvers", policy_valid_name, "a role name",
+	    &r->approvers) == -1)
+		return;
+	if (v->len == 0)
+		NODE_ERR(c, v, "approvers: the list is empty (write "
+		    "approvers: none for requests granted without approval)");
+	for (i = 0; i < r->approvers.n; i++)
+		if (c->roles_node == NULL ||
+		    map_get(c, c->roles_node, r->approvers.v[i]) == NULL)
+			NODE_ERR(c, v, "approvers: undefined role '%s'",
+			    r->approvers.v[i]);
+}
+
+static void
+rule_cb(struct ctx *c, const char *key, struct tree_node *k,
+    struct tree_node *v, void *arg)
+{
+	struct rule_arg	*ra = arg;
+	struct rule	*r = ra->r;
+	const char	*s;
 
 	if (strcmp(key, "hosts") == 0)
 		rule_hosts(c, v, r);
@@ -961,33 +1038,41 @@ rule_cb(struct ctx *c, const char *key, struct tree_node *k,
 				NODE_ERR(c, v, "tmux_users: the list is empty");
 		} else
 			NODE_ERR(c, v, "tmux_users: expected \"*\" or a list");
-	} else if (strcmp(key, "actions") == 0) {
-		if (v->type != TREE_SEQUENCE) {
-			NODE_ERR(c, v, "actions: expected a list, found %s",
-			    node_kind(v));
+	} else if (strcmp(key, "actions") == 0)
+		rule_actions(c, v, r);
+	else if (strcmp(key, "max_session_ttl") == 0) {
+		if (get_duration(c, v, "max_session_ttl",
+		    &r->max_session_ttl) == 0 && r->max_session_ttl == 0)
+			NODE_ERR(c, v, "max_session_ttl: must be more than 0 "
+			    "(leave it out for sessions without a limit)");
+	} else if (strcmp(key, "max_duration") == 0) {
+		if (get_duration(c, v, "max_duration", &r->max_duration) == 0 &&
+		    (r->max_duration == 0 ||
+		    r->max_duration > MAX_GRANT_DURATION))
+			NODE_ERR(c, v, "max_duration: must be from 1s to 366d");
+	} else if (strcmp(key, "approvers") == 0)
+		rule_approvers(c, v, r);
+	else if (strcmp(key, "reason") == 0) {
+		if ((s = get_string(c, v, "reason")) == NULL)
 			return;
-		}
-		for (i = 0; i < v->len; i++) {
-			e = kid(c, v, i);
-			if ((s = get_string(c, e, "actions")) == NULL)
-				continue;
-			if (policy_action_parse(s, &a) == -1)
-				NODE_ERR(c, e, "actions: unknown action '%s' (list, "
-				    "watch, attach, create, kill, kill-own, "
-				    "terminate)", s);
-			else
-				r->actions |= a;
-		}
-		if (v->len == 0)
-			NODE_ERR(c, v, "actions: the list is empty");
+		if (strcmp(s, "required") == 0)
+			r->reason_required = true;
+		else if (strcmp(s, "optional") == 0)
+			r->reason_required = false;
+		else
+			NODE_ERR(c, v, "reason: expected required or optional, "
+			    "found '%s'", s);
 	}
+	(void)k;
 }
 
 static void
 rule_list(struct ctx *c, struct tree_node *v, const char *what,
     struct rule **out, size_t *n)
 {
-	struct tree_node	*e;
+	const char *const	*known;
+	struct tree_node	*e, *ttl;
+	struct rule_arg		 ra;
 	struct rule		*r;
 	size_t			 i;
 
@@ -996,17 +1081,30 @@ rule_list(struct ctx *c, struct tree_node *v, const char *what,
 		    node_kind(v));
 		return;
 	}
+	known = strcmp(what, "allow") == 0 ? allow_keys :
+	    strcmp(what, "deny") == 0 ? deny_keys : request_keys;
 	for (i = 0; i < v->len; i++) {
 		e = kid(c, v, i);
 		*out = pgrowarray(*out, *n, sizeof(**out));
 		r = &(*out)[(*n)++];
 		memset(r, 0, sizeof(*r));
-		if (walk_map(c, e, what, rule_keys, rule_cb, r) == 0)
-			require_keys(c, e, what, rule_keys);
+		/* A reason is asked for unless the rule says otherwise. */
+		r->reason_required = true;
+		ra.r = r;
+		ra.what = what;
+		if (walk_map(c, e, what, known, rule_cb, &ra) != 0)
+			continue;
+		require_keys(c, e, what, matcher_keys);
+		if (known == request_keys)
+			require_keys(c, e, what, request_required);
+		if ((ttl = map_get(c, e, "max_session_ttl")) != NULL &&
+		    !(r->actions & POLICY_CREATE))
+			NODE_ERR(c, ttl, "max_session_ttl: the rule does not "
+			    "grant create");
 	}
 }
 
-static const char *const role_keys[] = { "allow", "deny", NULL };
+static const char *const role_keys[] = { "allow", "deny", "request", NULL };
 
 static void
 role_field_cb(struct ctx *c, const char *key, struct tree_node *k,
@@ -1016,8 +1114,10 @@ role_field_cb(struct ctx *c, const char *key, struct tree_node *k,
 
 	if (strcmp(key, "allow") == 0)
 		rule_list(c, v, "allow", &r->allow, &r->nallow);
-	else
+	else if (strcmp(key, "deny") == 0)
 		rule_list(c, v, "deny", &r->deny, &r->ndeny);
+	else
+		rule_list(c, v, "request", &r->request, &r->nrequest);
 }
 
 static void
@@ -1309,6 +1409,7 @@ schema_build(struct policy *p, struct tree *t, struct policy_errors *errs)
 	index_hosts(p);
 	check_jumps(&c);
 	n = map_get(&c, root, "roles");
+	c.roles_node = n != NULL && n->type == TREE_MAPPING ? n : NULL;
 	p->roles = pcalloc(map_size(n), sizeof(*p->roles));
 	if (n != NULL)
 		(void)walk_map(&c, n, "roles", NULL, roles_cb, NULL);

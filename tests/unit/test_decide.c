@@ -93,6 +93,17 @@ static const char policy_text[] =
 	"      - {hosts: [db1], tmux_users: [deploy], actions: [watch]}\n"
 	"      - {hosts: [db1], tmux_users: [postgres], actions: [list]}\n"
 	"  nothing: {}\n"
+	"  contractor:\n"
+	"    request:\n"
+	"      - {hosts: [web1], tmux_users: [deploy], actions: [attach],\n"
+	"         max_duration: 4h, approvers: [viewer]}\n"
+	"      - {hosts: [bastion], tmux_users: [build], actions: [create],\n"
+	"         max_duration: 1h, approvers: none, reason: optional,\n"
+	"         max_session_ttl: 30m}\n"
+	"  ttlcreate:\n"
+	"    allow:\n"
+	"      - {hosts: [bastion], tmux_users: \"*\", actions: [create],\n"
+	"         max_session_ttl: 2h}\n"
 	"identities:\n"
 	ID("viewer", "a", "[viewer]")
 	ID("webops", "b", "[webops]")
@@ -107,7 +118,10 @@ static const char policy_text[] =
 	ID("nokillown", "k", "[webops, killown, nokillown]")
 	ID("multi", "l", "[multi]")
 	ID("nothing", "m", "[nothing]")
-	ID("both", "n", "[multi, viewer]");
+	ID("both", "n", "[multi, viewer]")
+	ID("contractor", "o", "[contractor]")
+	ID("boxed", "p", "[contractor, noattach]")
+	ID("ttl", "q", "[ttlcreate]");
 
 static struct policy *P;
 
@@ -454,6 +468,126 @@ test_action_names(void **state)
 	assert_int_equal(a, POLICY_LIST);
 }
 
+/* Grants: what they cover, and what they never override. */
+static void
+test_grants(void **state)
+{
+	const struct policy_grant g[] = {
+		{ "g0", POLICY_ATTACH, "web1", "deploy", NULL },
+		{ "g1", POLICY_ATTACH, "web1", "app", NULL },	/* no rule */
+		{ "g2", POLICY_CREATE, "bastion", "build", "ci" },
+	};
+	const struct policy_identity	*c = ident("contractor");
+	struct policy_verdict		 v;
+
+	policy_decide_grants(P, c, POLICY_ATTACH, "web1", "deploy", "s", NULL,
+	    0, &v);
+	assert_false(v.allow);
+	assert_int_equal(v.why, POLICY_WHY_DEFAULT);
+	policy_decide_grants(P, c, POLICY_ATTACH, "web1", "deploy", "s", g, 3,
+	    &v);
+	assert_true(v.allow);
+	assert_int_equal(v.why, POLICY_WHY_GRANT);
+	assert_ptr_equal(v.grant, &g[0]);
+	assert_string_equal(v.role, "contractor");
+	assert_int_equal(v.index, 0);
+	/* attach grants watch, as an allow rule does; not list or kill. */
+	policy_decide_grants(P, c, POLICY_WATCH, "web1", "deploy", NULL, g, 3,
+	    &v);
+	assert_true(v.allow);
+	policy_decide_grants(P, c, POLICY_LIST, "web1", "deploy", NULL, g, 3,
+	    &v);
+	assert_false(v.allow);
+	policy_decide_grants(P, c, POLICY_KILL, "web1", "deploy", "s", g, 3,
+	    &v);
+	assert_false(v.allow);
+	/* A grant whose request rule is not in the policy counts for nothing. */
+	policy_decide_grants(P, c, POLICY_ATTACH, "web1", "app", "s", g, 3,
+	    &v);
+	assert_false(v.allow);
+	assert_int_equal(v.why, POLICY_WHY_DEFAULT);
+	/* Nor does another identity's rule make someone else's grant count. */
+	policy_decide_grants(P, ident("nothing"), POLICY_ATTACH, "web1",
+	    "deploy", "s", g, 3, &v);
+	assert_false(v.allow);
+	/* One session: that session only, never a request naming none. */
+	policy_decide_grants(P, c, POLICY_CREATE, "bastion", "build", "ci", g,
+	    3, &v);
+	assert_true(v.allow);
+	assert_ptr_equal(v.grant, &g[2]);
+	assert_int_equal(v.index, 1);
+	assert_int_equal(v.max_session_ttl, 30 * 60);
+	policy_decide_grants(P, c, POLICY_CREATE, "bastion", "build", "cj", g,
+	    3, &v);
+	assert_false(v.allow);
+	policy_decide_grants(P, c, POLICY_CREATE, "bastion", "build", NULL, g,
+	    3, &v);
+	assert_false(v.allow);
+	/* Deny rules win over grants. */
+	policy_decide_grants(P, ident("boxed"), POLICY_ATTACH, "web1",
+	    "deploy", "s", g, 3, &v);
+	assert_false(v.allow);
+	assert_int_equal(v.why, POLICY_WHY_DENY_RULE);
+	/* Hosts and users outside the policy stay outside. */
+	policy_decide_grants(P, c, POLICY_ATTACH, "web9", "deploy", "s", g, 3,
+	    &v);
+	assert_int_equal(v.why, POLICY_WHY_NO_HOST);
+	/* Without grants, policy_decide() is the same decision. */
+	policy_decide(P, c, POLICY_ATTACH, "web1", "deploy", &v);
+	assert_false(v.allow);
+}
+
+static void
+test_request_rules(void **state)
+{
+	const struct policy_identity	*c = ident("contractor");
+	struct policy_request		 r;
+	struct policy_verdict		 v;
+
+	assert_int_equal(policy_request_find(P, c, POLICY_ATTACH, "web1",
+	    "deploy", &r), 0);
+	assert_string_equal(r.role, "contractor");
+	assert_int_equal(r.index, 0);
+	assert_int_equal(r.max_duration, 4 * 3600);
+	assert_true(r.reason_required);		/* the default */
+	assert_false(r.self_service);
+	assert_int_equal(r.napprovers, 1);
+	assert_string_equal(r.approvers[0], "viewer");
+	assert_true(policy_may_approve(ident("viewer"), &r));
+	assert_true(policy_may_approve(ident("both"), &r));
+	assert_false(policy_may_approve(ident("webops"), &r));
+	assert_false(policy_may_approve(c, &r));
+	/* watch is offered with attach */
+	assert_int_equal(policy_request_find(P, c, POLICY_WATCH, "web1",
+	    "deploy", &r), 0);
+	assert_int_equal(policy_request_find(P, c, POLICY_KILL, "web1",
+	    "deploy", &r), -1);
+	assert_int_equal(policy_request_find(P, c, POLICY_ATTACH, "web1",
+	    "app", &r), -1);
+	assert_int_equal(policy_request_find(P, c, POLICY_ATTACH, "nohost",
+	    "deploy", &r), -1);
+	assert_int_equal(policy_request_find(P, ident("viewer"), POLICY_ATTACH,
+	    "web1", "deploy", &r), -1);
+	assert_int_equal(policy_request_find(P, c, POLICY_CREATE, "bastion",
+	    "build", &r), 0);
+	assert_true(r.self_service);
+	assert_false(r.reason_required);
+	assert_int_equal(r.max_session_ttl, 30 * 60);
+	assert_false(policy_may_approve(ident("viewer"), &r));
+	assert_true(policy_identity_may_request(c));
+	assert_false(policy_identity_may_request(ident("viewer")));
+	assert_true(policy_identity_approves(P, ident("viewer")));
+	assert_false(policy_identity_approves(P, c));
+	/* max_session_ttl of an allow rule comes with its verdict. */
+	policy_decide(P, ident("ttl"), POLICY_CREATE, "bastion", "deploy", &v);
+	assert_true(v.allow);
+	assert_int_equal(v.max_session_ttl, 2 * 3600);
+	policy_decide(P, ident("multi"), POLICY_CREATE, "bastion", "deploy",
+	    &v);
+	assert_true(v.allow);
+	assert_int_equal(v.max_session_ttl, 0);
+}
+
 int
 main(void)
 {
@@ -472,6 +606,8 @@ main(void)
 		cmocka_unit_test(test_rule_index_reported),
 		cmocka_unit_test(test_allowed_actions),
 		cmocka_unit_test(test_action_names),
+		cmocka_unit_test(test_grants),
+		cmocka_unit_test(test_request_rules),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -1685,6 +1685,71 @@ test_valid_names(void **state)
 	assert_false(policy_valid_user(long_name));
 }
 
+/* request: rules and max_session_ttl. */
+#define REQ_HEAD HOSTS_OK IDENTS_OK \
+	"roles:\n" \
+	"  lead: {}\n" \
+	"  r:\n"
+static void
+test_request_rules(void **state)
+{
+	/* Lines 9- are the roles. */
+	OK(REQ_HEAD "    request:\n"
+	    "      - {hosts: [h1], tmux_users: [deploy], actions: [attach],\n"
+	    "         max_duration: 4h, approvers: [lead]}\n"
+	    "      - {hosts: \"*\", tmux_users: \"*\", actions: [create],\n"
+	    "         max_duration: 1h, approvers: none, reason: optional,\n"
+	    "         max_session_ttl: 30m}\n");
+	ERR1(REQ_HEAD "    request:\n"
+	    "      - {hosts: [h1], tmux_users: [deploy], actions: [attach],\n"
+	    "         approvers: [lead]}\n", 13, 9,
+	    "request: missing required key 'max_duration'");
+	ERR1(REQ_HEAD "    request:\n"
+	    "      - {hosts: [h1], tmux_users: [deploy], actions: [attach],\n"
+	    "         max_duration: 1h}\n", 13, 9,
+	    "request: missing required key 'approvers'");
+	ERR1(REQ_HEAD "    request:\n"
+	    "      - {hosts: [h1], tmux_users: [deploy], actions: [attach],\n"
+	    "         max_duration: 0, approvers: none}\n", 14, 24,
+	    "max_duration: must be from 1s to 366d");
+	ERR1(REQ_HEAD "    request:\n"
+	    "      - {hosts: [h1], tmux_users: [deploy], actions: [attach],\n"
+	    "         max_duration: 1h, approvers: [nobody]}\n", 14, 39,
+	    "approvers: undefined role 'nobody'");
+	ERR1(REQ_HEAD "    request:\n"
+	    "      - {hosts: [h1], tmux_users: [deploy], actions: [attach],\n"
+	    "         max_duration: 1h, approvers: []}\n", 14, 39,
+	    "approvers: the list is empty");
+	ERR1(REQ_HEAD "    request:\n"
+	    "      - {hosts: [h1], tmux_users: [deploy], actions: [attach],\n"
+	    "         max_duration: 1h, approvers: nobody}\n", 14, 39,
+	    "approvers: expected none or a list of roles");
+	ERR1(REQ_HEAD "    request:\n"
+	    "      - {hosts: [h1], tmux_users: [deploy], actions: [attach],\n"
+	    "         max_duration: 1h, approvers: none, reason: maybe}\n",
+	    14, 53, "reason: expected required or optional, found 'maybe'");
+	/* max_session_ttl: only where sessions are created. */
+	ERR1(REQ_HEAD "    request:\n"
+	    "      - {hosts: [h1], tmux_users: [deploy], actions: [attach],\n"
+	    "         max_duration: 1h, approvers: none,\n"
+	    "         max_session_ttl: 1h}\n", 15, 27,
+	    "max_session_ttl: the rule does not grant create");
+	ERR1(HOSTS_OK IDENTS_OK "roles:\n  r:\n    allow:\n"
+	    "      - {hosts: [h1], tmux_users: \"*\", actions: [create],\n"
+	    "         max_session_ttl: 0}\n", 13, 27,
+	    "max_session_ttl: must be more than 0");
+	OK(HOSTS_OK IDENTS_OK "roles:\n  r:\n    allow:\n"
+	    "      - {hosts: [h1], tmux_users: \"*\", actions: [create],\n"
+	    "         max_session_ttl: 2h}\n");
+	/* Deny rules take neither; allow rules take no request keys. */
+	ERR1(HOSTS_OK IDENTS_OK "roles:\n  r:\n    deny:\n"
+	    "      - {hosts: [h1], tmux_users: \"*\", actions: [create],\n"
+	    "         max_session_ttl: 2h}\n", 13, 10, "max_session_ttl");
+	ERR1(HOSTS_OK IDENTS_OK "roles:\n  r:\n    allow:\n"
+	    "      - {hosts: [h1], tmux_users: \"*\", actions: [list],\n"
+	    "         approvers: none}\n", 13, 10, "approvers");
+}
+
 int
 main(void)
 {
@@ -1731,6 +1796,7 @@ main(void)
 		cmocka_unit_test(test_parse_listen),
 		cmocka_unit_test(test_parse_startups),
 		cmocka_unit_test(test_valid_names),
+		cmocka_unit_test(test_request_rules),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
