@@ -199,6 +199,12 @@ parse_args(struct gw *gw, struct cmd_req *req, int argc, char **argv)
 				return cmd_fail(gw, req, CMD_R_USAGE, "usage: "
 				    "%s %s", e->name, e->usage);
 			a->reason = argv[++i];
+		} else if (strcmp(argv[i], "--ttl") == 0 &&
+		    (e->flags & CMD_F_TTL)) {
+			if (i + 1 == argc || a->ttl != NULL)
+				return cmd_fail(gw, req, CMD_R_USAGE, "usage: "
+				    "%s %s", e->name, e->usage);
+			a->ttl = argv[++i];
 		}
 		else if (argv[i][0] == '-')
 			return cmd_fail(gw, req, CMD_R_USAGE, "%s: unknown option "
@@ -280,13 +286,14 @@ parse_target(struct gw *gw, struct cmd_req *req)
 }
 
 static bool
-allowed(struct gw *gw, unsigned action, const char *host, const char *user)
+allowed(struct gw *gw, unsigned action, const char *host, const char *user,
+    struct policy_verdict *vp)
 {
 	struct policy_verdict	v;
 
 	policy_decide(gw->policy, gw->id, (enum policy_action)action, host,
-	    user, &v);
-	return v.allow;
+	    user, vp != NULL ? vp : &v);
+	return (vp != NULL ? vp : &v)->allow;
 }
 
 /*
@@ -298,6 +305,7 @@ static int
 decide(struct gw *gw, struct cmd_req *req)
 {
 	const struct cmd_entry	*e = req->entry;
+	struct policy_verdict	 v;
 	size_t			 i;
 
 	if (e->action == 0 || req->t.host == NULL)
@@ -307,10 +315,13 @@ decide(struct gw *gw, struct cmd_req *req)
 		for (i = 0; req->host != NULL &&
 		    i < policy_host_user_count(req->host); i++)
 			if (allowed(gw, e->action, req->t.host,
-			    policy_host_user_at(req->host, i)))
+			    policy_host_user_at(req->host, i), NULL))
 				req->allowed = true;
-	} else
-		req->allowed = allowed(gw, e->action, req->t.host, req->t.user);
+	} else {
+		req->allowed = allowed(gw, e->action, req->t.host, req->t.user,
+		    &v);
+		req->max_session_ttl = v.max_session_ttl;
+	}
 	if (!req->allowed)
 		return cmd_fail(gw, req, CMD_R_DENIED, "permission denied: %s "
 		    "on %s", e->name, req->arg);
@@ -333,7 +344,7 @@ resolve(struct gw *gw, struct cmd_req *req)
 		req->owned = owner != NULL &&
 		    strcmp(owner, policy_identity_name(gw->id)) == 0;
 		if (e->others != 0 && !req->owned &&
-		    !allowed(gw, e->others, req->t.host, req->t.user))
+		    !allowed(gw, e->others, req->t.host, req->t.user, NULL))
 			code = cmd_fail(gw, req, CMD_R_NOT_OWNER, "permission "
 			    "denied: %s on %s (you may %s only sessions you "
 			    "created)", e->name, req->arg, e->name);

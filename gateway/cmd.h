@@ -36,6 +36,7 @@
 #define CMD_F_TTY	0x10	/* needs a terminal (attach, watch) */
 #define CMD_F_UNRECORDED 0x20	/* no audit record (help, exit) */
 #define CMD_F_REASON	0x40	/* accepts --reason TEXT */
+#define CMD_F_TTL	0x80	/* accepts --ttl DURATION */
 
 /* What a command's target argument is: target.h's kinds, and ... */
 #define CMD_T_OPTIONAL	0x100	/* the target may be left out */
@@ -72,6 +73,7 @@ struct cmd_args {
 	bool	  json;
 	bool	  yes;
 	char	 *reason;	/* --reason TEXT, or NULL */
+	char	 *ttl;		/* --ttl DURATION, or NULL */
 	int	  argc;		/* positional arguments */
 	char	**argv;
 	int	  cmdc;		/* after "--" */
@@ -90,6 +92,8 @@ struct cmd_req {
 	char				*mode;		/* CMD_T_ATTACH: attach, watch */
 	bool				 decided;	/* the policy was asked */
 	bool				 allowed;
+	/* When allowed: the max_session_ttl of what allowed it (0: none). */
+	unsigned			 max_session_ttl;
 	bool				 recorded;	/* its USER_CMD is written */
 };
 

@@ -159,6 +159,7 @@ why_name(enum policy_why w)
 	case POLICY_WHY_DEFAULT: return "default";
 	case POLICY_WHY_NO_HOST: return "no-host";
 	case POLICY_WHY_NO_USER: return "no-user";
+	case POLICY_WHY_GRANT: return "grant";
 	}
 	return "?";
 }
