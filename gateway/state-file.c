@@ -94,6 +94,8 @@ struct fstate {
 	char		*kv;		/* STATE/kv, for messages */
 	int		 dfd;		/* STATE/kv */
 	unsigned char	*mackey;	/* sodium_malloc'd */
+	uid_t		 owner;		/* of every file and directory */
+	bool		 readonly;	/* state_open_reader() */
 };
 
 static int
@@ -275,9 +277,9 @@ expired(const struct state_entry *e, long long now)
 
 /* ---- files ---- */
 
-/* A directory of this user that nobody else can write. */
+/* A directory of OWNER that nobody else can write. */
 static int
-dir_check(int fd, const char *path, char *err, size_t errlen)
+dir_check(int fd, uid_t owner, const char *path, char *err, size_t errlen)
 {
 	struct stat	st;
 
@@ -285,17 +287,17 @@ dir_check(int fd, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+	if (!S_ISDIR(st.st_mode) || st.st_uid != owner ||
 	    (st.st_mode & 022) != 0) {
 		snprintf(err, errlen, "refusing %s: not a directory of uid %u "
-		    "closed to others", path, (unsigned)geteuid());
+		    "closed to others", path, (unsigned)owner);
 		return -1;
 	}
 	return 0;
 }
 
 static int
-dir_open(int at, const char *name, const char *path, char *err,
+dir_open(int at, const char *name, uid_t owner, const char *path, char *err,
     size_t errlen)
 {
 	int	fd;
@@ -306,7 +308,7 @@ dir_open(int at, const char *name, const char *path, char *err,
 		    errno == ENOTDIR ? "not a directory" : strerror(errno));
 		return -1;
 	}
-	if (dir_check(fd, path, err, errlen) == -1) {
+	if (dir_check(fd, owner, path, err, errlen) == -1) {
 		close(fd);
 		return -1;
 	}
@@ -322,8 +324,9 @@ lock_take(struct fstate *fs, int how, char *err, size_t errlen)
 {
 	int	fd;
 
-	fd = openat(fs->dfd, LOCK_FILE, O_RDWR | O_CREAT | O_NOFOLLOW |
-	    O_CLOEXEC, 0600);
+	/* A reader never makes a file that would not be the owner's. */
+	fd = openat(fs->dfd, LOCK_FILE, (fs->readonly ? O_RDONLY :
+	    O_RDWR | O_CREAT) | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd == -1) {
 		snprintf(err, errlen, "%s/%s: %s", fs->kv, LOCK_FILE,
 		    strerror(errno));
@@ -377,7 +380,7 @@ read_all(int fd, size_t size, unsigned char **bufp, const char *name,
 
 /* A file that only this backend could have made; its size in *SIZE. */
 static int
-entry_stat_ok(int fd, const char *name, size_t *size, char *err,
+entry_stat_ok(int fd, uid_t owner, const char *name, size_t *size, char *err,
     size_t errlen)
 {
 	struct stat	st;
@@ -389,7 +392,7 @@ entry_stat_ok(int fd, const char *name, size_t *size, char *err,
 	}
 	if (!S_ISREG(st.st_mode))
 		return corrupt(err, errlen, name, "not a regular file");
-	if (st.st_uid != geteuid()) {
+	if (st.st_uid != owner) {
 		snprintf(why, sizeof(why), "owned by uid %u",
 		    (unsigned)st.st_uid);
 		return corrupt(err, errlen, name, why);
@@ -435,7 +438,7 @@ entry_read(struct fstate *fs, const char *name, struct state_entry *out,
 			    strerror(errno));
 		return STATE_ERROR;
 	}
-	if (entry_stat_ok(fd, name, &size, err, errlen) == -1 ||
+	if (entry_stat_ok(fd, fs->owner, name, &size, err, errlen) == -1 ||
 	    read_all(fd, size, &buf, name, err, errlen) == -1) {
 		close(fd);
 		return STATE_ERROR;
@@ -555,8 +558,8 @@ gen_next(struct fstate *fs, const char *key, uint64_t least, uint64_t *v,
 
 /* STATE/state.key: 0 and the key, 1 if there is none, -1 if unusable. */
 static int
-mackey_read(int sfd, const char *state, unsigned char *key, char *err,
-    size_t errlen)
+mackey_read(int sfd, uid_t owner, const char *state, unsigned char *key,
+    char *err, size_t errlen)
 {
 	struct stat	st;
 	ssize_t		n;
@@ -571,11 +574,11 @@ mackey_read(int sfd, const char *state, unsigned char *key, char *err,
 		    errno == ELOOP ? "a symbolic link" : strerror(errno));
 		goto bad;
 	}
-	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+	if (!S_ISREG(st.st_mode) || st.st_uid != owner ||
 	    (st.st_mode & 077) != 0 || st.st_size != STATE_MAC_KEY_BYTES) {
 		snprintf(err, errlen, "refusing %s/%s: not a file of %d bytes "
 		    "of uid %u closed to others (mode 0600)", state, KEY_FILE,
-		    STATE_MAC_KEY_BYTES, (unsigned)geteuid());
+		    STATE_MAC_KEY_BYTES, (unsigned)owner);
 		goto bad;
 	}
 	do
@@ -650,11 +653,11 @@ mackey_load(int sfd, const char *state, unsigned char *key, char *err,
 {
 	int	r;
 
-	if ((r = mackey_read(sfd, state, key, err, errlen)) != 1)
+	if ((r = mackey_read(sfd, geteuid(), state, key, err, errlen)) != 1)
 		return r;
 	if (mackey_make(sfd, state, err, errlen) == -1)
 		return -1;
-	if ((r = mackey_read(sfd, state, key, err, errlen)) == 1)
+	if ((r = mackey_read(sfd, geteuid(), state, key, err, errlen)) == 1)
 		snprintf(err, errlen, "%s/%s: gone as soon as made", state,
 		    KEY_FILE);
 	return r == 0 ? 0 : -1;
@@ -675,11 +678,10 @@ fs_close(void *h)
 	free(fs);
 }
 
-static void *
-fs_open(const char *state, char *err, size_t errlen)
+static struct fstate *
+fs_new(const char *state, char *err, size_t errlen)
 {
 	struct fstate	*fs;
-	int		 sfd = -1;
 
 	if (sodium_init() < 0) {
 		snprintf(err, errlen, "libsodium cannot be initialized");
@@ -687,14 +689,28 @@ fs_open(const char *state, char *err, size_t errlen)
 	}
 	fs = xcalloc(1, sizeof(*fs));
 	fs->dfd = -1;
+	fs->owner = geteuid();
 	xasprintf(&fs->kv, "%s/%s", state, KV_DIR);
 	if ((fs->mackey = sodium_malloc(STATE_MAC_KEY_BYTES)) == NULL) {
 		snprintf(err, errlen, "cannot allocate locked memory");
-		goto bad;
+		fs_close(fs);
+		return NULL;
 	}
+	return fs;
+}
+
+static void *
+fs_open(const char *state, char *err, size_t errlen)
+{
+	struct fstate	*fs;
+	int		 sfd = -1;
+
+	if ((fs = fs_new(state, err, errlen)) == NULL)
+		return NULL;
 	/* dirs_private makes it; the fd is what is checked and used. */
 	if (dirs_private(state, err, errlen) == -1 ||
-	    (sfd = dir_open(AT_FDCWD, state, state, err, errlen)) == -1)
+	    (sfd = dir_open(AT_FDCWD, state, fs->owner, state, err,
+	    errlen)) == -1)
 		goto bad;
 	if (mackey_load(sfd, state, fs->mackey, err, errlen) == -1)
 		goto bad;
@@ -703,7 +719,52 @@ fs_open(const char *state, char *err, size_t errlen)
 		    strerror(errno));
 		goto bad;
 	}
-	if ((fs->dfd = dir_open(sfd, KV_DIR, fs->kv, err, errlen)) == -1)
+	if ((fs->dfd = dir_open(sfd, KV_DIR, fs->owner, fs->kv, err,
+	    errlen)) == -1)
+		goto bad;
+	close(sfd);
+	return fs;
+bad:
+	if (sfd != -1)
+		close(sfd);
+	fs_close(fs);
+	return NULL;
+}
+
+/*
+ * Open an existing state to read it only: as its owner, or as root on
+ * behalf of an administrator (muxgate check), who then trusts the files
+ * of the directory's owner and makes none.
+ */
+static void *
+fs_open_reader(const char *state, char *err, size_t errlen)
+{
+	struct fstate	*fs;
+	struct stat	 st;
+	int		 sfd = -1, r;
+
+	if ((fs = fs_new(state, err, errlen)) == NULL)
+		return NULL;
+	fs->readonly = true;
+	sfd = open(state, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (sfd == -1 || fstat(sfd, &st) == -1) {
+		snprintf(err, errlen, "%s: %s", state, errno == ELOOP ||
+		    errno == ENOTDIR ? "not a directory" : strerror(errno));
+		goto bad;
+	}
+	if (geteuid() == 0)
+		fs->owner = st.st_uid;
+	if (dir_check(sfd, fs->owner, state, err, errlen) == -1)
+		goto bad;
+	if ((r = mackey_read(sfd, fs->owner, state, fs->mackey, err,
+	    errlen)) != 0) {
+		if (r == 1)
+			snprintf(err, errlen, "%s/%s: %s", state, KEY_FILE,
+			    strerror(ENOENT));
+		goto bad;
+	}
+	if ((fs->dfd = dir_open(sfd, KV_DIR, fs->owner, fs->kv, err,
+	    errlen)) == -1)
 		goto bad;
 	close(sfd);
 	return fs;
@@ -1019,6 +1080,7 @@ fs_sweep(void *h, long long now, size_t *removed, char *err, size_t errlen)
 const struct state_backend state_backend_file = {
 	.name = "file",
 	.open = fs_open,
+	.open_reader = fs_open_reader,
 	.close = fs_close,
 	.get = fs_get,
 	.put_if = fs_put_if,

@@ -21,6 +21,9 @@ struct state_backend {
 	const char	*name;
 	/* A new handle on the state at WHERE, or NULL. */
 	void		*(*open)(const char *where, char *err, size_t errlen);
+	/* state_open_reader(): an existing state, never written. */
+	void		*(*open_reader)(const char *where, char *err,
+			    size_t errlen);
 	void		 (*close)(void *);
 	enum state_status (*get)(void *, const char *key, long long now,
 			    struct state_entry *, char *err, size_t errlen);

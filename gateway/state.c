@@ -15,6 +15,7 @@
 struct state {
 	const struct state_backend	*be;
 	void				*h;
+	bool				 readonly;
 };
 
 static bool
@@ -85,23 +86,47 @@ now(void)
 	return (long long)time(NULL);
 }
 
-struct state *
-state_open(const char *where, char *err, size_t errlen)
+static struct state *
+open_as(const char *where, bool readonly, char *err, size_t errlen)
 {
-	struct state	*st;
-	void		*h;
+	const struct state_backend	*be = &state_backend_file;
+	struct state			*st;
+	void				*h;
 
 	/* Another backend will be another form of WHERE (a URL). */
 	if (where[0] != '/') {
 		snprintf(err, errlen, "state %s: not an absolute path", where);
 		return NULL;
 	}
-	if ((h = state_backend_file.open(where, err, errlen)) == NULL)
+	if ((h = (readonly ? be->open_reader : be->open)(where, err,
+	    errlen)) == NULL)
 		return NULL;
 	st = xcalloc(1, sizeof(*st));
-	st->be = &state_backend_file;
+	st->be = be;
 	st->h = h;
+	st->readonly = readonly;
 	return st;
+}
+
+struct state *
+state_open(const char *where, char *err, size_t errlen)
+{
+	return open_as(where, false, err, errlen);
+}
+
+struct state *
+state_open_reader(const char *where, char *err, size_t errlen)
+{
+	return open_as(where, true, err, errlen);
+}
+
+static int
+writable(struct state *st, char *err, size_t errlen)
+{
+	if (!st->readonly)
+		return 0;
+	snprintf(err, errlen, "the state is open read-only");
+	return -1;
 }
 
 void
@@ -135,7 +160,7 @@ state_put_if(struct state *st, const char *key, const void *value,
     size_t len, long long expires, uint64_t expected, uint64_t *version,
     char *err, size_t errlen)
 {
-	if (check_key(key, err, errlen) == -1)
+	if (writable(st, err, errlen) == -1 || check_key(key, err, errlen) == -1)
 		return STATE_ERROR;
 	if (len > STATE_VALUE_MAX) {
 		snprintf(err, errlen, "state %s: a value of %zu bytes, more "
@@ -154,7 +179,7 @@ enum state_status
 state_delete_if(struct state *st, const char *key, uint64_t expected,
     char *err, size_t errlen)
 {
-	if (check_key(key, err, errlen) == -1)
+	if (writable(st, err, errlen) == -1 || check_key(key, err, errlen) == -1)
 		return STATE_ERROR;
 	if (expected == STATE_NEW) {
 		/* "Delete it if it does not exist" is a caller's mistake. */
@@ -227,6 +252,10 @@ state_sweep(struct state *st, long long when, size_t *removed, char *err,
 	size_t	n = 0;
 	int	r;
 
+	if (removed != NULL)
+		*removed = 0;
+	if (writable(st, err, errlen) == -1)
+		return -1;
 	r = st->be->sweep(st->h, when, &n, err, errlen);
 	if (removed != NULL)
 		*removed = n;

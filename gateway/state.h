@@ -64,6 +64,13 @@ struct state_items {
  * the child opens its own.
  */
 struct state	*state_open(const char *where, char *err, size_t errlen);
+/*
+ * The existing state at WHERE, to read only (every write is refused):
+ * for its owner, or for root, who then trusts the files of the state's
+ * owner (an administrator's muxgate check).  Nothing is created.
+ */
+struct state	*state_open_reader(const char *where, char *err,
+		    size_t errlen);
 /* NULL is fine. */
 void		 state_close(struct state *);
 

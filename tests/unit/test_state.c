@@ -699,6 +699,42 @@ test_two_processes_race(void **state)
 	}
 }
 
+/* A reader sees the writer's entries and can change nothing. */
+static void
+test_reader(void **state)
+{
+	struct state		*st = *state, *r;
+	struct state_entry	 e;
+	struct state_items	 items;
+	uint64_t		 v, cookie = 0;
+	size_t			 removed = 1;
+	char			 err[256], path[128];
+
+	v = put(st, "grant/616c696365/0123456789abcdef", "{}", 0, STATE_NEW);
+	assert_non_null(r = state_open_reader(dir, err, sizeof(err)));
+	assert_int_equal(state_get(r, "grant/616c696365/0123456789abcdef", &e,
+	    err, sizeof(err)), STATE_OK);
+	assert_int_equal(e.version, v);
+	state_entry_free(&e);
+	assert_int_equal(state_list(r, "grant", &items, err, sizeof(err)), 0);
+	assert_int_equal(items.n, 1);
+	state_items_free(&items);
+	assert_int_equal(state_changed(r, "grant", &cookie, err, sizeof(err)),
+	    1);
+	assert_int_equal(state_put_if(r, "grant/x", "1", 1, 0, STATE_ANY, NULL,
+	    err, sizeof(err)), STATE_ERROR);
+	assert_non_null(strstr(err, "read-only"));
+	assert_int_equal(state_delete_if(r, "grant/616c696365/0123456789abcdef",
+	    STATE_ANY, err, sizeof(err)), STATE_ERROR);
+	assert_int_equal(state_sweep(r, 0, &removed, err, sizeof(err)), -1);
+	assert_int_equal(removed, 0);
+	state_close(r);
+	/* Nothing is made: a reader of a missing state fails. */
+	snprintf(path, sizeof(path), "%s/none", dir);
+	assert_null(state_open_reader(path, err, sizeof(err)));
+	assert_int_equal(access(path, F_OK), -1);
+}
+
 int
 main(void)
 {
@@ -731,6 +767,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_sweep_leftovers, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_reader, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_processes_race, setup,
 		    teardown),
 	};
