@@ -48,11 +48,13 @@ GATEWAY_LIB_SRCS := gateway/log.c gateway/xmalloc.c gateway/str.c \
                gateway/recdir.c gateway/recinfo.c gateway/utc.c \
                gateway/keyindex.c gateway/state.c gateway/state-file.c \
                gateway/terminate.c gateway/grant.c gateway/grant-store.c
-GATEWAY_SRCS := gateway/main.c gateway/shell.c gateway/cmd.c \
+GATEWAY_SRCS := gateway/main.c gateway/shell.c gateway/cmd.c gateway/access.c \
                gateway/cmd-ls.c gateway/cmd-hosts.c gateway/cmd-new.c \
                gateway/cmd-attach.c gateway/cmd-kill.c gateway/cmd-whoami.c \
                gateway/cmd-help.c gateway/cmd-exit.c gateway/cmd-watch.c \
-               gateway/cmd-terminate.c \
+               gateway/cmd-terminate.c gateway/cmd-request.c \
+               gateway/cmd-grants.c gateway/cmd-approve.c gateway/cmd-deny.c \
+               gateway/cmd-revoke.c gateway/grantcmd.c \
                gateway/check.c gateway/transport.c gateway/transport-local.c \
                gateway/transport-ssh.c \
                gateway/session.c gateway/view.c gateway/menu.c gateway/attach.c \
@@ -120,10 +122,12 @@ muxgate: $(GATEWAY_OBJS) $(GWLIB_OBJS) $(POLICY_OBJS) $(UTIL_OBJS)
 # The request path (commands, sessions, transports, attach) with the
 # transport faked at the spawn boundary: tests/unit/fake_spawn.c stands
 # in for gateway/spawn.c.
-REQUEST_OBJS := gateway/cmd.o gateway/cmd-ls.o gateway/cmd-hosts.o \
+REQUEST_OBJS := gateway/cmd.o gateway/access.o gateway/cmd-ls.o gateway/cmd-hosts.o \
                gateway/cmd-new.o gateway/cmd-attach.o gateway/cmd-kill.o \
                gateway/cmd-whoami.o gateway/cmd-help.o gateway/cmd-exit.o \
                gateway/cmd-watch.o gateway/cmd-terminate.o gateway/session.o \
+               gateway/cmd-request.o gateway/cmd-grants.o gateway/cmd-approve.o \
+               gateway/cmd-deny.o gateway/cmd-revoke.o gateway/grantcmd.o \
                gateway/view.o \
                gateway/transport.o gateway/transport-local.o \
                gateway/transport-ssh.o gateway/attach.o

@@ -21,8 +21,10 @@
 #include "gateway/audit.h"
 #include "gateway/cmd.h"
 #include "gateway/exitcode.h"
+#include "gateway/grant.h"
 #include "gateway/identity.h"
 #include "gateway/log.h"
+#include "gateway/output.h"
 #include "gateway/record.h"
 #include "gateway/relay.h"
 #include "gateway/seal.h"
@@ -49,6 +51,10 @@ struct attach {
 	struct state			*state;	/* termination requests */
 	uint64_t			 cookie;	/* state_changed()'s */
 	struct stat			 seen;	/* the policy last checked */
+	/* The grant the attach was allowed by, if any (access.h). */
+	struct grant			 grant;
+	struct policy_grant		 pgrant;	/* the same */
+	uint64_t			 grant_cookie;
 };
 
 static int
@@ -241,6 +247,7 @@ audit_attach(struct attach *a, enum audit_kind kind, bool ok,
 	r.session = a->t->session;
 	r.attach = a->id;
 	r.mode = a->readonly ? "watch" : "attach";
+	r.grant = a->req->grant[0] != '\0' ? a->req->grant : NULL;
 	r.recording = a->rec != NULL ? record_path(a->rec) : "none";
 	if (a->rec != NULL) {
 		record_digest(a->rec, &d);
@@ -287,8 +294,9 @@ revoked(struct attach *a, char *why, size_t whylen)
 	if (identity_still(a->gw, p, &id, text, sizeof(text), &reason) == -1)
 		gone = true;
 	else {
-		policy_decide(p, id, a->readonly ? POLICY_WATCH : POLICY_ATTACH,
-		    a->t->host, a->t->user, &v);
+		policy_decide_grants(p, id, a->readonly ? POLICY_WATCH :
+		    POLICY_ATTACH, a->t->host, a->t->user, a->t->session,
+		    &a->pgrant, a->grant.id[0] != '\0' ? 1 : 0, &v);
 		if ((gone = !v.allow))
 			snprintf(text, sizeof(text), "%s on %s@%s is no longer "
 			    "allowed", a->readonly ? "watch" : "attach",
@@ -302,13 +310,53 @@ revoked(struct attach *a, char *why, size_t whylen)
 	return gone;
 }
 
+/*
+ * Is the grant the attach depends on still active?  Its end is known;
+ * a revocation is a change of its entry.  A grant that can no longer be
+ * read ends the attach: nothing says it may go on.
+ */
+static bool
+grant_ended(struct attach *a, char *why, size_t whylen)
+{
+	struct grant	g;
+	char		err[256], *by;
+	int		r;
+
+	if (a->grant.id[0] == '\0')
+		return false;
+	if ((long long)time(NULL) >= a->grant.ends) {
+		snprintf(why, whylen, "access ended: grant %s expired",
+		    a->grant.id);
+		return true;
+	}
+	if ((r = state_changed(a->state, "grant", &a->grant_cookie, err,
+	    sizeof(err))) == 0)
+		return false;
+	if (r == -1 || (r = grants_find(a->state, a->grant.id, &g, err,
+	    sizeof(err))) != STATE_OK) {
+		snprintf(why, whylen, "access ended: grant %s cannot be read: "
+		    "%s", a->grant.id, r == STATE_ABSENT ? "gone" : err);
+		return true;
+	}
+	r = grant_status_at(&g, (long long)time(NULL)) != GRANT_ACTIVE;
+	if (r) {
+		by = out_escape(g.by != NULL ? g.by : "?");
+		snprintf(why, whylen, "access ended: grant %s %s%s%s", g.id,
+		    grant_status_name(grant_status_at(&g, (long long)time(NULL))),
+		    g.by != NULL ? " by " : "", g.by != NULL ? by : "");
+		free(by);
+	}
+	grant_free(&g);
+	return r;
+}
+
 /* The relay's call, every second: may the attach go on? */
 static bool
 recheck(void *arg, enum relay_end *end, char *why, size_t whylen)
 {
 	struct attach	*a = arg;
 
-	if (revoked(a, why, whylen)) {
+	if (grant_ended(a, why, whylen) || revoked(a, why, whylen)) {
 		*end = RELAY_REVOKED;
 		return true;
 	}
@@ -450,9 +498,24 @@ open_state(struct attach *a)
 	if ((a->state = state_open(policy_gateway(a->gw->policy)->state, err,
 	    sizeof(err))) == NULL ||
 	    state_changed(a->state, "terminate", &a->cookie, err,
+	    sizeof(err)) == -1 ||
+	    state_changed(a->state, "grant", &a->grant_cookie, err,
 	    sizeof(err)) == -1)
 		return cmd_fail(a->gw, a->req, CMD_R_ERROR, "attach refused: "
 		    "the state: %s", err);
+	if (a->req->grant[0] == '\0')
+		return MG_OK;
+	/* The grant as it is now: it was in force a moment ago. */
+	if (grants_find(a->state, a->req->grant, &a->grant, err,
+	    sizeof(err)) != STATE_OK ||
+	    grant_status_at(&a->grant, (long long)time(NULL)) != GRANT_ACTIVE)
+		return cmd_fail(a->gw, a->req, CMD_R_DENIED, "attach refused: "
+		    "grant %s is no longer in force", a->req->grant);
+	a->pgrant.id = a->grant.id;
+	a->pgrant.action = a->grant.action;
+	a->pgrant.host = a->grant.host;
+	a->pgrant.user = a->grant.user;
+	a->pgrant.session = a->grant.session;
 	return MG_OK;
 }
 
@@ -474,6 +537,7 @@ run(struct attach *a)
 	    (code = open_recording(a)) == MG_OK)
 		code = relay(a);
 	code = end(a, code);
+	grant_free(&a->grant);
 	state_close(a->state);
 	slots_release(&a->slot);
 	return code;

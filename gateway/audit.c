@@ -49,6 +49,7 @@ audit_rec_init(struct audit_rec *r, enum audit_kind kind, const char *op,
 	r->op = op;
 	r->success = success;
 	r->bytes_in = r->bytes_out = r->duration = r->rec_bytes = -1;
+	r->grant_for = -1;
 }
 
 void
@@ -129,6 +130,12 @@ audit_format(const struct audit_rec *r)
 	add_num(&b, "bytes_out", r->bytes_out);
 	add_num(&b, "duration", r->duration);
 	add_num(&b, "rec_bytes", r->rec_bytes);
+	add_field(&b, "grant", r->grant);
+	add_field(&b, "grant_action", r->grant_action);
+	add_field(&b, "requester", r->requester);
+	add_field(&b, "approver", r->approver);
+	add_num(&b, "grant_for", r->grant_for);
+	add_field(&b, "note", r->note);
 	add_field(&b, "ref", r->ref);
 	add_field(&b, "reason", r->reason);
 	return buf_take(&b);

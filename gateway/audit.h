@@ -40,6 +40,14 @@ struct audit_rec {
 	long long	 bytes_out;
 	long long	 duration;
 	long long	 rec_bytes;	/* the recording's length so far */
+	/* Just-in-time grants: the grant an action was allowed by, or ... */
+	const char	*grant;		/* its id */
+	/* ... what a request, approval, denial, revocation or expiry was. */
+	const char	*grant_action;
+	const char	*requester;
+	const char	*approver;
+	long long	 grant_for;	/* its duration, seconds */
+	const char	*note;		/* the free text given with it */
 };
 
 /* Fill R with "nothing set": numbers -1, strings NULL. */

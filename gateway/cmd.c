@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gateway/access.h"
 #include "gateway/audit.h"
 #include "gateway/cmd.h"
 #include "gateway/exitcode.h"
@@ -24,6 +25,11 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_watch_entry,
 	&cmd_kill_entry,
 	&cmd_terminate_entry,
+	&cmd_request_entry,
+	&cmd_grants_entry,
+	&cmd_approve_entry,
+	&cmd_deny_entry,
+	&cmd_revoke_entry,
 	&cmd_whoami_entry,
 	&cmd_help_entry,
 	&cmd_exit_entry,
@@ -59,6 +65,8 @@ static const struct {
 	[CMD_R_UNKNOWN] = { "unknown-command", MG_USAGE },
 	[CMD_R_MALFORMED] = { "malformed", MG_USAGE },
 	[CMD_R_TRANSFER] = { "file-transfer", MG_USAGE },
+	[CMD_R_NO_GRANT] = { "no-such-grant", MG_NOSESSION },
+	[CMD_R_DECIDED] = { "already-decided", MG_FAIL },
 };
 
 int
@@ -103,6 +111,13 @@ record(struct gw *gw, struct cmd_req *req, bool success,
 	r.tmux_user = req->t.user;
 	r.session = req->t.session;
 	r.reason = success ? NULL : cmd_reason_name(reason);
+	r.grant = req->rec.id != NULL ? req->rec.id :
+	    req->grant[0] != '\0' ? req->grant : NULL;
+	r.grant_action = req->rec.action;
+	r.requester = req->rec.requester;
+	r.approver = req->rec.approver;
+	r.grant_for = req->rec.id != NULL ? req->rec.duration : -1;
+	r.note = req->rec.note;
 	return audit_emit(&r);
 }
 
@@ -205,6 +220,12 @@ parse_args(struct gw *gw, struct cmd_req *req, int argc, char **argv)
 				return cmd_fail(gw, req, CMD_R_USAGE, "usage: "
 				    "%s %s", e->name, e->usage);
 			a->ttl = argv[++i];
+		} else if (strcmp(argv[i], "--for") == 0 &&
+		    (e->flags & CMD_F_FOR)) {
+			if (i + 1 == argc || a->for_ != NULL)
+				return cmd_fail(gw, req, CMD_R_USAGE, "usage: "
+				    "%s %s", e->name, e->usage);
+			a->for_ = argv[++i];
 		}
 		else if (argv[i][0] == '-')
 			return cmd_fail(gw, req, CMD_R_USAGE, "%s: unknown option "
@@ -285,15 +306,23 @@ parse_target(struct gw *gw, struct cmd_req *req)
 	return MG_OK;
 }
 
+/* The decision for the request's target; a grant that allowed it is noted. */
 static bool
-allowed(struct gw *gw, unsigned action, const char *host, const char *user,
-    struct policy_verdict *vp)
+allowed(struct gw *gw, struct cmd_req *req, unsigned action, const char *user)
 {
 	struct policy_verdict	v;
 
-	policy_decide(gw->policy, gw->id, (enum policy_action)action, host,
-	    user, vp != NULL ? vp : &v);
-	return (vp != NULL ? vp : &v)->allow;
+	access_decide(gw, (enum policy_action)action, req->t.host, user,
+	    req->t.session, &v);
+	if (v.allow && v.grant != NULL)
+		snprintf(req->grant, sizeof(req->grant), "%s", v.grant->id);
+	/* A grant on USER@HOST shows its sessions, as list would. */
+	if (!v.allow && action == POLICY_LIST && v.why == POLICY_WHY_DEFAULT &&
+	    session_granted(gw, req->t.host, user))
+		return true;
+	if (v.allow)
+		req->max_session_ttl = v.max_session_ttl;
+	return v.allow;
 }
 
 /*
@@ -305,7 +334,6 @@ static int
 decide(struct gw *gw, struct cmd_req *req)
 {
 	const struct cmd_entry	*e = req->entry;
-	struct policy_verdict	 v;
 	size_t			 i;
 
 	if (e->action == 0 || req->t.host == NULL)
@@ -314,14 +342,11 @@ decide(struct gw *gw, struct cmd_req *req)
 	if (req->t.kind == TARGET_HOST) {
 		for (i = 0; req->host != NULL &&
 		    i < policy_host_user_count(req->host); i++)
-			if (allowed(gw, e->action, req->t.host,
-			    policy_host_user_at(req->host, i), NULL))
+			if (allowed(gw, req, e->action,
+			    policy_host_user_at(req->host, i)))
 				req->allowed = true;
-	} else {
-		req->allowed = allowed(gw, e->action, req->t.host, req->t.user,
-		    &v);
-		req->max_session_ttl = v.max_session_ttl;
-	}
+	} else
+		req->allowed = allowed(gw, req, e->action, req->t.user);
 	if (!req->allowed)
 		return cmd_fail(gw, req, CMD_R_DENIED, "permission denied: %s "
 		    "on %s", e->name, req->arg);
@@ -344,7 +369,7 @@ resolve(struct gw *gw, struct cmd_req *req)
 		req->owned = owner != NULL &&
 		    strcmp(owner, policy_identity_name(gw->id)) == 0;
 		if (e->others != 0 && !req->owned &&
-		    !allowed(gw, e->others, req->t.host, req->t.user, NULL))
+		    !allowed(gw, req, e->others, req->t.user))
 			code = cmd_fail(gw, req, CMD_R_NOT_OWNER, "permission "
 			    "denied: %s on %s (you may %s only sessions you "
 			    "created)", e->name, req->arg, e->name);

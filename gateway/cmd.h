@@ -37,6 +37,7 @@
 #define CMD_F_UNRECORDED 0x20	/* no audit record (help, exit) */
 #define CMD_F_REASON	0x40	/* accepts --reason TEXT */
 #define CMD_F_TTL	0x80	/* accepts --ttl DURATION */
+#define CMD_F_FOR	0x100	/* accepts --for DURATION */
 
 /* What a command's target argument is: target.h's kinds, and ... */
 #define CMD_T_OPTIONAL	0x100	/* the target may be left out */
@@ -67,6 +68,8 @@ enum cmd_reason {
 	CMD_R_UNKNOWN,		/* unknown-command */
 	CMD_R_MALFORMED,	/* malformed */
 	CMD_R_TRANSFER,		/* file-transfer */
+	CMD_R_NO_GRANT,		/* no-such-grant */
+	CMD_R_DECIDED,		/* already-decided */
 };
 
 struct cmd_args {
@@ -74,6 +77,7 @@ struct cmd_args {
 	bool	  yes;
 	char	 *reason;	/* --reason TEXT, or NULL */
 	char	 *ttl;		/* --ttl DURATION, or NULL */
+	char	 *for_;		/* --for DURATION, or NULL */
 	int	  argc;		/* positional arguments */
 	char	**argv;
 	int	  cmdc;		/* after "--" */
@@ -94,6 +98,17 @@ struct cmd_req {
 	bool				 allowed;
 	/* When allowed: the max_session_ttl of what allowed it (0: none). */
 	unsigned			 max_session_ttl;
+	/* When a grant allowed it: its id, named in the record. */
+	char				 grant[17];
+	/* Extra fields of the record (request, approve, deny, revoke). */
+	struct {
+		const char	*id;
+		const char	*action;
+		const char	*requester;
+		const char	*approver;
+		long long	 duration;	/* -1: none */
+		const char	*note;
+	} rec;
 	bool				 recorded;	/* its USER_CMD is written */
 };
 
@@ -123,6 +138,11 @@ extern const struct cmd_entry cmd_attach_entry;
 extern const struct cmd_entry cmd_watch_entry;
 extern const struct cmd_entry cmd_kill_entry;
 extern const struct cmd_entry cmd_terminate_entry;
+extern const struct cmd_entry cmd_request_entry;
+extern const struct cmd_entry cmd_grants_entry;
+extern const struct cmd_entry cmd_approve_entry;
+extern const struct cmd_entry cmd_deny_entry;
+extern const struct cmd_entry cmd_revoke_entry;
 extern const struct cmd_entry cmd_whoami_entry;
 extern const struct cmd_entry cmd_help_entry;
 extern const struct cmd_entry cmd_exit_entry;

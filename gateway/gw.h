@@ -34,6 +34,7 @@ struct gw {
 	void				*ui;	/* the interactive shell's state */
 	bool				 attached;	/* an attach ran: show the menu */
 	bool				 gone;	/* the user or a signal ended us */
+	void				*access;	/* access.c: grants read */
 };
 
 #endif

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gateway/access.h"
 #include "gateway/cmd.h"
 #include "gateway/exitcode.h"
 #include "gateway/lineedit.h"
@@ -161,8 +162,10 @@ candidates(struct gw *gw, struct ui *ui, bool first, const char *prefix,
 	for (i = 0; i < policy_host_count(gw->policy); i++) {
 		h = policy_host_at(gw->policy, i);
 		for (j = 0; j < policy_host_user_count(h); j++) {
-			if (policy_allowed_actions(gw->policy, gw->id,
-			    policy_host_name(h), policy_host_user_at(h, j)) == 0)
+			if (access_actions(gw, policy_host_name(h),
+			    policy_host_user_at(h, j)) == 0 &&
+			    !session_granted(gw, policy_host_name(h),
+			    policy_host_user_at(h, j)))
 				continue;
 			xasprintf(&t, "%s@%s:", policy_host_user_at(h, j),
 			    policy_host_name(h));

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include "gateway/log.h"
+#include "gateway/access.h"
 #include "gateway/session.h"
 #include "gateway/xmalloc.h"
 
@@ -81,15 +82,51 @@ session_list(const struct policy *p, const struct policy_host *h,
 	listing_from(l, &r);
 }
 
+bool
+session_granted(struct gw *gw, const char *host, const char *user)
+{
+	const struct grant	**g;
+	size_t			  n;
+
+	n = access_grants_on(gw, host, user, &g);
+	free(g);
+	return n > 0;
+}
+
+/* Where the identity may not list: only the sessions a grant names. */
+static void
+keep_granted(struct listing *l)
+{
+	struct tmux_session	*s;
+	size_t			 i, j, keep;
+	bool			 ok;
+
+	for (i = keep = 0; i < l->sessions.n; i++) {
+		s = &l->sessions.v[i];
+		for (j = 0, ok = false; j < l->ngrants && !ok; j++)
+			ok = l->grants[j]->session == NULL ||
+			    strcmp(l->grants[j]->session, s->name) == 0;
+		if (ok)
+			l->sessions.v[keep++] = *s;
+		else {
+			free(s->name);
+			free(s->owner);
+		}
+	}
+	l->sessions.n = keep;
+	l->sessions.hidden = 0;
+}
+
 void
 session_list_scope(struct gw *gw, const char *host, const char *user,
     unsigned need, struct listings *out)
 {
 	const struct policy_host	*h;
+	const struct grant		**grants;
 	const char			*u;
 	struct listing			*l;
 	unsigned			 acts;
-	size_t				 i, j;
+	size_t				 i, j, ngrants;
 
 	memset(out, 0, sizeof(*out));
 	slots_viewers(policy_gateway(gw->policy)->state, &out->viewers);
@@ -101,10 +138,14 @@ session_list_scope(struct gw *gw, const char *host, const char *user,
 			u = policy_host_user_at(h, j);
 			if (user != NULL && strcmp(user, u) != 0)
 				continue;
-			acts = policy_allowed_actions(gw->policy, gw->id,
-			    policy_host_name(h), u);
-			if ((acts & need) == 0)
+			acts = access_actions(gw, policy_host_name(h), u);
+			ngrants = access_grants_on(gw, policy_host_name(h), u,
+			    &grants);
+			if ((acts & need) == 0 &&
+			    !(ngrants > 0 && (need & POLICY_LIST))) {
+				free(grants);
 				continue;
+			}
 			out->v = xreallocarray(out->v, out->n + 1,
 			    sizeof(*out->v));
 			l = &out->v[out->n++];
@@ -112,10 +153,16 @@ session_list_scope(struct gw *gw, const char *host, const char *user,
 			l->host = policy_host_name(h);
 			l->user = u;
 			l->actions = acts;
+			l->grants = grants;
+			l->ngrants = ngrants;
 		}
 	}
 	if (out->n > 0)
 		list_many(gw->policy, out->v, out->n);
+	for (i = 0; i < out->n; i++)
+		if (out->v[i].ngrants > 0 &&
+		    !(out->v[i].actions & POLICY_LIST))
+			keep_granted(&out->v[i]);
 }
 
 void
@@ -125,6 +172,7 @@ listings_free(struct listings *ls)
 
 	for (i = 0; i < ls->n; i++) {
 		free(ls->v[i].error);
+		free(ls->v[i].grants);
 		tmux_sessions_free(&ls->v[i].sessions);
 	}
 	free(ls->v);

@@ -10,10 +10,14 @@
 #include "gateway/tmux.h"
 #include "gateway/transport.h"
 
+struct grant;
 struct listing {
 	const char		*host;		/* owned by the policy */
 	const char		*user;
 	unsigned		 actions;	/* granted to the identity */
+	/* Grants in force here (access.h), or NULL; shown with sessions. */
+	const struct grant	**grants;
+	size_t			 ngrants;
 	enum host_status	 status;
 	char			*error;		/* when status is not ok */
 	struct tmux_sessions	 sessions;
@@ -33,8 +37,13 @@ void	session_list(const struct policy *, const struct policy_host *,
 	    const char *user, struct listing *);
 /*
  * List, all at once, every pair where the identity has one of the actions
- * in NEED, optionally only HOST and USER (NULL for any).
+ * in NEED, optionally only HOST and USER (NULL for any).  A pair where
+ * the identity holds a grant in force is listed too when NEED has list;
+ * where the identity may not list, only the sessions its grants name
+ * (all of them for a grant of USER@HOST) are kept.
  */
+/* Does the identity hold a grant in force on USER@HOST? */
+bool	session_granted(struct gw *, const char *host, const char *user);
 void	session_list_scope(struct gw *, const char *host, const char *user,
 	    unsigned need, struct listings *);
 void	listings_free(struct listings *);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "gateway/audit.h"
+#include "gateway/access.h"
 #include "gateway/cmd.h"
 #include "gateway/exitcode.h"
 #include "gateway/identity.h"
@@ -278,6 +279,7 @@ shell_main(const char *config, const char *identity, const char *command)
 		code = run_batch(&gw);
 	}
 out:
+	access_free(&gw);
 	policy_free(gw.policy);
 	free(gw.key);
 	return code;

@@ -117,6 +117,9 @@ setup(void **state)
 	    "    allow:\n"
 	    "      - {hosts: [bastion], tmux_users: \"*\", actions: [list, "
 	    "watch, attach, create, kill]}\n"
+	    "    request:\n"
+	    "      - {hosts: [web], tmux_users: \"*\", actions: [attach], "
+	    "max_duration: 1h, approvers: [webonly]}\n"
 	    "  webonly:\n"
 	    "    allow:\n"
 	    "      - {hosts: [web], tmux_users: \"*\", actions: [list]}\n"
@@ -293,6 +296,34 @@ static const struct row rows[] = {
 	{ "terminate ../x", "ops", MG_USAGE, 0, "bad-target", 0, 1 },
 	{ "terminate " LIVE_ID " --reason", "ops", MG_USAGE, 0, "usage", 0,
 	    1 },
+	/* The whole of a grant's life: tests/unit/test_grant.c, e2e. */
+	{ "request attach app@web:x --for 1h --reason r", "ops", MG_OK, 1,
+	    NULL, 0, 0 },
+	{ "request attach app@web:x --for 1h", "ops", MG_USAGE, 0, "usage", 0,
+	    1 },
+	{ "request attach app@web:x --for 2h --reason r", "ops", MG_DENIED, 0,
+	    "permission-denied", 0, 1 },
+	{ "request attach app@web:x --for 1x --reason r", "ops", MG_USAGE, 0,
+	    "usage", 0, 1 },
+	{ "request attach app@web:x --reason r", "ops", MG_USAGE, 0, "usage",
+	    0, 1 },
+	{ "request attach %s@bastion:s1 --for 1h --reason r", "ops", MG_USAGE,
+	    0, "usage", 0, 1 },
+	{ "request frob app@web:x --for 1h --reason r", "ops", MG_USAGE, 0,
+	    "usage", 0, 1 },
+	{ "request attach app@web:x --for 1h --reason r", "outsider",
+	    MG_DENIED, 0, "permission-denied", 0, 1 },
+	{ "grants", "ops", MG_OK, 1, NULL, 0, 0 },
+	{ "grants x", "outsider", MG_USAGE, 0, "usage", 0, 1 },
+	{ "approve 0123456789abcdef", "ops", MG_NOSESSION, 0, "no-such-grant",
+	    0, 1 },
+	{ "approve ../x", "outsider", MG_USAGE, 0, "bad-target", 0, 1 },
+	{ "deny 0123456789abcdef", "ops", MG_NOSESSION, 0, "no-such-grant", 0,
+	    1 },
+	{ "deny ../x", "outsider", MG_USAGE, 0, "bad-target", 0, 1 },
+	{ "revoke 0123456789abcdef", "ops", MG_NOSESSION, 0, "no-such-grant",
+	    0, 1 },
+	{ "revoke", "outsider", MG_USAGE, 0, "usage", 0, 1 },
 	{ "help", "ops", MG_OK, -1, NULL, 0, 0 },
 	{ "help", "outsider", MG_OK, -1, NULL, 0, 0 },
 	{ "exit", "ops", MG_OK, -1, NULL, 0, 0 },

@@ -1,0 +1,79 @@
+/*
+ * cmd-deny.c — deny someone's pending request, optionally saying why.
+ * Who may: as for approve (cmd-approve.c).
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "gateway/exitcode.h"
+#include "gateway/grantcmd.h"
+#include "gateway/state.h"
+#include "gateway/xmalloc.h"
+
+static int	cmd_deny_exec(struct gw *, struct cmd_req *);
+
+const struct cmd_entry cmd_deny_entry = {
+	.name = "deny",
+	.usage = "GRANT_ID [--reason TEXT]",
+	.help = "deny a pending request (see grants)",
+	.flags = CMD_F_REASON,
+	.minargs = 1,
+	.maxargs = 1,
+	.exec = cmd_deny_exec,
+};
+
+static int
+decide(struct gw *gw, struct cmd_req *req, struct state *st, struct grant *g)
+{
+	struct policy_request	 r;
+	long long		 now = (long long)time(NULL);
+	const char		*why;
+	int			 code;
+
+	req->decided = true;
+	if (req->args.reason != NULL &&
+	    !grant_valid_reason(req->args.reason, &why))
+		return cmd_fail(gw, req, CMD_R_USAGE, "deny: bad reason: %s",
+		    why);
+	if (strcmp(g->requester, policy_identity_name(gw->id)) == 0)
+		return cmd_fail(gw, req, CMD_R_DENIED, "permission denied: "
+		    "nobody decides their own request (revoke withdraws it)");
+	if ((code = grantcmd_rule(gw, req, g, &r)) != MG_OK)
+		return code;
+	if (!policy_may_approve(gw->id, &r))
+		return cmd_fail(gw, req, CMD_R_DENIED, "permission denied: deny "
+		    "%s (not an approver of its rule)", g->id);
+	if (grant_status_at(g, now) != GRANT_PENDING)
+		return cmd_fail(gw, req, CMD_R_DECIDED, "grant %s is not "
+		    "pending: it is %s", g->id,
+		    grant_status_name(grant_status_at(g, now)));
+	req->allowed = true;
+	g->status = GRANT_DENIED;
+	g->by = xstrdup(policy_identity_name(gw->id));
+	g->note = req->args.reason != NULL ? xstrdup(req->args.reason) : NULL;
+	g->decided = now;
+	if ((code = grantcmd_write(gw, req, st, g, "denied")) != MG_OK)
+		return code;
+	req->rec.note = g->note;
+	if ((code = cmd_begun(gw, req)) != MG_OK)
+		return code;
+	printf("denied grant %s of %s\n", g->id, g->requester);
+	return fflush(stdout) == EOF ? MG_FAIL : MG_OK;
+}
+
+static int
+cmd_deny_exec(struct gw *gw, struct cmd_req *req)
+{
+	struct state	*st;
+	struct grant	 g;
+	int		 code;
+
+	if ((code = grantcmd_load(gw, req, &st, &g)) != MG_OK)
+		return code;
+	code = decide(gw, req, st, &g);
+	state_close(st);
+	memset(&req->rec, 0, sizeof(req->rec));
+	grant_free(&g);
+	return code;
+}
