@@ -3,7 +3,9 @@
  * an identity's effective access (--explain), and one request decided
  * as the shell would decide it (--can).
  */
+#include <errno.h>
 #include <getopt.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,8 @@
 #include "gateway/check.h"
 #include "gateway/seal.h"
 #include "gateway/exitcode.h"
+#include "gateway/grantcmd.h"
+#include "gateway/state.h"
 #include "gateway/log.h"
 #include "gateway/output.h"
 #include "gateway/shell.h"
@@ -43,11 +47,86 @@ error_line(const char *line)
 	free(safe);
 }
 
+/* An identity's grants, for --explain and --can. */
+struct check_grants {
+	struct grant_list	 list;
+	struct policy_grant	*inforce;
+	size_t			 n;
+};
+
+/*
+ * NAME's grants in gateway.state, read as the shell reads them but
+ * without writing (an administrator runs check as root).  No state yet
+ * is no grants; a state that cannot be read is said, and counts as no
+ * grants, as in the shell.
+ */
+static void
+load_grants(const struct policy *p, const char *name, struct check_grants *g)
+{
+	struct state	*st;
+	struct stat	 sb;
+	char		 err[256];
+
+	memset(g, 0, sizeof(*g));
+	if (stat(policy_gateway(p)->state, &sb) == -1 && errno == ENOENT) {
+		grant_in_force(&g->list, 0, &g->inforce, &g->n);
+		return;
+	}
+	if ((st = state_open_reader(policy_gateway(p)->state, err,
+	    sizeof(err))) == NULL || grants_of(st, name, &g->list, err,
+	    sizeof(err)) == -1)
+		error_msg("warning: grants not considered: %s", err);
+	state_close(st);
+	grant_in_force(&g->list, (long long)time(NULL), &g->inforce, &g->n);
+}
+
+static void
+check_grants_free(struct check_grants *g)
+{
+	grant_list_free(&g->list);
+	free(g->inforce);
+}
+
+/* The grants in force, and what each allows in the policy now. */
+static void
+explain_grants(const struct policy *p, const struct policy_identity *id,
+    const struct check_grants *g)
+{
+	const struct grant	*gr;
+	struct policy_verdict	 v;
+	struct buf		 b = { 0 };
+	long long		 now = (long long)time(NULL);
+	size_t			 i;
+
+	for (i = 0; i < g->list.n; i++) {
+		gr = &g->list.v[i];
+		if (grant_status_at(gr, now) != GRANT_ACTIVE)
+			continue;
+		policy_decide_grants(p, id, gr->action, gr->host, gr->user,
+		    gr->session, g->inforce, g->n, &v);
+		buf_adds(&b, "    ");
+		grantcmd_line(&b, gr, now);
+		if (v.allow && v.why == POLICY_WHY_GRANT)
+			buf_printf(&b, " (role %s request[%zu])\n", v.role,
+			    v.index);
+		else if (v.allow)
+			buf_printf(&b, " (not needed: role %s allow[%zu])\n",
+			    v.role, v.index);
+		else
+			buf_adds(&b, " (allows nothing: no request rule "
+			    "offers it now, or a deny rule covers it)\n");
+	}
+	if (b.data != NULL)
+		printf("  grants in force:\n%s", b.data);
+	buf_free(&b);
+}
+
 static int
 explain(const struct policy *p, const char *name)
 {
 	const struct policy_identity	*id;
 	const struct policy_host	*h;
+	struct check_grants		 g;
 	struct buf			 b = { 0 };
 	unsigned			 set;
 	size_t				 i, j, k, shown = 0;
@@ -101,6 +180,9 @@ explain(const struct policy *p, const char *name)
 		printf("  %-20s %-16s %s\n%s", "HOST", "TMUX USER", "ACTIONS",
 		    b.data);
 	buf_free(&b);
+	load_grants(p, name, &g);
+	explain_grants(p, id, &g);
+	check_grants_free(&g);
 	return MG_OK;
 }
 
@@ -110,8 +192,11 @@ can(const struct policy *p, const char *name, const char *action,
 {
 	const struct policy_identity	*id;
 	struct policy_verdict		 v;
+	struct check_grants		 g;
 	struct target			 t;
+	struct buf			 b = { 0 };
 	enum policy_action		 a;
+	size_t				 i;
 	char				 err[256];
 	int				 code = MG_DENIED;
 
@@ -129,7 +214,9 @@ can(const struct policy *p, const char *name, const char *action,
 		error_msg("%s", err);
 		return MG_USAGE;
 	}
-	policy_decide(p, id, a, t.host, t.user, &v);
+	load_grants(p, name, &g);
+	policy_decide_grants(p, id, a, t.host, t.user, t.session, g.inforce,
+	    g.n, &v);
 	/* Disabled and expired decide here too; from: needs an address. */
 	if (v.allow && policy_identity_disabled(id))
 		printf("deny: identity %s is disabled\n", name);
@@ -141,7 +228,15 @@ can(const struct policy *p, const char *name, const char *action,
 		    gmtime(&exp));
 		printf("deny: identity %s expired at %s\n", name, when);
 	}
-	else if (v.allow) {
+	else if (v.allow && v.why == POLICY_WHY_GRANT) {
+		for (i = 0; g.list.v[i].id != v.grant->id; i++)
+			;	/* v.grant is one of g.list's, by construction */
+		grantcmd_duration(&b, g.list.v[i].ends - (long long)time(NULL));
+		printf("allow: grant %s, %s left (role %s request[%zu])\n",
+		    v.grant->id, b.data, v.role, v.index);
+		buf_free(&b);
+		code = MG_OK;
+	} else if (v.allow) {
 		printf("allow: role %s allow[%zu]\n", v.role, v.index);
 		code = MG_OK;
 	} else if (v.why == POLICY_WHY_DENY_RULE)
@@ -152,6 +247,7 @@ can(const struct policy *p, const char *name, const char *action,
 		printf("deny: %s is not a tmux user of %s\n", t.user, t.host);
 	else
 		printf("deny: no allow rule matches (default deny)\n");
+	check_grants_free(&g);
 	target_free(&t);
 	return code;
 }

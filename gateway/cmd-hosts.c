@@ -80,11 +80,15 @@ cmd_hosts_exec(struct gw *gw, struct cmd_req *req)
 		if (l->error != NULL)
 			json_object_object_add(uo, "error",
 			    out_json_string(l->error));
+		if (l->ngrants > 0)
+			json_object_object_add(uo, "grants",
+			    view_grants_json(l));
 		json_object_array_add(users, uo);
 		buf_printf(&b, "%-20s %-16s ", l->host, l->user);
 		actions_text(&b, l->actions);
 		buf_adds(&b, "  ");
 		view_status_word(&b, l);
+		view_grants(&b, l);
 		buf_addc(&b, '\n');
 	}
 	json_object_object_add(root, "hosts", hosts);

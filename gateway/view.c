@@ -5,6 +5,7 @@
 #include <time.h>
 #include <json-c/json.h>
 
+#include "gateway/grantcmd.h"
 #include "gateway/output.h"
 #include "gateway/view.h"
 
@@ -77,6 +78,49 @@ view_status_word(struct buf *b, const struct listing *l)
 }
 
 void
+view_grants(struct buf *b, const struct listing *l)
+{
+	const struct grant	*g;
+	long long		 now = (long long)time(NULL);
+	char			*sess;
+	size_t			 i;
+
+	for (i = 0; i < l->ngrants; i++) {
+		g = l->grants[i];
+		sess = g->session != NULL ? out_escape(g->session) : NULL;
+		buf_printf(b, " [grant %s: %s%s%s, ", g->id,
+		    policy_action_name(g->action), sess != NULL ? " " : "",
+		    sess != NULL ? sess : "");
+		grantcmd_duration(b, g->ends - now);
+		buf_adds(b, " left]");
+		free(sess);
+	}
+}
+
+struct json_object *
+view_grants_json(const struct listing *l)
+{
+	struct json_object	*arr = json_object_new_array(), *o;
+	const struct grant	*g;
+	size_t			 i;
+
+	for (i = 0; i < l->ngrants; i++) {
+		g = l->grants[i];
+		o = json_object_new_object();
+		json_object_object_add(o, "id", json_object_new_string(g->id));
+		json_object_object_add(o, "action", json_object_new_string(
+		    policy_action_name(g->action)));
+		json_object_object_add(o, "session", g->session != NULL ?
+		    out_json_string(g->session) : NULL);
+		json_object_object_add(o, "ends", json_object_new_int64(g->ends));
+		json_object_object_add(o, "remaining", json_object_new_int64(
+		    g->ends - (long long)time(NULL)));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+void
 view_status(struct buf *b, const struct listing *l)
 {
 	size_t	hidden = l->sessions.hidden;
@@ -90,6 +134,7 @@ view_status(struct buf *b, const struct listing *l)
 	if (l->status == HOST_OK && hidden > 0)
 		buf_printf(b, " (%zu not shown: name%s starting with '$', "
 		    "'@', '%%' or '=')", hidden, hidden == 1 ? "" : "s");
+	view_grants(b, l);
 }
 
 static struct json_object *
@@ -154,5 +199,7 @@ view_listing_json(const struct listings *ls, const struct listing *l)
 	if (l->sessions.hidden > 0)
 		json_object_object_add(o, "hidden_sessions",
 		    json_object_new_int64((int64_t)l->sessions.hidden));
+	if (l->ngrants > 0)
+		json_object_object_add(o, "grants", view_grants_json(l));
 	return o;
 }

@@ -24,4 +24,9 @@ void	view_status_word(struct buf *, const struct listing *);
 struct json_object *view_listing_json(const struct listings *,
 	    const struct listing *);
 
+/* The grants in force on L's pair: " [grant ID: attach build, 42m left]". */
+void	view_grants(struct buf *, const struct listing *);
+/* The same as a JSON array of {id, action, session, ends, remaining}. */
+struct json_object *view_grants_json(const struct listing *);
+
 #endif
