@@ -4,7 +4,8 @@
  * read from the shared state.  Every command, listing and menu of the
  * shell decides through here.
  *
- * The grants are read at most once a second per shell; a state that
+ * The grants are read again for every command (cmd_run forgets them),
+ * and at most once a second for the listings of the menu; a state that
  * cannot be read counts as no grants (what the policy alone allows is
  * still allowed), and the first decision that could have needed them
  * says why on stderr.

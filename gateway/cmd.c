@@ -429,6 +429,8 @@ cmd_run(struct gw *gw, int argc, char **argv, bool *leave)
 	*leave = false;
 	if (argc == 0)
 		return MG_OK;
+	/* A grant revoked a moment ago allows no new command. */
+	access_forget(gw);
 	memset(&req, 0, sizeof(req));
 	if (is_transfer(argv[0]))
 		return cmd_fail(gw, &req, CMD_R_TRANSFER, "file transfer is "

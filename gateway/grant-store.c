@@ -240,3 +240,50 @@ grants_update(struct state *st, struct grant *g, char *err, size_t errlen)
 		err[0] = '\0';
 	return STATE_OK;
 }
+
+int
+grants_retire(struct state *st, long long now,
+    void (*retired)(const struct grant *, void *), void *arg, size_t *n,
+    char *err, size_t errlen)
+{
+	struct state_items	items;
+	struct grant		g;
+	const char		*id;
+	char			why[256];
+	size_t			i;
+	int			r = 0;
+
+	*n = 0;
+	if (state_list(st, P_GRANT, &items, err, errlen) == -1)
+		return -1;
+	for (i = 0; i < items.n; i++) {
+		id = strrchr(items.v[i].key, '/') + 1;
+		if (grant_decode(id, items.v[i].entry.value,
+		    items.v[i].entry.len, &g, why, sizeof(why)) == -1) {
+			/* The others are still retired; this one is said. */
+			snprintf(err, errlen, "%s", why);
+			r = -1;
+			continue;
+		}
+		g.version = items.v[i].entry.version;
+		if ((g.status == GRANT_PENDING || g.status == GRANT_ACTIVE) &&
+		    grant_status_at(&g, now) == GRANT_EXPIRED) {
+			g.status = GRANT_EXPIRED;
+			g.decided = now;
+			switch (grants_update(st, &g, why, sizeof(why))) {
+			case STATE_OK:
+				(*n)++;
+				retired(&g, arg);
+				break;
+			case STATE_CONFLICT:
+				break;	/* decided meanwhile: not ours */
+			default:
+				snprintf(err, errlen, "%s", why);
+				r = -1;
+			}
+		}
+		grant_free(&g);
+	}
+	state_items_free(&items);
+	return r;
+}

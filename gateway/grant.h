@@ -135,4 +135,16 @@ int		 grants_find(struct state *, const char *id, struct grant *g,
 int		 grants_update(struct state *, struct grant *g, char *err,
 		    size_t errlen) __attribute__((warn_unused_result));
 
+/*
+ * muxgate reap: mark expired every grant still written pending or
+ * active whose time is up at NOW, calling RETIRED for each one written
+ * so (a grant decided meanwhile is left alone); how many in *N.  0, or
+ * -1 with ERR naming the last entry that could not be read or written,
+ * after every other was done.
+ */
+int		 grants_retire(struct state *, long long now,
+		    void (*retired)(const struct grant *, void *), void *arg,
+		    size_t *n, char *err, size_t errlen)
+		    __attribute__((warn_unused_result));
+
 #endif

@@ -327,6 +327,67 @@ test_store_corrupt(void **state)
 	grant_free(&g);
 }
 
+static void
+count_retired(const struct grant *g, void *arg)
+{
+	assert_int_equal(g->status, GRANT_EXPIRED);
+	(*(int *)arg)++;
+}
+
+/* muxgate reap's step: what has run out is written expired, once. */
+static void
+test_retire(void **state)
+{
+	struct state	*st = *state;
+	struct grant	 lapsed, ended, live, back;
+	long long	 now = time(NULL);
+	char		 err[256], key[128];
+	size_t		 n;
+	int		 calls = 0;
+
+	fill(&lapsed, GRANT_PENDING);
+	lapsed.requested = now - GRANT_PENDING_FOR - 10;
+	fill(&ended, GRANT_ACTIVE);
+	ended.requested = now - 200;
+	ended.starts = ended.decided = now - 100;
+	ended.duration = 50;
+	ended.ends = ended.starts + 50;
+	fill(&live, GRANT_ACTIVE);
+	live.requested = now - 10;
+	live.starts = live.decided = now - 5;
+	live.ends = live.starts + live.duration;
+	assert_int_equal(grants_add(st, &lapsed, err, sizeof(err)), 0);
+	assert_int_equal(grants_add(st, &ended, err, sizeof(err)), 0);
+	assert_int_equal(grants_add(st, &live, err, sizeof(err)), 0);
+	assert_int_equal(grants_retire(st, now, count_retired, &calls, &n, err,
+	    sizeof(err)), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(calls, 2);
+	assert_int_equal(grants_find(st, ended.id, &back, err, sizeof(err)),
+	    STATE_OK);
+	assert_int_equal(back.status, GRANT_EXPIRED);
+	assert_int_equal(back.ends, ended.ends);
+	grant_free(&back);
+	assert_int_equal(grants_find(st, live.id, &back, err, sizeof(err)),
+	    STATE_OK);
+	assert_int_equal(back.status, GRANT_ACTIVE);
+	grant_free(&back);
+	/* Once only. */
+	assert_int_equal(grants_retire(st, now, count_retired, &calls, &n, err,
+	    sizeof(err)), 0);
+	assert_int_equal(n, 0);
+	/* A corrupt entry is said, and the others are still done. */
+	snprintf(key, sizeof(key), "grant/6361726f6c/%s", live.id);
+	assert_int_equal(state_put_if(st, key, "{}", 2, 0, STATE_ANY, NULL,
+	    err, sizeof(err)), STATE_OK);
+	assert_int_equal(grants_retire(st, now + 100000, count_retired, &calls,
+	    &n, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, live.id));
+	grant_free(&lapsed);
+	grant_free(&ended);
+	grant_free(&live);
+}
+
 int
 main(void)
 {
@@ -338,6 +399,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_store, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_corrupt, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_retire, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
