@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "gateway/audit.h"
+#include "gateway/access.h"
 #include "gateway/cmd.h"
 #include "gateway/exitcode.h"
 #include "gateway/gw.h"
@@ -226,6 +227,7 @@ run_row(const struct row *r, bool tty)
 		capture_start(&out, STDOUT_FILENO);
 	capture_start(&err, STDERR_FILENO);
 	code = cmd_run_line(&gw, line, &leave);
+	access_free(&gw);
 	errors = capture_end(&err);
 	if (!tty)
 		(void)capture_end(&out);
