@@ -80,7 +80,8 @@ show_menu(struct gw *gw, struct ui *ui)
 			e = &ui->entries[ui->nentries++];
 			xasprintf(&e->target, "%s@%s:%s", l->user, l->host,
 			    l->sessions.v[j].name);
-			e->actions = l->actions;
+			e->actions = l->actions |
+			    view_session_grants(l, l->sessions.v[j].name);
 			buf_printf(&b, "%3zu) ", ui->nentries);
 			view_target(&b, l, &l->sessions.v[j]);
 			buf_adds(&b, "  ");

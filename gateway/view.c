@@ -27,6 +27,13 @@ viewer_of(const struct viewer *v, const struct listing *l,
 	    strcmp(v->session, s->name) == 0;
 }
 
+/* Does grant G name session S (or every session)? */
+static bool
+grant_names(const struct grant *g, const char *s)
+{
+	return g->session == NULL || strcmp(g->session, s) == 0;
+}
+
 void
 view_details(struct buf *b, const struct listings *ls, const struct listing *l,
     const struct tmux_session *s)
@@ -46,6 +53,15 @@ view_details(struct buf *b, const struct listings *ls, const struct listing *l,
 	    s->windows == 1 ? "" : "s", when, s->attached);
 	if (s->owner != NULL)
 		buf_printf(b, ", owner %s", s->owner);
+	for (i = 0; i < l->ngrants; i++)
+		if (l->grants[i]->session != NULL &&
+		    grant_names(l->grants[i], s->name)) {
+			buf_printf(b, ", grant %s: %s, ", l->grants[i]->id,
+			    policy_action_name(l->grants[i]->action));
+			grantcmd_duration(b, l->grants[i]->ends -
+			    (long long)time(NULL));
+			buf_adds(b, " left");
+		}
 	for (i = 0; i < ls->viewers.n; i++) {
 		v = &ls->viewers.v[i];
 		if (!viewer_of(v, l, s))
@@ -75,6 +91,20 @@ view_status_word(struct buf *b, const struct listing *l)
 	else if (err != NULL)
 		buf_printf(b, " (%s)", err);
 	free(err);
+}
+
+unsigned
+view_session_grants(const struct listing *l, const char *session)
+{
+	unsigned	set = 0;
+	size_t		i;
+
+	for (i = 0; i < l->ngrants; i++)
+		if (grant_names(l->grants[i], session))
+			set |= l->grants[i]->action |
+			    (l->grants[i]->action == POLICY_ATTACH ?
+			    POLICY_WATCH : 0);
+	return set;
 }
 
 void

@@ -26,6 +26,8 @@ struct json_object *view_listing_json(const struct listings *,
 
 /* The grants in force on L's pair: " [grant ID: attach build, 42m left]". */
 void	view_grants(struct buf *, const struct listing *);
+/* The actions L's grants allow on SESSION (attach allows watch). */
+unsigned view_session_grants(const struct listing *, const char *session);
 /* The same as a JSON array of {id, action, session, ends, remaining}. */
 struct json_object *view_grants_json(const struct listing *);
 
