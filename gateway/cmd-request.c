@@ -66,6 +66,9 @@ parse(struct gw *gw, struct cmd_req *req, struct grant *g)
 	    !grant_valid_reason(req->args.reason, &why))
 		return cmd_fail(gw, req, CMD_R_USAGE, "request: bad reason: %s",
 		    why);
+	if (req->t.session != NULL && !grant_valid_session(req->t.session))
+		return cmd_fail(gw, req, CMD_R_BAD_TARGET, "request: bad session "
+		    "name: control characters or invalid UTF-8");
 	g->duration = secs;
 	g->host = xstrdup(req->t.host);
 	g->user = xstrdup(req->t.user);

@@ -46,6 +46,26 @@ keep_until(const struct grant *g)
 	return last + GRANT_KEEP;
 }
 
+/*
+ * The entry of G, or NULL with ERR when it would not read back: nothing
+ * is written that every later reading of the identity's grants would
+ * refuse.
+ */
+static char *
+entry_of(const struct grant *g, char *err, size_t errlen)
+{
+	struct grant	 back;
+	char		*text = grant_encode(g);
+
+	if (grant_decode(g->id, (const unsigned char *)text, strlen(text),
+	    &back, err, errlen) == -1) {
+		free(text);
+		return NULL;
+	}
+	grant_free(&back);
+	return text;
+}
+
 static int
 put(struct state *st, const char *key, const char *value, long long expires,
     uint64_t expected, uint64_t *version, char *err, size_t errlen)
@@ -73,6 +93,10 @@ grants_add(struct state *st, struct grant *g, char *err, size_t errlen)
 	int		 tries, r = STATE_CONFLICT;
 
 	hexname(hex, g->requester);
+	memcpy(g->id, "0000000000000000", GRANT_ID_LEN + 1);
+	if ((text = entry_of(g, err, errlen)) == NULL)
+		return -1;
+	free(text);
 	/* The id is reserved first: of two requests, one id each. */
 	for (tries = 0; tries < 8 && r == STATE_CONFLICT; tries++) {
 		randombytes_buf(raw, sizeof(raw));
@@ -228,7 +252,8 @@ grants_update(struct state *st, struct grant *g, char *err, size_t errlen)
 
 	hexname(hex, g->requester);
 	grant_key(key, hex, g->id);
-	text = grant_encode(g);
+	if ((text = entry_of(g, err, errlen)) == NULL)
+		return STATE_ERROR;
 	r = put(st, key, text, keep_until(g), g->version, &g->version, err,
 	    errlen);
 	free(text);

@@ -116,8 +116,8 @@ grant_valid_reason(const char *s, const char **why)
 	return true;
 }
 
-static bool
-valid_session(const char *s)
+bool
+grant_valid_session(const char *s)
 {
 	size_t	len = strlen(s);
 
@@ -308,7 +308,7 @@ grant_decode(const char *id, const unsigned char *value, size_t len,
 	free(s);
 	g->host = get_str(&d, "host", false, policy_valid_name);
 	g->user = get_str(&d, "user", false, policy_valid_user);
-	g->session = get_str(&d, "session", true, valid_session);
+	g->session = get_str(&d, "session", true, grant_valid_session);
 	g->duration = (unsigned)get_num(&d, "duration", 1, GRANT_DURATION_MAX);
 	g->reason = get_str(&d, "reason", true, valid_reason);
 	if ((s = get_str(&d, "status", false, valid_status)) != NULL)

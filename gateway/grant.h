@@ -81,6 +81,8 @@ enum grant_status grant_status_at(const struct grant *, long long now);
 long long	 grant_lapses(const struct grant *);
 /* 16 lower-case hex digits. */
 bool		 grant_valid_id(const char *);
+/* A session a grant may name: 1 to 256 bytes of printable UTF-8. */
+bool		 grant_valid_session(const char *);
 /* The free text of --reason: printable, at most GRANT_REASON_MAX bytes. */
 bool		 grant_valid_reason(const char *, const char **why);
 

@@ -313,6 +313,9 @@ static const struct row rows[] = {
 	    0, "usage", 0, 1 },
 	{ "request frob app@web:x --for 1h --reason r", "ops", MG_USAGE, 0,
 	    "usage", 0, 1 },
+	/* A tab passes the tokenizer in quotes, but no grant may hold it. */
+	{ "request attach 'app@web:a\tb' --for 1h --reason r", "ops",
+	    MG_USAGE, 0, "bad-target", 0, 1 },
 	{ "request attach app@web:x --for 1h --reason r", "outsider",
 	    MG_DENIED, 0, "permission-denied", 0, 1 },
 	{ "grants", "ops", MG_OK, 1, NULL, 0, 0 },

@@ -293,6 +293,14 @@ test_store(void **state)
 	assert_int_equal(grants_of(st, "caro", &l, err, sizeof(err)), 0);
 	assert_int_equal(l.n, 0);
 	grant_list_free(&l);
+	/* Nothing is stored that would not read back. */
+	free(g.session);
+	g.session = strdup("a\tb");
+	assert_int_equal(grants_add(st, &g, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "session"));
+	assert_int_equal(grants_of(st, "carol", &l, err, sizeof(err)), 0);
+	assert_int_equal(l.n, 1);
+	grant_list_free(&l);
 	assert_int_equal(grants_find(st, "ffffffffffffffff", &mine, err,
 	    sizeof(err)), STATE_ABSENT);
 	assert_int_equal(grants_find(st, "../../etc/passwd", &mine, err,
