@@ -158,17 +158,25 @@ valgrind: $(UNIT_TESTS)
 e2e: muxgate
 	@tests/run-e2e
 
+# The benchmarks' writer of grants (tests/bench/grants_gen.c): the
+# gateway's own state and grant store, so that its entries are muxgate's.
+tests/bench/grants_gen: tests/bench/grants_gen.o $(GWLIB_OBJS) $(POLICY_OBJS) \
+    $(UTIL_OBJS)
+	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
 # The relay, plain and sealed, with the sealing throughput beside it
-# (tests/bench/run runs tests/bench/seal-speed), the fleet fan-out, the SSH
-# server, `muxgate recordings` over 10,000 of them, and how loading a
-# policy grows with its identities.
-bench: muxgate
+# (tests/bench/run runs tests/bench/seal-speed), and with an attach allowed
+# by a grant; the fleet fan-out, the SSH server, `muxgate recordings` over
+# 10,000 of them, key lookups, how loading a policy grows with its
+# identities, and `grants` and `check --can` over 10,000 grants.
+bench: muxgate tests/bench/grants_gen
 	@tests/bench/run
 	@/usr/bin/python3 tests/bench/fanout.py
 	@/usr/bin/python3 tests/bench/serve.py
 	@/usr/bin/python3 tests/bench/recordings.py
 	@tests/bench/keys
 	@/usr/bin/python3 tests/bench/policy-load
+	@tests/bench/grants
 
 fuzz:
 	@tests/fuzz/run
@@ -234,6 +242,7 @@ uninstall:
 # dependency files.
 clean:
 	rm -f muxgate $(UNIT_TESTS) gateway/*.o gateway/*.d policy/*.o policy/*.d \
-	    util/*.o util/*.d tests/unit/*.o tests/unit/*.d $(CONTRIB_GEN) $(CONTRIB_GEN:=.tmp) contrib/.subst
+	    util/*.o util/*.d tests/unit/*.o tests/unit/*.d \
+	    tests/bench/grants_gen tests/bench/*.o tests/bench/*.d $(CONTRIB_GEN) $(CONTRIB_GEN:=.tmp) contrib/.subst
 
--include $(wildcard $(UTIL_OBJS:.o=.d) $(POLICY_OBJS:.o=.d) $(GWLIB_OBJS:.o=.d) $(GATEWAY_OBJS:.o=.d) $(UNIT_TESTS:=.d))
+-include $(wildcard $(UTIL_OBJS:.o=.d) $(POLICY_OBJS:.o=.d) $(GWLIB_OBJS:.o=.d) $(GATEWAY_OBJS:.o=.d) $(UNIT_TESTS:=.d) tests/bench/grants_gen.d)

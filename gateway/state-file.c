@@ -917,13 +917,18 @@ key_of(const char *fname, char key[STATE_KEY_MAX + 1])
 	return state_key_valid(key);
 }
 
+/*
+ * Is file FNAME the entry of a key under PREFIX, PREFIX given as a file
+ * name (FPREFIX, LEN bytes)?  A key and its file name differ only by
+ * '/' and '.', byte for byte, so the file name answers before it is
+ * turned into a key: a listing reads every name of kv/, and most are
+ * not under the prefix.
+ */
 static bool
-under(const char *key, const char *prefix)
+under(const char *fname, const char *fprefix, size_t len)
 {
-	size_t	n = strlen(prefix);
-
-	return n == 0 || (strncmp(key, prefix, n) == 0 &&
-	    (key[n] == '\0' || key[n] == '/'));
+	return len == 0 || (strncmp(fname, fprefix, len) == 0 &&
+	    (fname[len] == '\0' || fname[len] == '.'));
 }
 
 static int
@@ -935,14 +940,18 @@ fs_list(void *h, const char *prefix, long long now,
 	struct dirent		*de;
 	enum state_status	 r;
 	char			 key[STATE_KEY_MAX + 1];
+	char			 fprefix[NAME_MAX_LEN + 1];
+	size_t			 len;
 	DIR			*d;
 	int			 rc = 0;
 
+	file_name(fprefix, prefix);
+	len = strlen(fprefix);
 	if ((d = kv_opendir(fs, err, errlen)) == NULL)
 		return -1;
 	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.' || !key_of(de->d_name, key) ||
-		    !under(key, prefix))
+		if (de->d_name[0] == '.' || !under(de->d_name, fprefix, len) ||
+		    !key_of(de->d_name, key))
 			continue;
 		if ((r = entry_read(fs, key, &e, err, errlen)) == STATE_ABSENT)
 			continue;	/* deleted since readdir saw it */
