@@ -37,7 +37,8 @@ PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 UTIL_SRCS := util/num.c util/utf8.c util/fdio.c
 POLICY_SRCS := policy/load.c policy/schema.c policy/decide.c policy/match.c \
                policy/key.c policy/safepath.c policy/errors.c \
-               policy/access.c policy/index.c policy/tree.c
+               policy/access.c policy/index.c policy/tree.c \
+               policy/prompt.c
 GATEWAY_LIB_SRCS := gateway/log.c gateway/xmalloc.c gateway/str.c \
                gateway/tokenize.c gateway/target.c gateway/tmux.c \
                gateway/output.c gateway/identity.c gateway/spawn.c \

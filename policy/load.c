@@ -32,6 +32,9 @@ policy_defaults(struct policy *p)
 	p->gw.recording_max = 1ULL << 30;
 	p->gw.recording_min_free = 5;
 	p->gw.recording_required = true;
+	p->gw.mask_input = POLICY_MASK_PROMPTS;
+	p->gw.secret_prompts = policy_default_secret_prompts;
+	p->gw.nsecret_prompts = policy_ndefault_secret_prompts;
 	p->gw.escape_key = 0x1d;	/* ^] */
 	p->gw.account = "gateway";
 	p->gw.ssh_identity_file = "/etc/muxgate/ssh/id_ed25519";
@@ -383,6 +386,7 @@ policy_free(struct policy *p)
 	free(p->recordings);
 	free(p->state);
 	strlist_free(&p->recipients);
+	strlist_free(&p->prompts);
 	free(p->ssh_identity_file);
 	free(p->ssh_known_hosts);
 	free(p->serve_listen);

@@ -95,6 +95,7 @@ struct policy {
 	char			*recordings;
 	char			*state;
 	struct strlist		 recipients;	/* recording_recipients */
+	struct strlist		 prompts;	/* recording.secret_prompts */
 	char			*ssh_identity_file;
 	char			*ssh_known_hosts;
 	char			*serve_listen;
@@ -187,6 +188,12 @@ const struct key_ref *index_key(const struct policy *, const char *fp,
 
 /* load.c */
 int	 parse_expiry(const char *, time_t *);
+
+/*
+ * prompt.c: may S be a secret prompt pattern?  0, or -1 with the reason
+ * in WHY.
+ */
+int	 prompt_check(const char *s, char *why, size_t whylen);
 
 /*
  * safepath.c: open PATH read-only and apply policy_check_path()'s rule to

@@ -113,6 +113,12 @@ int	policy_check_path(const char *path, uid_t trusted_uid, char *err,
 
 /* gateway: section, with defaults filled in. */
 enum policy_audit { POLICY_AUDIT_AUDITD, POLICY_AUDIT_SYSLOG, POLICY_AUDIT_NONE };
+/* gateway.recording.mask_input: which keystrokes a recording keeps. */
+enum policy_mask_input {
+	POLICY_MASK_PROMPTS,	/* all but the answers to secret_prompts */
+	POLICY_MASK_ALL,	/* none */
+	POLICY_MASK_NONE,	/* all */
+};
 struct policy_gateway {
 	const char	*recordings;
 	const char	*state;
@@ -131,6 +137,16 @@ struct policy_gateway {
 	unsigned long long recording_max;	/* bytes per recording */
 	unsigned	 recording_min_free;	/* percent of the file system */
 	bool		 recording_required;
+	/*
+	 * gateway.recording: the keystrokes typed after a prompt that one of
+	 * SECRET_PROMPTS matches are recorded as '*' (POSIX extended regular
+	 * expressions, regcomp REG_EXTENDED; each one checked at load:
+	 * it compiles, has no back-references and is not too large), or
+	 * no keystroke is recorded, or all are.
+	 */
+	enum policy_mask_input mask_input;
+	const char *const *secret_prompts;
+	size_t		 nsecret_prompts;
 	unsigned char	 escape_key;
 	const char	*ssh_identity_file;	/* the gateway's own key */
 	const char	*ssh_known_hosts;	/* strict host key checking */
@@ -150,6 +166,9 @@ struct policy_gateway {
 	const char	*account;		/* the gateway account */
 };
 const struct policy_gateway *policy_gateway(const struct policy *);
+/* gateway.recording.secret_prompts when the policy names none. */
+extern const char *const policy_default_secret_prompts[];
+extern const size_t policy_ndefault_secret_prompts;
 
 /* Actions, as a bit set.  Order is the order shown to users. */
 enum policy_action {

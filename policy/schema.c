@@ -636,10 +636,76 @@ serve_cb(struct ctx *c, const char *key, struct tree_node *k,
 	}
 }
 
+static const char *const recording_keys[] = { "secret_prompts",
+    "mask_input", NULL };
+
+/* A list of patterns (prompt.c), in place of the defaults. */
+static void
+secret_prompts(struct ctx *c, struct tree_node *n)
+{
+	static const char	 what[] = "gateway.recording.secret_prompts";
+	struct policy		*p = c->p;
+	struct tree_node	*e;
+	const char		*s;
+	char			 why[256];
+	bool			*rep;
+	size_t			 i;
+
+	if (n->type != TREE_SEQUENCE) {
+		NODE_ERR(c, n, "%s: expected a list, found %s", what,
+		    node_kind(n));
+		return;
+	}
+	rep = list_repeats(c, n);
+	for (i = 0; i < n->len; i++) {
+		e = kid(c, n, i);
+		if ((s = get_string(c, e, what)) == NULL)
+			continue;
+		if (prompt_check(s, why, sizeof(why)) == -1) {
+			NODE_ERR(c, e, "%s: bad regular expression '%s': %s",
+			    what, s, why);
+			continue;
+		}
+		if (rep != NULL ? rep[i] : strlist_has(&p->prompts, s)) {
+			NODE_ERR(c, e, "%s: '%s' listed twice", what, s);
+			continue;
+		}
+		strlist_add(&p->prompts, s);
+	}
+	free(rep);
+	p->gw.secret_prompts = (const char *const *)p->prompts.v;
+	p->gw.nsecret_prompts = p->prompts.n;
+}
+
+static void
+recording_cb(struct ctx *c, const char *key, struct tree_node *k,
+    struct tree_node *v, void *arg)
+{
+	struct policy_gateway	*gw = &c->p->gw;
+	const char		*s;
+
+	if (strcmp(key, "secret_prompts") == 0)
+		secret_prompts(c, v);
+	else if (strcmp(key, "mask_input") == 0) {
+		if ((s = get_string(c, v, "gateway.recording.mask_input")) ==
+		    NULL)
+			return;
+		if (strcmp(s, "prompts") == 0)
+			gw->mask_input = POLICY_MASK_PROMPTS;
+		else if (strcmp(s, "all") == 0)
+			gw->mask_input = POLICY_MASK_ALL;
+		else if (strcmp(s, "none") == 0)
+			gw->mask_input = POLICY_MASK_NONE;
+		else
+			NODE_ERR(c, v, "gateway.recording.mask_input: expected "
+			    "prompts, all or none, found '%s'", s);
+	}
+}
+
 static const char *const gateway_keys[] = { "recordings", "state", "audit",
     "audit_required", "recording_required", "limits", "escape_key", "ssh",
     "serve", "menu_idle_timeout", "recording_checkpoint",
-    "recording_recipients", "account", NULL };
+    "recording_recipients", "recording", "account", NULL };
 
 static bool
 is_abspath(const char *s)
@@ -703,6 +769,9 @@ gateway_cb(struct ctx *c, const char *key, struct tree_node *k,
 	else if (strcmp(key, "limits") == 0)
 		(void)walk_map(c, v, "gateway.limits", limits_keys, limits_cb,
 		    NULL);
+	else if (strcmp(key, "recording") == 0)
+		(void)walk_map(c, v, "gateway.recording", recording_keys,
+		    recording_cb, NULL);
 	else if (strcmp(key, "escape_key") == 0)
 		(void)get_escape_key(c, v, &p->gw.escape_key);
 	else if (strcmp(key, "account") == 0) {

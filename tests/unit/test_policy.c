@@ -830,6 +830,92 @@ test_gateway_numbers(void **state)
 #undef LIM
 }
 
+/* gateway.recording: mask_input and secret_prompts. */
+static void
+test_gateway_recording(void **state)
+{
+#define REC BASE "gateway:\n  recording:\n"
+	struct loaded			 l;
+	const struct policy_gateway	*gw;
+
+	load_text(&l, BASE);
+	assert_non_null(l.p);
+	gw = policy_gateway(l.p);
+	assert_int_equal(gw->mask_input, POLICY_MASK_PROMPTS);
+	assert_int_equal(gw->nsecret_prompts, 4);
+	assert_ptr_equal(gw->secret_prompts, policy_default_secret_prompts);
+	/* A newline in the brackets, not a backslash and an n. */
+	assert_string_equal(gw->secret_prompts[0],
+	    "[Pp]assword[^:\n]{0,40}: ?$");
+	assert_string_equal(gw->secret_prompts[1],
+	    "[Pp]assphrase[^:\n]{0,40}: ?$");
+	assert_string_equal(gw->secret_prompts[2], "PIN: ?$");
+	assert_string_equal(gw->secret_prompts[3], "Verification code: ?$");
+	loaded_free(&l);
+
+	load_text(&l, REC "    mask_input: all\n"
+	    "    secret_prompts:\n"
+	    "      - \"^Token> $\"\n"
+	    "      - '[Pp]assword[^:]*: ?$'\n"
+	    "      - \"(a{40}){40}\"\n"
+	    "      - '[\\1]x'\n");
+	assert_int_equal(l.errs.n, 0);
+	gw = policy_gateway(l.p);
+	assert_int_equal(gw->mask_input, POLICY_MASK_ALL);
+	assert_int_equal(gw->nsecret_prompts, 4);
+	assert_string_equal(gw->secret_prompts[0], "^Token> $");
+	assert_string_equal(gw->secret_prompts[1], "[Pp]assword[^:]*: ?$");
+	assert_string_equal(gw->secret_prompts[3], "[\\1]x");
+	loaded_free(&l);
+
+	load_text(&l, REC "    mask_input: none\n    secret_prompts: []\n");
+	assert_int_equal(l.errs.n, 0);
+	gw = policy_gateway(l.p);
+	assert_int_equal(gw->mask_input, POLICY_MASK_NONE);
+	assert_int_equal(gw->nsecret_prompts, 0);
+	loaded_free(&l);
+	OK(REC "    mask_input: prompts\n");
+	OK(BASE "gateway:\n  recording: {}\n");
+
+	ERR1(REC "    mask_input: some\n", 15, 17,
+	    "gateway.recording.mask_input: expected prompts, all or none, "
+	    "found 'some'");
+	ERR1(REC "    mask_input: [all]\n", 15, 17,
+	    "gateway.recording.mask_input: expected a string, found a list");
+	ERR1(REC "    mask: all\n", 15, 5,
+	    "gateway.recording: unknown key 'mask'");
+	ERR1(BASE "gateway:\n  recording: all\n", 14, 14,
+	    "gateway.recording: expected a mapping, found a scalar");
+	ERR1(REC "    secret_prompts: \"PIN: $\"\n", 15, 21,
+	    "gateway.recording.secret_prompts: expected a list, found a "
+	    "scalar");
+	ERR1(REC "    secret_prompts:\n      - \"(unclosed\"\n", 16, 9,
+	    "gateway.recording.secret_prompts: bad regular expression "
+	    "'(unclosed': ");
+	ERR1(REC "    secret_prompts:\n      - \"PIN: $\"\n      - \"\"\n",
+	    17, 9, "bad regular expression '': an empty pattern matches "
+	    "every line");
+	ERR1(REC "    secret_prompts: [\"(a)\\\\1: $\"]\n", 15, 22,
+	    "'(a)\\1: $': back-references (\\1 to \\9) are not allowed");
+	ERR1(REC "    secret_prompts: [\"((a{40}){40}){40}\"]\n", 15, 22,
+	    "'((a{40}){40}){40}': too large");
+	ERR1(REC "    secret_prompts: [\"a{5000}\"]\n", 15, 22,
+	    "'a{5000}': too large");
+	ERR1(REC "    secret_prompts: [\"(a{1000}){1000}\"]\n", 15, 22,
+	    "too large");
+	ERR1(REC "    secret_prompts: [\"PIN: $\", \"PIN: $\"]\n", 15, 32,
+	    "gateway.recording.secret_prompts: 'PIN: $' listed twice");
+	ERR1(REC "    secret_prompts: [[a]]\n", 15, 22,
+	    "gateway.recording.secret_prompts: expected a string, found a "
+	    "list");
+	/* Every bad entry is reported, the good ones kept. */
+	ERRN(REC "    secret_prompts: [\"(\", \"ok: $\", \"[\"]\n", 15, 22,
+	    "gateway.recording.secret_prompts: bad regular expression '(': ");
+	ERRN(REC "    secret_prompts: [\"(\", \"ok: $\", \"[\"]\n", 15, 36,
+	    "gateway.recording.secret_prompts: bad regular expression '[': ");
+#undef REC
+}
+
 static void
 test_gateway_durations(void **state)
 {
@@ -1773,6 +1859,7 @@ main(void)
 		cmocka_unit_test(test_gateway_account),
 		cmocka_unit_test(test_ssh_config_values),
 		cmocka_unit_test(test_gateway_numbers),
+		cmocka_unit_test(test_gateway_recording),
 		cmocka_unit_test(test_gateway_durations),
 		cmocka_unit_test(test_gateway_escape_key),
 		cmocka_unit_test(test_gateway_serve_startups),
