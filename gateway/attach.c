@@ -113,6 +113,18 @@ load_recipients(const struct policy_gateway *g, struct record_meta *m,
 	return 0;
 }
 
+/* gateway.recording.mask_input, as the recorder takes it. */
+static enum secretmask_mode
+mask_mode(enum policy_mask_input m)
+{
+	switch (m) {
+	case POLICY_MASK_NONE: return SECRETMASK_NONE;
+	case POLICY_MASK_ALL: return SECRETMASK_ALL;
+	case POLICY_MASK_PROMPTS: break;
+	}
+	return SECRETMASK_PROMPTS;
+}
+
 static int
 open_recording(struct attach *a)
 {
@@ -138,6 +150,9 @@ open_recording(struct attach *a)
 	m.cols = a->ws.ws_col;
 	m.rows = a->ws.ws_row;
 	m.timestamp = (long long)time(NULL);
+	m.mask = mask_mode(g->mask_input);
+	m.secret_prompts = g->secret_prompts;
+	m.nsecret_prompts = g->nsecret_prompts;
 	/* Never plain when sealing is asked for: no recipients, no file. */
 	if (load_recipients(g, &m, err, sizeof(err)) == 0)
 		a->rec = record_open(g->recordings, &m, g->recording_max, err,

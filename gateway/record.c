@@ -15,8 +15,10 @@
 #include "gateway/output.h"
 #include "gateway/record.h"
 #include "gateway/seal.h"
+#include "gateway/secretmask.h"
 #include "gateway/str.h"
 #include "gateway/xmalloc.h"
+#include "util/num.h"
 #include "util/utf8.h"
 
 #define RECORD_BUFFER (64 * 1024)
@@ -45,6 +47,7 @@ struct recorder {
 	struct buf		 frame;		/* sealed: the frame to write */
 	bool			 seal_header;	/* writing the header line */
 	crypto_generichash_state hash;		/* of the WRITTEN bytes */
+	struct secretmask	*mask;		/* which keystrokes to keep */
 };
 
 void
@@ -104,6 +107,17 @@ record_json_escape(struct buf *b, const unsigned char *s, size_t len,
 		buf_add(b, s + i - run, run);
 }
 
+static const char *
+mask_name(enum secretmask_mode mode)
+{
+	switch (mode) {
+	case SECRETMASK_PROMPTS: return "prompts";
+	case SECRETMASK_ALL: return "all";
+	case SECRETMASK_NONE: break;
+	}
+	return "none";
+}
+
 static char *
 header_json(const struct record_meta *m)
 {
@@ -131,6 +145,8 @@ header_json(const struct record_meta *m)
 	json_object_object_add(mg, "session", out_json_string(m->session));
 	json_object_object_add(mg, "mode", out_json_string(m->mode));
 	json_object_object_add(mg, "client", out_json_string(m->client));
+	json_object_object_add(mg, "mask_input",
+	    json_object_new_string(mask_name(m->mask)));
 	json_object_object_add(h, "muxgate", mg);
 	s = xstrdup(json_object_to_json_string_ext(h, JSON_C_TO_STRING_PLAIN |
 	    JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -167,13 +183,20 @@ record_open(const char *root, const struct record_meta *m,
 	char		*dir, *path, when[32], *hdr;
 	time_t		 t = (time_t)m->timestamp;
 	struct tm	 tm;
+	struct secretmask *mask;
 	int		 fd;
 
-	if (dirs_private(root, err, errlen) == -1)
+	if ((mask = secretmask_new(m->mask, m->secret_prompts,
+	    m->nsecret_prompts, m->cols, m->rows, err, errlen)) == NULL)
 		return NULL;
+	if (dirs_private(root, err, errlen) == -1) {
+		secretmask_free(mask);
+		return NULL;
+	}
 	xasprintf(&dir, "%s/%s", root, m->identity);
 	if (dirs_private(dir, err, errlen) == -1) {
 		free(dir);
+		secretmask_free(mask);
 		return NULL;
 	}
 	gmtime_r(&t, &tm);
@@ -187,9 +210,11 @@ record_open(const char *root, const struct record_meta *m,
 		snprintf(err, errlen, "cannot create %s: %s", path,
 		    strerror(errno));
 		free(path);
+		secretmask_free(mask);
 		return NULL;
 	}
 	r = xcalloc(1, sizeof(*r));
+	r->mask = mask;
 	r->fd = fd;
 	r->path = path;
 	r->root = xstrdup(root);
@@ -348,7 +373,23 @@ event_head(struct buf *b, unsigned long long usec, char type)
 	buf_add(b, p, (size_t)(e - p));
 }
 
-/* Add one event to the buffer; 1 if it crossed the size limit. */
+/* 1 if the event just added crossed the size limit. */
+static int
+over_limit(struct recorder *r)
+{
+	if (record_size(r) > r->max) {
+		(void)fail(r, "size limit (gateway.limits.recording_max) "
+		    "reached by recording", NULL);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Add one event to the buffer; 1 if it crossed the size limit.  Output
+ * and input each carry a UTF-8 character cut at the end of an event to
+ * their next one.
+ */
 static int
 append(struct recorder *r, unsigned long long usec, char type,
     const void *data, size_t len)
@@ -356,8 +397,9 @@ append(struct recorder *r, unsigned long long usec, char type,
 	unsigned char	*joined = NULL;
 	const unsigned char *p = data;
 	size_t		 stream = type == 'i', carry, n = len;
+	bool		 carries = type == 'o' || type == 'i';
 
-	if (type != 'r' && r->ncarry[stream] > 0) {
+	if (carries && r->ncarry[stream] > 0) {
 		joined = xmalloc(r->ncarry[stream] + len);
 		memcpy(joined, r->carry[stream], r->ncarry[stream]);
 		memcpy(joined + r->ncarry[stream], data, len);
@@ -366,19 +408,92 @@ append(struct recorder *r, unsigned long long usec, char type,
 		r->ncarry[stream] = 0;
 	}
 	event_head(&r->buf, usec, type);
-	record_json_escape(&r->buf, p, n, type == 'r', &carry);
+	record_json_escape(&r->buf, p, n, !carries, &carry);
 	buf_add(&r->buf, "\"]\n", 3);
 	if (carry > 0) {
 		memcpy(r->carry[stream], p + n - carry, carry);
 		r->ncarry[stream] = carry;
 	}
 	free(joined);
-	if (record_size(r) > r->max) {
-		(void)fail(r, "size limit (gateway.limits.recording_max) "
-		    "reached by recording", NULL);
-		return 1;
+	return over_limit(r);
+}
+
+/* A masked answer: an "m" event of N '*'. */
+static int
+append_stars(struct recorder *r, unsigned long long usec, size_t n)
+{
+	static const char	 stars[] = "****************************************"
+	    "************************";
+	size_t			 k;
+
+	event_head(&r->buf, usec, 'm');
+	for (; n > 0; n -= k) {
+		k = n < sizeof(stars) - 1 ? n : sizeof(stars) - 1;
+		buf_add(&r->buf, stars, k);
 	}
-	return 0;
+	buf_add(&r->buf, "\"]\n", 3);
+	return over_limit(r);
+}
+
+/*
+ * One read of the user's keys, as the masking says: kept ("i"), masked
+ * ("m") or left out, part by part.  Every part is recorded even when an
+ * earlier one crossed the size limit: the read reaches the session
+ * whole, so all of it is in the file.
+ */
+static int
+append_input(struct recorder *r, unsigned long long usec,
+    const unsigned char *p, size_t len)
+{
+	enum secretmask_kind	 kind;
+	size_t			 n, stars;
+	int			 rc = 0;
+
+	while (len > 0) {
+		n = secretmask_input(r->mask, p, len, &kind, &stars);
+		if (kind == SECRETMASK_KEEP)
+			rc |= append(r, usec, 'i', p, n);
+		else if (kind == SECRETMASK_MASK && stars > 0)
+			rc |= append_stars(r, usec, stars);
+		p += n;
+		len -= n;
+	}
+	return rc;
+}
+
+/* "COLSxROWS", as the relay records a resize: the masking's screen too. */
+static void
+resize_mask(struct recorder *r, const char *data, size_t len)
+{
+	char		 text[32];
+	const char	*end, *errstr;
+	long long	 cols, rows;
+
+	if (len >= sizeof(text))
+		return;
+	memcpy(text, data, len);
+	text[len] = '\0';
+	if (num_parse_prefix(text, 1, 65535, &cols, &end, &errstr) == -1 ||
+	    *end != 'x' || num_parse(end + 1, 1, 65535, &rows, &errstr) == -1)
+		return;
+	secretmask_resize(r->mask, (unsigned)cols, (unsigned)rows);
+}
+
+static int
+append_event(struct recorder *r, unsigned long long usec, char type,
+    const void *data, size_t len)
+{
+	switch (type) {
+	case 'i':
+		return append_input(r, usec, data, len);
+	case 'o':
+		secretmask_output(r->mask, data, len);
+		break;
+	case 'r':
+		resize_mask(r, data, len);
+		break;
+	}
+	return append(r, usec, type, data, len);
 }
 
 /*
@@ -469,7 +584,7 @@ record_event(struct recorder *r, unsigned long long usec, char type,
 
 	if (r->failed)
 		return -1;
-	rc = append(r, usec, type, data, len);
+	rc = append_event(r, usec, type, data, len);
 	if (r->buf.len < RECORD_BUFFER)
 		return rc;
 	if (write_out(r) == -1)
@@ -485,7 +600,7 @@ record_event_written(struct recorder *r, unsigned long long usec,
 
 	if (r->failed)
 		return -1;
-	rc = append(r, usec, type, data, len);
+	rc = append_event(r, usec, type, data, len);
 	if (write_out(r) == -1)
 		return -1;
 	if (space_check(r, false) == -1)
@@ -543,6 +658,7 @@ record_close(struct recorder *r)
 	if (close(r->fd) == -1)
 		ret = -1;
 	seal_writer_free(r->seal);
+	secretmask_free(r->mask);
 	buf_free(&r->frame);
 	buf_free(&r->buf);
 	free(r->root);

@@ -1,16 +1,20 @@
 /*
  * record.h — one attach, one asciicast v2 file: a JSON header line, then
- * [seconds, "o"|"i"|"r", data] events.  Buffered, written out at least
- * once a second by the relay and on close, so that a killed relay loses
- * at most the last second and leaves a file that still replays; or
+ * [seconds, "o"|"i"|"m"|"r", data] events.  Buffered, written out at
+ * least once a second by the relay and on close, so that a killed relay
+ * loses at most the last second and leaves a file that still replays; or
  * written at once, for keystrokes that must be recorded before they are
- * sent.
+ * sent.  Keystrokes go through secretmask.h first: the answers to
+ * password prompts become "m" events of '*', and with SECRETMASK_ALL no
+ * keystroke is written at all.
  */
 #ifndef MUXGATE_RECORD_H
 #define MUXGATE_RECORD_H
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "gateway/secretmask.h"
 
 struct record_meta {
 	const char	*attach_id;
@@ -32,6 +36,14 @@ struct record_meta {
 	 */
 	const struct seal_pub *recipients;
 	size_t		 nrecipients;
+	/*
+	 * Which keystrokes are recorded (gateway.recording): with
+	 * SECRETMASK_PROMPTS, the answers to the prompts SECRET_PROMPTS
+	 * match are masked.  Zero (SECRETMASK_NONE): all of them.
+	 */
+	enum secretmask_mode	 mask;
+	const char *const	*secret_prompts;
+	size_t			 nsecret_prompts;
 };
 
 struct recorder;
@@ -41,6 +53,8 @@ struct seal_pub;
  * Create ROOT/IDENTITY/YYYYMMDD-HHMMSS-ATTACHID.cast, or .sealed (directories 0700,
  * created if missing, refused if others may write them; file 0600) and
  * write the header.  MAX is the size at which the recording stops.
+ * Refused, before any file is made, when a secret prompt does not
+ * compile.
  */
 struct recorder	*record_open(const char *root, const struct record_meta *,
 		    unsigned long long max, char *err, size_t errlen);
@@ -58,7 +72,10 @@ void		 record_set_min_free(struct recorder *, unsigned min_free);
  * last (the size limit or the free space minimum was reached with it);
  * -1: not recorded, the recording has failed (now or before).  After a
  * failed write nothing more is written, and the file ends with the last
- * whole event that was written.
+ * whole event that was written.  TYPE is 'o' (output, which the masking
+ * of keystrokes reads too), 'i' (input: one read of the user's keys,
+ * recorded as secretmask.h says, as one event or several) or 'r' (a
+ * resize, "COLSxROWS").
  */
 int		 record_event(struct recorder *, unsigned long long usec,
 		    char type, const void *data, size_t len)

@@ -340,7 +340,7 @@ def read_cast(path, allow_partial_last=False):
     for e in events:
         assert isinstance(e, list) and len(e) == 3, e
         assert isinstance(e[0], (int, float)) and e[0] >= prev, (e, prev)
-        assert e[1] in ("o", "i", "r"), e
+        assert e[1] in ("o", "i", "m", "r"), e
         assert isinstance(e[2], str), e
         prev = e[0]
     return header, events

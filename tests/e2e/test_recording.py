@@ -69,7 +69,8 @@ def test_recording_path_modes_header_and_events(gw, spawn):
     client = mg.pop("client")
     assert mg == {"attach_id": m.group(2), "identity": "alice",
                   "key": gw.fingerprints["alice"], "host": "bastion",
-                  "tmux_user": DEPLOY, "session": s, "mode": "attach"}, mg
+                  "tmux_user": DEPLOY, "session": s, "mode": "attach",
+                  "mask_input": "prompts"}, mg
     assert re.match(r"^127\.0\.0\.1 \d+$", client), client
     # the events
     assert open(f, "rb").read().endswith(b"\n")

@@ -255,6 +255,126 @@ test_recorder_event_times(void **state)
 	fclose(fp);
 }
 
+/* The lines after the header of PATH, joined (caller frees). */
+static char *
+events_of(const char *path)
+{
+	char	 line[4096], *all = NULL;
+	size_t	 len = 0, n;
+	FILE	*fp;
+
+	assert_non_null(fp = fopen(path, "r"));
+	assert_non_null(fgets(line, sizeof(line), fp));	/* header */
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		n = strlen(line);
+		all = realloc(all, len + n + 1);
+		assert_non_null(all);
+		memcpy(all + len, line, n + 1);
+		len += n;
+	}
+	fclose(fp);
+	return all != NULL ? all : strdup("");
+}
+
+static const char *
+header_mask(const char *path)
+{
+	static char		 mode[16];
+	struct json_object	*h = NULL, *mg, *v;
+
+	assert_true(check_file(path, &h) >= 1);
+	assert_true(json_object_object_get_ex(h, "muxgate", &mg));
+	assert_true(json_object_object_get_ex(mg, "mask_input", &v));
+	snprintf(mode, sizeof(mode), "%s", json_object_get_string(v));
+	json_object_put(h);
+	return mode;
+}
+
+/*
+ * Keystrokes go through the masking: the answer to a password prompt is
+ * an "m" event, the keys after its Enter an "i" event of their own, and
+ * with "all" no keystroke is in the file; the output is never changed.
+ */
+static void
+test_recorder_masks_answers(void **state)
+{
+	static const struct {
+		enum secretmask_mode	 mode;
+		const char		*name;
+		const char		*events;
+	} t[] = {
+		{ SECRETMASK_PROMPTS, "prompts",
+		    "[0.100000, \"o\", \"[sudo] password for bob: \"]\n"
+		    "[0.200000, \"m\", \"********\"]\n"
+		    "[0.200000, \"i\", \"ls\\r\"]\n"
+		    "[0.300000, \"r\", \"20x5\"]\n"
+		    "[0.400000, \"o\", \"\\u001b[5;1HPIN: \\u001b[9;6H\"]\n"
+		    "[0.500000, \"m\", \"***\"]\n" },
+		{ SECRETMASK_ALL, "all",
+		    "[0.100000, \"o\", \"[sudo] password for bob: \"]\n"
+		    "[0.300000, \"r\", \"20x5\"]\n"
+		    "[0.400000, \"o\", \"\\u001b[5;1HPIN: \\u001b[9;6H\"]\n" },
+		{ SECRETMASK_NONE, "none",
+		    "[0.100000, \"o\", \"[sudo] password for bob: \"]\n"
+		    "[0.200000, \"i\", \"hunter2\\rls\\r\"]\n"
+		    "[0.300000, \"r\", \"20x5\"]\n"
+		    "[0.400000, \"o\", \"\\u001b[5;1HPIN: \\u001b[9;6H\"]\n"
+		    "[0.500000, \"i\", \"12\\r\"]\n" },
+	};
+	struct record_meta	 m;
+	struct recorder		*r;
+	char			 err[256], path[512], root[128], id[17], *ev;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		meta(&m);
+		snprintf(id, sizeof(id), "44444444444444%02zu", i);
+		m.attach_id = id;
+		m.mask = t[i].mode;
+		m.secret_prompts = policy_default_secret_prompts;
+		m.nsecret_prompts = policy_ndefault_secret_prompts;
+		snprintf(root, sizeof(root), "%s/rec", tmpdir);
+		r = record_open(root, &m, 1 << 20, err, sizeof(err));
+		assert_non_null(r);
+		snprintf(path, sizeof(path), "%s", record_path(r));
+		assert_int_equal(record_event(r, 100000, 'o',
+		    "[sudo] password for bob: ", 25), 0);
+		/* One read: the password, Enter, a command typed ahead. */
+		assert_int_equal(record_event_written(r, 200000, 'i',
+		    "hunter2\rls\r", 11), 0);
+		/* Resized to 5 rows: row 9 is the last one, the prompt's. */
+		assert_int_equal(record_event(r, 300000, 'r', "20x5", 4), 0);
+		assert_int_equal(record_event(r, 400000, 'o',
+		    "\x1b[5;1HPIN: \x1b[9;6H", 17), 0);
+		assert_int_equal(record_event(r, 500000, 'i', "12\r", 3), 0);
+		assert_int_equal(record_close(r), 0);
+		ev = events_of(path);
+		assert_string_equal(ev, t[i].events);
+		free(ev);
+		assert_string_equal(header_mask(path), t[i].name);
+	}
+}
+
+/* A prompt that does not compile: no recording, and no file. */
+static void
+test_recorder_refuses_bad_prompt(void **state)
+{
+	static const char *const bad[] = { "(" };
+	struct record_meta	 m;
+	char			 err[256], root[128], dir[256];
+	struct stat		 st;
+
+	meta(&m);
+	m.mask = SECRETMASK_PROMPTS;
+	m.secret_prompts = bad;
+	m.nsecret_prompts = 1;
+	snprintf(root, sizeof(root), "%s/rec", tmpdir);
+	assert_null(record_open(root, &m, 1 << 20, err, sizeof(err)));
+	assert_non_null(strstr(err, "secret prompt '('"));
+	snprintf(dir, sizeof(dir), "%s/alice", root);
+	assert_int_equal(stat(dir, &st), -1);
+}
+
 static void
 test_recorder_size_limit(void **state)
 {
@@ -445,6 +565,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_recorder_split_utf8_joined,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recorder_event_times,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recorder_masks_answers,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recorder_refuses_bad_prompt,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recorder_size_limit, setup,
 		    teardown),
