@@ -42,6 +42,8 @@ BUILD = "mgt-build"     # tmux user the gateway may NOT sudo to (forbidden)
 KEYS_USER = "mgt-keys"  # sshd's AuthorizedKeysCommandUser (test_keys.py)
 TEST_USERS = (GW, DEPLOY, BUILD, KEYS_USER)
 SUDOERS = "/etc/sudoers.d/mgt-muxgate"
+# test_mask.py's: a tmux user's password may run /usr/bin/true with sudo.
+SUDOERS_MASK = "/etc/sudoers.d/mgt-mask"
 PWNED = ("/tmp/mgt-pwned", "/tmp/mgt-pwned2")
 
 IDENTITY_KEYS = ("alice", "bob", "carol", "dave", "eve", "frank", "unknown")
@@ -154,8 +156,9 @@ def cleanup_leftovers():
         shutil.rmtree(d, ignore_errors=True)
     for u in TEST_USERS:
         remove_user(u)
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(SUDOERS)
+    for f in (SUDOERS, SUDOERS_MASK, SUDOERS_MASK + ".tmp~"):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(f)
     for f in PWNED:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(f)

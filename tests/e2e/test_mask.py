@@ -8,7 +8,8 @@ what was typed around it is there and the answer is an "m" event of one
 '*' per character; mask_input: all records no keystroke, none every one.
 
 For these tests mgt-deploy has a password and may run /usr/bin/true with
-sudo (/etc/sudoers.d/mgt-mask); both are taken away after each test.
+sudo (SUDOERS_MASK, /etc/sudoers.d/mgt-mask); both are taken away after
+each test, and a killed run's rule is removed by the next run.
 """
 import contextlib
 import glob
@@ -28,7 +29,6 @@ from relay_util import policy_with, read_cast, rec_root, recordings_of, \
     stream, wait_recording
 from term_util import *
 
-SUDOERS_MASK = "/etc/sudoers.d/mgt-mask"
 PASSWORD = "Tq7-mgt-Old-pw!x"       # mgt-deploy's, while a test runs
 NEW_PASSWORD = "Vb4%mgt-New-pw#9"   # what passwd changes it to
 SHELL_PROMPT = r"^bash-[0-9.]+\$ *$"
@@ -166,9 +166,9 @@ def test_sudo_password_typed_key_by_key(gw, terms):
     typed = stream(events, "i", strip=False)
     assert "sudo -k; sudo true && echo SUDO-OK-$((6*7))\r" in typed, typed
     assert "echo AFTER-$((1+1))\r" in typed, typed
-    # One '*' per key, the Enter included; a read per key, an event each.
+    # One '*' per key, the Enter included, in an event per read.
     assert stars(events) == len(PASSWORD) + 1, events
-    assert len([e for e in events if e[1] == "m"]) == len(PASSWORD) + 1
+    assert len([e for e in events if e[1] == "m"]) > 1, events
     # The answer comes between the two commands.
     kinds = [e[1] for e in events if e[1] in "im"]
     first_m, last_m = kinds.index("m"), len(kinds) - 1 - kinds[::-1].index("m")
