@@ -231,7 +231,10 @@ close_node(struct build *b)
 		abort();
 	t->kids = reserve(t->kids, &t->kids_cap, t->nkids + n,
 	    sizeof(*t->kids));
-	memcpy(t->kids + t->nkids, b->pending + o->first, n * sizeof(*t->kids));
+	/* An empty list or mapping has nothing pending, maybe no array. */
+	if (n > 0)
+		memcpy(t->kids + t->nkids, b->pending + o->first,
+		    n * sizeof(*t->kids));
 	t->nodes[o->node].kids = (uint32_t)t->nkids;
 	t->nodes[o->node].len = (uint32_t)n;
 	t->nkids += n;
