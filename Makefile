@@ -47,7 +47,7 @@ GATEWAY_LIB_SRCS := gateway/log.c gateway/xmalloc.c gateway/str.c \
                gateway/trail.c gateway/seal.c \
                gateway/recdir.c gateway/recinfo.c gateway/utc.c \
                gateway/keyindex.c gateway/state.c gateway/state-file.c \
-               gateway/terminate.c
+               gateway/terminate.c gateway/ttl.c
 GATEWAY_SRCS := gateway/main.c gateway/shell.c gateway/cmd.c \
                gateway/cmd-ls.c gateway/cmd-hosts.c gateway/cmd-new.c \
                gateway/cmd-attach.c gateway/cmd-kill.c gateway/cmd-whoami.c \
@@ -74,7 +74,7 @@ UNIT_TESTS := tests/unit/test_policy tests/unit/test_decide tests/unit/test_key 
               tests/unit/test_cmd tests/unit/test_log tests/unit/test_trail tests/unit/test_num \
               tests/unit/test_utf8 tests/unit/test_seal \
               tests/unit/test_recdir tests/unit/test_recinfo tests/unit/test_utc \
-              tests/unit/test_keyindex tests/unit/test_state
+              tests/unit/test_keyindex tests/unit/test_state tests/unit/test_ttl
 
 # The contrib/ files that name the binary or the gateway account are
 # made from their .in templates for this BINDIR and GATEWAY_USER;
