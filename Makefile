@@ -58,7 +58,7 @@ GATEWAY_SRCS := gateway/main.c gateway/shell.c gateway/cmd.c \
                gateway/session.c gateway/view.c gateway/menu.c gateway/attach.c \
                gateway/serve.c gateway/serve-auth.c gateway/serve-channel.c \
                gateway/sshlib.c \
-               gateway/replay.c gateway/prune.c gateway/verify.c \
+               gateway/replay.c gateway/prune.c gateway/reap.c gateway/verify.c \
                gateway/keygen.c gateway/recordings.c gateway/keys.c
 
 UTIL_OBJS   := $(UTIL_SRCS:.c=.o)

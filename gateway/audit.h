@@ -30,6 +30,7 @@ struct audit_rec {
 	const char	*host;
 	const char	*tmux_user;
 	const char	*session;
+	const char	*owner;		/* reap: the identity that created it */
 	const char	*attach;
 	const char	*mode;
 	const char	*reason;
@@ -40,6 +41,7 @@ struct audit_rec {
 	long long	 bytes_out;
 	long long	 duration;
 	long long	 rec_bytes;	/* the recording's length so far */
+	long long	 ttl;		/* a session's TTL, seconds */
 };
 
 /* Fill R with "nothing set": numbers -1, strings NULL. */

@@ -33,7 +33,8 @@ void	session_list(const struct policy *, const struct policy_host *,
 	    const char *user, struct listing *);
 /*
  * List, all at once, every pair where the identity has one of the actions
- * in NEED, optionally only HOST and USER (NULL for any).
+ * in NEED, optionally only HOST and USER (NULL for any).  Each session's
+ * expires is set from the TTL tags (ttl.h).
  */
 void	session_list_scope(struct gw *, const char *host, const char *user,
 	    unsigned need, struct listings *);
@@ -52,6 +53,14 @@ enum session_found {
 enum session_found session_find(const struct policy *,
 	    const struct policy_host *, const char *user, const char *name,
 	    char **owner, char *why, size_t whylen);
+
+/*
+ * Session NAME of USER on HOST as session_find() finds it, with its
+ * creation time as tmux reports it (#{session_created}) in *CREATED.
+ */
+enum session_found session_created(const struct policy *,
+	    const struct policy_host *, const char *user, const char *name,
+	    long long *created, char *why, size_t whylen);
 
 /*
  * The tmux verbs.  Each returns SESSION_OK, or another outcome with WHY
