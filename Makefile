@@ -84,6 +84,7 @@ CONTRIB_GEN := contrib/sshd_config.d/muxgate.conf contrib/sudoers.d/muxgate \
                contrib/tmpfiles.d/muxgate.conf contrib/audit/muxgate.rules \
                contrib/systemd/muxgate.service \
                contrib/systemd/muxgate-prune.service \
+               contrib/systemd/muxgate-reap.service \
                contrib/sshd_config.d/muxgate-keys.conf \
                contrib/systemd/muxgate-keys-index.service
 .PHONY: all check unit e2e install uninstall clean deps bench demo valgrind fuzz FORCE
@@ -182,8 +183,8 @@ INSTALLED := $(BINDIR)/muxgate $(MANDIR)/man8/muxgate.8 \
         contrib/sudoers.d/muxgate contrib/tmpfiles.d/muxgate.conf \
         contrib/audit/muxgate.rules contrib/audit/search-recipes.md) \
     $(addprefix $(UNITDIR)/,muxgate.service muxgate-prune.service \
-        muxgate-prune.timer muxgate-keys-index.service \
-        muxgate-keys-index.path)
+        muxgate-prune.timer muxgate-reap.service muxgate-reap.timer \
+        muxgate-keys-index.service muxgate-keys-index.path)
 DOC_DIRS := $(addprefix $(DOCDIR)/contrib/,sshd_config.d sudoers.d \
     tmpfiles.d audit) $(DOCDIR)/contrib $(DOCDIR)
 
@@ -214,7 +215,8 @@ install: muxgate $(CONTRIB_GEN)
 	install -m 0644 contrib/tmpfiles.d/muxgate.conf $(DESTDIR)$(DOCDIR)/contrib/tmpfiles.d/
 	install -m 0644 contrib/audit/muxgate.rules contrib/audit/search-recipes.md $(DESTDIR)$(DOCDIR)/contrib/audit/
 	install -m 0644 contrib/systemd/muxgate.service contrib/systemd/muxgate-prune.service \
-	    contrib/systemd/muxgate-prune.timer contrib/systemd/muxgate-keys-index.service \
+	    contrib/systemd/muxgate-prune.timer contrib/systemd/muxgate-reap.service \
+	    contrib/systemd/muxgate-reap.timer contrib/systemd/muxgate-keys-index.service \
 	    contrib/systemd/muxgate-keys-index.path $(DESTDIR)$(UNITDIR)/
 
 # Exactly what install installed, and the documentation directories it
