@@ -49,7 +49,7 @@ GATEWAY_LIB_SRCS := gateway/log.c gateway/xmalloc.c gateway/str.c \
                gateway/recdir.c gateway/recinfo.c gateway/utc.c \
                gateway/keyindex.c gateway/state.c gateway/state-file.c \
                gateway/terminate.c gateway/grant.c gateway/grant-store.c \
-               gateway/secretmask.c
+               gateway/secretmask.c gateway/ttl.c
 GATEWAY_SRCS := gateway/main.c gateway/shell.c gateway/cmd.c gateway/access.c \
                gateway/cmd-ls.c gateway/cmd-hosts.c gateway/cmd-new.c \
                gateway/cmd-attach.c gateway/cmd-kill.c gateway/cmd-whoami.c \
@@ -62,7 +62,7 @@ GATEWAY_SRCS := gateway/main.c gateway/shell.c gateway/cmd.c gateway/access.c \
                gateway/session.c gateway/view.c gateway/menu.c gateway/attach.c \
                gateway/serve.c gateway/serve-auth.c gateway/serve-channel.c \
                gateway/sshlib.c \
-               gateway/replay.c gateway/prune.c gateway/verify.c \
+               gateway/replay.c gateway/prune.c gateway/reap.c gateway/verify.c \
                gateway/keygen.c gateway/recordings.c gateway/keys.c
 
 UTIL_OBJS   := $(UTIL_SRCS:.c=.o)
@@ -79,7 +79,7 @@ UNIT_TESTS := tests/unit/test_policy tests/unit/test_decide tests/unit/test_key 
               tests/unit/test_utf8 tests/unit/test_seal \
               tests/unit/test_recdir tests/unit/test_recinfo tests/unit/test_utc \
               tests/unit/test_keyindex tests/unit/test_state \
-              tests/unit/test_grant tests/unit/test_secretmask
+              tests/unit/test_grant tests/unit/test_secretmask tests/unit/test_ttl
 
 # The contrib/ files that name the binary or the gateway account are
 # made from their .in templates for this BINDIR and GATEWAY_USER;
@@ -89,6 +89,7 @@ CONTRIB_GEN := contrib/sshd_config.d/muxgate.conf contrib/sudoers.d/muxgate \
                contrib/tmpfiles.d/muxgate.conf contrib/audit/muxgate.rules \
                contrib/systemd/muxgate.service \
                contrib/systemd/muxgate-prune.service \
+               contrib/systemd/muxgate-reap.service \
                contrib/sshd_config.d/muxgate-keys.conf \
                contrib/systemd/muxgate-keys-index.service
 .PHONY: all check unit e2e install uninstall clean deps bench demo valgrind fuzz FORCE
@@ -197,8 +198,8 @@ INSTALLED := $(BINDIR)/muxgate $(MANDIR)/man8/muxgate.8 \
         contrib/sudoers.d/muxgate contrib/tmpfiles.d/muxgate.conf \
         contrib/audit/muxgate.rules contrib/audit/search-recipes.md) \
     $(addprefix $(UNITDIR)/,muxgate.service muxgate-prune.service \
-        muxgate-prune.timer muxgate-keys-index.service \
-        muxgate-keys-index.path)
+        muxgate-prune.timer muxgate-reap.service muxgate-reap.timer \
+        muxgate-keys-index.service muxgate-keys-index.path)
 DOC_DIRS := $(addprefix $(DOCDIR)/contrib/,sshd_config.d sudoers.d \
     tmpfiles.d audit) $(DOCDIR)/contrib $(DOCDIR)
 
@@ -229,7 +230,8 @@ install: muxgate $(CONTRIB_GEN)
 	install -m 0644 contrib/tmpfiles.d/muxgate.conf $(DESTDIR)$(DOCDIR)/contrib/tmpfiles.d/
 	install -m 0644 contrib/audit/muxgate.rules contrib/audit/search-recipes.md $(DESTDIR)$(DOCDIR)/contrib/audit/
 	install -m 0644 contrib/systemd/muxgate.service contrib/systemd/muxgate-prune.service \
-	    contrib/systemd/muxgate-prune.timer contrib/systemd/muxgate-keys-index.service \
+	    contrib/systemd/muxgate-prune.timer contrib/systemd/muxgate-reap.service \
+	    contrib/systemd/muxgate-reap.timer contrib/systemd/muxgate-keys-index.service \
 	    contrib/systemd/muxgate-keys-index.path $(DESTDIR)$(UNITDIR)/
 
 # Exactly what install installed, and the documentation directories it

@@ -50,6 +50,7 @@ audit_rec_init(struct audit_rec *r, enum audit_kind kind, const char *op,
 	r->success = success;
 	r->bytes_in = r->bytes_out = r->duration = r->rec_bytes = -1;
 	r->grant_for = -1;
+	r->ttl = -1;
 }
 
 void
@@ -121,6 +122,7 @@ audit_format(const struct audit_rec *r)
 	add_field(&b, "host", r->host);
 	add_field(&b, "tmux_user", r->tmux_user);
 	add_field(&b, "session", r->session);
+	add_field(&b, "owner", r->owner);
 	add_field(&b, "attach", r->attach);
 	/* Not "mode": ausearch -i reads any field of that name as file bits. */
 	add_field(&b, "attach_mode", r->mode);
@@ -136,6 +138,7 @@ audit_format(const struct audit_rec *r)
 	add_field(&b, "approver", r->approver);
 	add_num(&b, "grant_for", r->grant_for);
 	add_field(&b, "note", r->note);
+	add_num(&b, "ttl", r->ttl);
 	add_field(&b, "ref", r->ref);
 	add_field(&b, "reason", r->reason);
 	return buf_take(&b);

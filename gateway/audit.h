@@ -30,6 +30,7 @@ struct audit_rec {
 	const char	*host;
 	const char	*tmux_user;
 	const char	*session;
+	const char	*owner;		/* reap: the identity that created it */
 	const char	*attach;
 	const char	*mode;
 	const char	*reason;
@@ -48,6 +49,7 @@ struct audit_rec {
 	const char	*approver;
 	long long	 grant_for;	/* its duration, seconds */
 	const char	*note;		/* the free text given with it */
+	long long	 ttl;		/* a session's TTL, seconds */
 };
 
 /* Fill R with "nothing set": numbers -1, strings NULL. */

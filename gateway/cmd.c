@@ -15,6 +15,7 @@
 #include "gateway/str.h"
 #include "gateway/terminate.h"
 #include "gateway/tokenize.h"
+#include "gateway/ttl.h"
 #include "gateway/xmalloc.h"
 
 const struct cmd_entry *const cmd_table[] = {
@@ -110,6 +111,8 @@ record(struct gw *gw, struct cmd_req *req, bool success,
 	r.host = req->t.host;
 	r.tmux_user = req->t.user;
 	r.session = req->t.session;
+	if (req->ttl > 0)
+		r.ttl = req->ttl;
 	r.reason = success ? NULL : cmd_reason_name(reason);
 	r.grant = req->rec.id != NULL ? req->rec.id :
 	    req->grant[0] != '\0' ? req->grant : NULL;
@@ -195,7 +198,8 @@ parse_args(struct gw *gw, struct cmd_req *req, int argc, char **argv)
 {
 	const struct cmd_entry	*e = req->entry;
 	struct cmd_args		*a = &req->args;
-	int			 i;
+	char			*e_ttl;
+	int			 i, code;
 
 	a->argv = xcalloc((size_t)argc + 1, sizeof(*a->argv));
 	for (i = 1; i < argc; i++) {
@@ -237,6 +241,15 @@ parse_args(struct gw *gw, struct cmd_req *req, int argc, char **argv)
 	if (a->argc < e->minargs || a->argc > e->maxargs)
 		return cmd_fail(gw, req, CMD_R_USAGE, "usage: %s %s", e->name,
 		    e->usage);
+	if (a->ttl != NULL && (policy_parse_duration(a->ttl, &req->ttl) == -1 ||
+	    req->ttl == 0)) {
+		req->ttl = 0;
+		e_ttl = out_escape(a->ttl);
+		code = cmd_fail(gw, req, CMD_R_USAGE, "bad --ttl '%s': use 30s, "
+		    "5m, 6h or 7d (more than 0, at most 10 years)", e_ttl);
+		free(e_ttl);
+		return code;
+	}
 	/* Nothing is looked up for a request that could not be confirmed. */
 	if ((e->flags & CMD_F_YES) && !a->yes && gw->mode != GW_INTERACTIVE)
 		return cmd_fail(gw, req, CMD_R_USAGE, "%s needs --yes when not "
@@ -353,6 +366,30 @@ decide(struct gw *gw, struct cmd_req *req)
 	return MG_OK;
 }
 
+/*
+ * The TTL of what is to be created: the rule's max_session_ttl bounds
+ * --ttl and applies without it.  Asking for more than the rule allows
+ * is the policy's "no", like any other.
+ */
+static int
+decide_ttl(struct gw *gw, struct cmd_req *req)
+{
+	char	max[32];
+
+	if (!(req->entry->flags & CMD_F_TTL) || req->max_session_ttl == 0)
+		return MG_OK;
+	if (req->args.ttl == NULL) {
+		req->ttl = req->max_session_ttl;
+		return MG_OK;
+	}
+	if (req->ttl <= req->max_session_ttl)
+		return MG_OK;
+	ttl_duration_text(req->max_session_ttl, max, sizeof(max));
+	return cmd_fail(gw, req, CMD_R_DENIED, "permission denied: --ttl %s "
+	    "on %s: the policy allows at most %s", req->args.ttl, req->arg,
+	    max);
+}
+
 /* An existing session: is it there, and whose is it? */
 static int
 resolve(struct gw *gw, struct cmd_req *req)
@@ -395,7 +432,8 @@ prepare(struct gw *gw, struct cmd_req *req, int argc, char **argv)
 
 	if ((code = parse_args(gw, req, argc, argv)) != MG_OK ||
 	    (code = parse_target(gw, req)) != MG_OK ||
-	    (code = decide(gw, req)) != MG_OK)
+	    (code = decide(gw, req)) != MG_OK ||
+	    (code = decide_ttl(gw, req)) != MG_OK)
 		return code;
 	if ((e->flags & CMD_F_TTY) && !gw->tty)
 		return cmd_fail(gw, req, CMD_R_NO_TERMINAL, "%s needs a "

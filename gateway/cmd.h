@@ -9,7 +9,7 @@
  *	find the command        unknown, ambiguous, file transfer
  *	parse its arguments     options, counts, --yes outside the menu
  *	parse the target        USER@HOST:SESSION and friends
- *	decide                  the policy, on that target
+ *	decide                  the policy, on that target (and --ttl)
  *	check the terminal      attach and watch need one
  *	resolve the session     an existing session: found, and whose
  *	the audit log           required records can still be written
@@ -109,6 +109,11 @@ struct cmd_req {
 		long long	 duration;	/* -1: none */
 		const char	*note;
 	} rec;
+	/*
+	 * CMD_F_TTL: the TTL in seconds, --ttl's or else max_session_ttl
+	 * (0: none); in the request's record.
+	 */
+	unsigned			 ttl;
 	bool				 recorded;	/* its USER_CMD is written */
 };
 

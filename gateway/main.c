@@ -17,6 +17,7 @@
 #include "gateway/keys.h"
 #include "gateway/log.h"
 #include "gateway/prune.h"
+#include "gateway/reap.h"
 #include "gateway/recordings.h"
 #include "gateway/replay.h"
 #include "gateway/verify.h"
@@ -35,6 +36,7 @@ usage(FILE *fp)
 	    "       muxgate replay [--key KEY] [--speed N] [--idle-limit S] FILE | --cat FILE\n"
 	    "       muxgate export [--key KEY] FILE\n"
 	    "       muxgate prune --older-than DURATION [--dry-run] [-f CONFIG]\n"
+	    "       muxgate reap [-f CONFIG]\n"
 	    "       muxgate verify [--key KEY] [--audit-log FILE] RECORDING...\n"
 	    "       muxgate keygen DIR\n"
 	    "       muxgate keys [-f CONFIG] USER TYPE KEY | --all [-f CONFIG] | "
@@ -130,6 +132,8 @@ main(int argc, char **argv)
 		return replay_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "prune") == 0)
 		return prune_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "reap") == 0)
+		return reap_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "export") == 0)
 		return export_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "verify") == 0)

@@ -7,6 +7,7 @@
 #include "gateway/log.h"
 #include "gateway/access.h"
 #include "gateway/session.h"
+#include "gateway/ttl.h"
 #include "gateway/xmalloc.h"
 
 const char *
@@ -67,6 +68,33 @@ list_many(const struct policy *p, struct listing *l, size_t n)
 		argv_free(&jobs[i].args);
 	}
 	free(jobs);
+}
+
+/*
+ * The time left of every session listed.  The listing stands without
+ * it: a state that cannot be read shows no TTL, and reap, which acts on
+ * the tags, says what is wrong with them.
+ */
+static void
+ttl_annotate(const struct policy *p, struct listings *ls)
+{
+	struct ttl_tags		 tags;
+	struct tmux_session	*s;
+	char			 err[256];
+	size_t			 i, j;
+
+	if (ttl_load(policy_gateway(p)->state, &tags, err,
+	    sizeof(err)) == -1) {
+		debug("no session TTLs: %s", err);
+		return;
+	}
+	for (i = 0; i < ls->n; i++)
+		for (j = 0; j < ls->v[i].sessions.n; j++) {
+			s = &ls->v[i].sessions.v[j];
+			s->expires = ttl_expires(&tags, ls->v[i].host,
+			    ls->v[i].user, s->name, s->created);
+		}
+	ttl_tags_free(&tags);
 }
 
 void
@@ -157,8 +185,10 @@ session_list_scope(struct gw *gw, const char *host, const char *user,
 			l->ngrants = ngrants;
 		}
 	}
-	if (out->n > 0)
+	if (out->n > 0) {
 		list_many(gw->policy, out->v, out->n);
+		ttl_annotate(gw->policy, out);
+	}
 	for (i = 0; i < out->n; i++)
 		if (out->v[i].ngrants > 0 &&
 		    !(out->v[i].actions & POLICY_LIST))
@@ -181,27 +211,57 @@ listings_free(struct listings *ls)
 	viewers_free(&ls->viewers);
 }
 
+/* Session NAME in the listing of USER on H: FOUND with *S set, or why not. */
+static enum session_found
+lookup(const struct policy *p, const struct policy_host *h, const char *user,
+    const char *name, struct listing *l, const struct tmux_session **s,
+    char *why, size_t whylen)
+{
+	session_list(p, h, user, l);
+	if (l->status != HOST_OK) {
+		(void)snprintf(why, whylen, "%s@%s: %s (%s)", user,
+		    policy_host_name(h), session_status_name(l->status),
+		    l->error != NULL ? l->error : "");
+		return SESSION_HOST_ERROR;
+	}
+	if ((*s = tmux_sessions_find(&l->sessions, name)) == NULL) {
+		(void)snprintf(why, whylen, "no session %s@%s:%s", user,
+		    policy_host_name(h), name);
+		return SESSION_MISSING;
+	}
+	return SESSION_FOUND;
+}
+
+enum session_found
+session_created(const struct policy *p, const struct policy_host *h,
+    const char *user, const char *name, long long *created, char *why,
+    size_t whylen)
+{
+	const struct tmux_session	*s = NULL;
+	struct listing			 l;
+	enum session_found		 found;
+
+	*created = 0;
+	if ((found = lookup(p, h, user, name, &l, &s, why, whylen)) ==
+	    SESSION_FOUND)
+		*created = s->created;
+	free(l.error);
+	tmux_sessions_free(&l.sessions);
+	return found;
+}
+
 enum session_found
 session_find(const struct policy *p, const struct policy_host *h,
     const char *user, const char *name, char **owner, char *why,
     size_t whylen)
 {
-	const struct tmux_session	*s;
+	const struct tmux_session	*s = NULL;
 	struct listing			 l;
-	enum session_found		 found = SESSION_FOUND;
+	enum session_found		 found;
 
 	*owner = NULL;
-	session_list(p, h, user, &l);
-	if (l.status != HOST_OK) {
-		(void)snprintf(why, whylen, "%s@%s: %s (%s)", user,
-		    policy_host_name(h), session_status_name(l.status),
-		    l.error != NULL ? l.error : "");
-		found = SESSION_HOST_ERROR;
-	} else if ((s = tmux_sessions_find(&l.sessions, name)) == NULL) {
-		(void)snprintf(why, whylen, "no session %s@%s:%s", user,
-		    policy_host_name(h), name);
-		found = SESSION_MISSING;
-	} else if (s->owner != NULL)
+	if ((found = lookup(p, h, user, name, &l, &s, why, whylen)) ==
+	    SESSION_FOUND && s->owner != NULL)
 		*owner = xstrdup(s->owner);
 	free(l.error);
 	tmux_sessions_free(&l.sessions);

@@ -40,7 +40,8 @@ void	session_list(const struct policy *, const struct policy_host *,
  * in NEED, optionally only HOST and USER (NULL for any).  A pair where
  * the identity holds a grant in force is listed too when NEED has list;
  * where the identity may not list, only the sessions its grants name
- * (all of them for a grant of USER@HOST) are kept.
+ * (all of them for a grant of USER@HOST) are kept.  Each session's
+ * expires is set from the TTL tags (ttl.h).
  */
 /* Does the identity hold a grant in force on USER@HOST? */
 bool	session_granted(struct gw *, const char *host, const char *user);
@@ -61,6 +62,14 @@ enum session_found {
 enum session_found session_find(const struct policy *,
 	    const struct policy_host *, const char *user, const char *name,
 	    char **owner, char *why, size_t whylen);
+
+/*
+ * Session NAME of USER on HOST as session_find() finds it, with its
+ * creation time as tmux reports it (#{session_created}) in *CREATED.
+ */
+enum session_found session_created(const struct policy *,
+	    const struct policy_host *, const char *user, const char *name,
+	    long long *created, char *why, size_t whylen);
 
 /*
  * The tmux verbs.  Each returns SESSION_OK, or another outcome with WHY

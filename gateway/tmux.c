@@ -158,6 +158,7 @@ parse_line(char *line, struct tmux_session *ts)
 	ts->windows = (unsigned)v[2];
 	ts->attached = (unsigned)v[3];
 	ts->owner = field[4][0] != '\0' ? xstrdup(field[4]) : NULL;
+	ts->expires = 0;
 	ts->name = xstrdup(field[5]);
 	return 0;
 }

@@ -16,6 +16,11 @@ struct tmux_session {
 	long long	 activity;
 	unsigned	 attached;
 	char		*owner;		/* @muxgate-owner, NULL if none */
+	/*
+	 * Not tmux's: when its TTL tag (ttl.h) says it is to be killed, or
+	 * 0.  Set by session_list_scope(); 0 from the parser.
+	 */
+	long long	 expires;
 };
 
 struct tmux_sessions {

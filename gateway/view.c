@@ -7,6 +7,7 @@
 
 #include "gateway/grantcmd.h"
 #include "gateway/output.h"
+#include "gateway/ttl.h"
 #include "gateway/view.h"
 
 void
@@ -53,6 +54,11 @@ view_details(struct buf *b, const struct listings *ls, const struct listing *l,
 	    s->windows == 1 ? "" : "s", when, s->attached);
 	if (s->owner != NULL)
 		buf_printf(b, ", owner %s", s->owner);
+	if (s->expires > 0) {
+		ttl_left_text(s->expires - (long long)time(NULL), when,
+		    sizeof(when));
+		buf_printf(b, ", ttl %s", when);
+	}
 	for (i = 0; i < l->ngrants; i++)
 		if (l->grants[i]->session != NULL &&
 		    grant_names(l->grants[i], s->name)) {
@@ -222,6 +228,8 @@ view_listing_json(const struct listings *ls, const struct listing *l)
 		json_object_object_add(so, "attached",
 		    json_object_new_int64(s->attached));
 		json_object_object_add(so, "owner", out_json_string(s->owner));
+		json_object_object_add(so, "expires", s->expires > 0 ?
+		    json_object_new_int64(s->expires) : NULL);
 		json_object_object_add(so, "viewers", viewers_json(ls, l, s));
 		json_object_array_add(arr, so);
 	}

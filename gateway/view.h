@@ -11,7 +11,8 @@ struct json_object;
 void	view_target(struct buf *, const struct listing *,
 	    const struct tmux_session *);
 /*
- * "(2 windows, created 2026-11-23 19:00, 1 attached, owner alice)" and,
+ * "(2 windows, created 2026-11-23 19:00, 1 attached, owner alice, ttl 4m)"
+ * (the time left, for a session with a TTL) and,
  * when anyone is attached through muxgate, "; alice attach since 19:02".
  */
 void	view_details(struct buf *, const struct listings *,

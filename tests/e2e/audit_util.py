@@ -30,9 +30,12 @@ ALL_TYPES = ("USER_AUTH", "USER_ACCT", "USER_CMD", "USER_START", "USER_END",
              "USER_ERR", "TRUSTED_APP")
 # Fields muxgate writes through audit_encode_nv_string: always either
 # "quoted" or hex.  (op= is a fixed word; the numbers are plain decimal.)
-STRING_FIELDS = ("identity", "key", "host", "tmux_user", "session", "attach",
-                 "attach_mode", "recording", "rec_hash", "reason", "ref")
-NUMBER_FIELDS = ("bytes_in", "bytes_out", "duration", "rec_bytes")
+STRING_FIELDS = ("identity", "key", "host", "tmux_user", "session", "owner",
+                 "attach", "attach_mode", "recording", "rec_hash", "reason",
+                 "ref")
+NUMBER_FIELDS = ("bytes_in", "bytes_out", "duration", "rec_bytes", "ttl")
+# muxgate's fields in the order audit.c writes them.
+FIELD_ORDER = STRING_FIELDS[:10] + NUMBER_FIELDS + ("ref", "reason")
 # What libaudit appends after muxgate's own fields.
 LIBAUDIT_FIELDS = ("exe", "hostname", "addr", "terminal", "res")
 
@@ -310,9 +313,9 @@ def check_encoding(r):
     assert names[0] == "op", r.msg
     assert names[-len(LIBAUDIT_FIELDS):] == list(LIBAUDIT_FIELDS), r.msg
     ours = names[1:-len(LIBAUDIT_FIELDS)]
-    order = STRING_FIELDS[:9] + NUMBER_FIELDS + ("ref", "reason")
-    assert all(n in order for n in ours), "unexpected fields in %r" % r.msg
-    assert ours == sorted(ours, key=order.index), r.msg
+    assert all(n in FIELD_ORDER for n in ours), \
+        "unexpected fields in %r" % r.msg
+    assert ours == sorted(ours, key=FIELD_ORDER.index), r.msg
     assert len(set(names)) == len(names), "a field twice in %r" % r.msg
     for n in ours:
         r.get(n)        # asserts "quoted" or hex / decimal

@@ -8,7 +8,7 @@ import pytest
 
 from helpers import *
 
-SUBCOMMANDS = ("shell", "check", "serve", "replay", "prune")
+SUBCOMMANDS = ("shell", "check", "serve", "replay", "prune", "reap")
 
 
 @pytest.mark.parametrize("flag", ["--help", "-h"])
@@ -119,7 +119,8 @@ def test_new_json(gw, ssh, command):
     assert code == OK, (code, out, err)
     assert out.count("\n") == 1, out
     assert parse_json(out) == {"host": "bastion", "user": DEPLOY,
-                               "session": name, "owner": "alice"}
+                               "session": name, "owner": "alice",
+                               "expires": None}
     assert tmux_has(DEPLOY, name)
 
 

@@ -17,9 +17,11 @@ GENERATED = ("contrib/sshd_config.d/muxgate.conf", "contrib/sudoers.d/muxgate",
              "contrib/tmpfiles.d/muxgate.conf", "contrib/audit/muxgate.rules",
              "contrib/systemd/muxgate.service",
              "contrib/systemd/muxgate-prune.service",
+             "contrib/systemd/muxgate-reap.service",
              "contrib/sshd_config.d/muxgate-keys.conf",
              "contrib/systemd/muxgate-keys-index.service")
 UNITS = ("muxgate.service", "muxgate-prune.service", "muxgate-prune.timer",
+         "muxgate-reap.service", "muxgate-reap.timer",
          "muxgate-keys-index.service", "muxgate-keys-index.path")
 
 
@@ -81,17 +83,21 @@ def test_clean_build_install_uninstall(scratch):
         assert "@" not in t.replace("%u", ""), (rel, t)
         assert "/usr/local" not in t, (rel, t)
     for rel in ("sshd_config.d/muxgate.conf", "audit/muxgate.rules",
-                "muxgate.service", "muxgate-prune.service"):
+                "muxgate.service", "muxgate-prune.service",
+                "muxgate-reap.service"):
         assert "/usr/bin/muxgate" in texts[rel], rel
     for rel in ("sshd_config.d/muxgate.conf", "sudoers.d/muxgate",
                 "tmpfiles.d/muxgate.conf", "muxgate.service",
-                "muxgate-prune.service"):
+                "muxgate-prune.service", "muxgate-reap.service"):
         assert "mgt-x" in texts[rel], rel
     assert "\nMatch User mgt-x\n" in texts["sshd_config.d/muxgate.conf"]
     assert "\tAuthorizedKeysFile /etc/ssh/authorized_keys/%u\n" in \
         texts["sshd_config.d/muxgate.conf"]
     assert "\nmgt-x ALL=(" in texts["sudoers.d/muxgate"]
     assert "User=mgt-x\n" in texts["muxgate-prune.service"]
+    assert "User=mgt-x\n" in texts["muxgate-reap.service"]
+    assert "ExecStart=/usr/bin/muxgate reap -f /etc/muxgate/gateway.yaml\n" \
+        in texts["muxgate-reap.service"]
     assert "--user mgt-x\n" in texts["muxgate.service"]
 
     # What sshd and sudo make of them.

@@ -8,7 +8,7 @@ from helpers import *
 
 ALL = ["list", "watch", "attach", "create", "kill", "kill-own"]
 SESSION_KEYS = {"name", "windows", "created", "activity", "attached", "owner",
-                "viewers"}
+                "expires", "viewers"}
 
 
 def rows_by_user(doc):
@@ -143,6 +143,9 @@ def test_ls_json_sessions_shape_and_owner(gw, ssh):
         assert s["activity"] >= s["created"] - 1
     assert by_name["made1"]["owner"] == "alice"
     assert by_name["direct1"]["owner"] is None
+    # No TTL for either (test_ttl.py has those).
+    assert by_name["made1"]["expires"] is None
+    assert by_name["direct1"]["expires"] is None
 
 
 def _two_sessions(ssh):

@@ -3,10 +3,13 @@ the unit's sandbox.  systemd does not run here, so the sandbox is made by
 hand from the unit file itself: its CapabilityBoundingSet (setpriv), its
 ProtectSystem=full (/usr, /boot and /etc read-only in a mount namespace)
 and its UMask.  Then a client logs in, creates a session through sudo
-and kills it, as the unit's users would."""
+and kills it, as the unit's users would.  The same for `muxgate prune`
+and `muxgate reap` in theirs."""
+import json
 import os
 import re
 import shutil
+import time
 
 import pytest
 
@@ -114,3 +117,44 @@ def test_prune_runs_as_the_prune_unit_runs_it(gw, policy_edit, workdir):
     assert p.returncode == OK, _s(p.stderr)
     assert _s(p.stdout) == "removed %s\n" % old
     assert not os.path.exists(old) and os.path.exists(fresh)
+
+
+REAP_UNIT = os.path.join(REPO, "contrib", "systemd", "muxgate-reap.service.in")
+
+
+def test_reap_runs_as_the_reap_unit_runs_it(gw, ssh):
+    """User=GATEWAY_USER, the unit's bounding set and ProtectSystem=full,
+    without NoNewPrivileges (sudo must become the tmux user): reap still
+    kills a session whose TTL is up."""
+    if shutil.which("setpriv", path=SYS_PATH) is None:
+        pytest.skip("setpriv not found (package util-linux)")
+    p = run(["unshare", "--mount", "--", "/bin/true"], check=False)
+    if p.returncode != 0:
+        pytest.skip("no mount namespace here: %s" % p.stderr)
+    u = {}
+    for line in open(REAP_UNIT):
+        m = re.match(r"^([A-Za-z]+)=(.*)$", line.strip())
+        if m:
+            u[m.group(1)] = m.group(2)
+    assert u["User"] == "@GATEWAY_USER@"
+    assert "NoNewPrivileges" not in u, "sudo needs new privileges"
+    assert u["PrivateTmp"] == "no", "tmux sockets live in /tmp"
+    assert u["ProtectSystem"] == "full"
+    caps = u["CapabilityBoundingSet"].split()
+    code, out, err = ssh("alice", "new %sunit-reap --ttl 1s --json" % TARGET)
+    assert code == OK, err
+    time.sleep(max(0.0, json.loads(out)["expires"] + 1.05 - time.time()))
+    ro = " ".join(
+        'mount --bind "%s" "%s" && mount -o remount,bind,ro "%s" &&'
+        % (d, d, d) for d in ("/usr", "/etc", "/boot") if os.path.isdir(d))
+    bounding = "-all," + ",".join("+" + c[len("CAP_"):].lower()
+                                  for c in caps)
+    script = ('%s exec setpriv --reuid %s --regid %s --init-groups '
+              '--bounding-set %s -- "$@"' % (ro, GW, GW, bounding))
+    p = run(["unshare", "--mount", "--propagation", "private", "--",
+             "/bin/sh", "-c", script, "sh", gw.bin, "reap", "-f", gw.policy],
+            check=False, env=dict(BASE_ENV, HOME="/home/" + GW))
+    assert p.returncode == OK, _s(p.stderr)
+    assert "reaped %sunit-reap (created by alice, ttl 1s)\n" % TARGET in \
+        _s(p.stdout), _s(p.stdout)
+    assert not tmux_has(DEPLOY, "unit-reap")

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gateway/audit.h"
@@ -28,6 +29,8 @@
 #include "gateway/exitcode.h"
 #include "gateway/gw.h"
 #include "gateway/slots.h"
+#include "gateway/state.h"
+#include "gateway/ttl.h"
 #include "policy/policy.h"
 #include "tests/unit/fake_spawn.h"
 #include "tests/unit/unit.h"
@@ -128,10 +131,15 @@ setup(void **state)
 	    "    allow:\n"
 	    "      - {hosts: [bastion], tmux_users: \"*\", actions: [list, "
 	    "kill-own]}\n"
+	    "  capped:\n"
+	    "    allow:\n"
+	    "      - {hosts: [bastion], tmux_users: \"*\", actions: [list, "
+	    "create], max_session_ttl: 1h}\n"
 	    "identities:\n"
 	    "  ops: {keys: " FP("A") ", roles: [all]}\n"
 	    "  outsider: {keys: " FP("B") ", roles: [webonly]}\n"
-	    "  minder: {keys: " FP("C") ", roles: [own]}\n",
+	    "  minder: {keys: " FP("C") ", roles: [own]}\n"
+	    "  capped: {keys: " FP("D") ", roles: [capped]}\n",
 	    dir, dir, me) == -1)
 		return -1;
 	pol = unit_policy(text);
@@ -272,6 +280,20 @@ static const struct row rows[] = {
 	    0, 1 },
 	{ "new %s@bastion:n1 -- -c x", "ops", MG_USAGE, 0, "usage", 0, 1 },
 	{ "new %s@bastion:a+b", "ops", MG_USAGE, 0, "bad-target", 0, 1 },
+	/* --ttl: a duration, once, more than 0, within the rule's max. */
+	{ "new %s@bastion:n1 --ttl 5x", "ops", MG_USAGE, 0, "usage", 0, 1 },
+	{ "new %s@bastion:n1 --ttl 0", "ops", MG_USAGE, 0, "usage", 0, 1 },
+	{ "new %s@bastion:n1 --ttl 0s", "ops", MG_USAGE, 0, "usage", 0, 1 },
+	{ "new %s@bastion:n1 --ttl", "ops", MG_USAGE, 0, "usage", 0, 1 },
+	{ "new %s@bastion:n1 --ttl 5m --ttl 5m", "ops", MG_USAGE, 0, "usage",
+	    0, 1 },
+	{ "new %s@bastion:n1 --ttl 2h", "capped", MG_DENIED, 0,
+	    "permission-denied", 0, 1 },
+	{ "new %s@bastion:n1 --ttl 5m", "outsider", MG_DENIED, 0,
+	    "permission-denied", 0, 1 },
+	{ "ls --ttl 5m", "ops", MG_USAGE, 0, "usage", 0, 1 },
+	{ "kill %s@bastion:s1 --yes --ttl 5m", "ops", MG_USAGE, 0, "usage", 0,
+	    1 },
 	{ "kill %s@bastion:s1 --yes", "ops", MG_OK, 1, NULL, 2, 0 },
 	{ "kill %s@bastion:s1 --yes", "outsider", MG_DENIED, 0,
 	    "permission-denied", 0, 1 },
@@ -434,6 +456,93 @@ test_attach_to_nothing(void **state)
 	assert_int_equal(seen.others, 0);
 }
 
+/* The tag of session NAME of ours on bastion: its expiry and ttl. */
+static bool
+tag_of(const char *name, long long *expires, unsigned *ttl)
+{
+	struct state		*st;
+	struct state_entry	 e;
+	struct ttl_tag		 t;
+	char			 key[TTL_KEY_LEN + 1], err[256], *sdir;
+	bool			 found = false;
+
+	assert_true(asprintf(&sdir, "%s/state", dir) != -1);
+	st = state_open(sdir, err, sizeof(err));
+	free(sdir);
+	assert_non_null(st);
+	ttl_key("bastion", me, name, key);
+	if (state_get(st, key, &e, err, sizeof(err)) == STATE_OK) {
+		assert_int_equal(ttl_decode(key, e.value, e.len, &t, err,
+		    sizeof(err)), 0);
+		*expires = t.expires;
+		*ttl = t.ttl;
+		ttl_tag_free(&t);
+		state_entry_free(&e);
+		found = true;
+	}
+	state_close(st);
+	return found;
+}
+
+/*
+ * new with a TTL: created, looked up for tmux's creation time, tagged
+ * with it; the rule's max applies without --ttl, and the record has it.
+ */
+static void
+test_new_with_ttl(void **state)
+{
+	static const struct row by_max = { "new %s@bastion:n2", "capped",
+	    MG_OK, 1, NULL, 2, 0 };
+	static const struct row by_option = { "new %s@bastion:n2 --ttl 10m",
+	    "ops", MG_OK, 1, NULL, 2, 0 };
+	static const struct row ended = { "new %s@bastion:n3 --ttl 30m",
+	    "capped", MG_OK, 1, NULL, 2, 0 };
+	const char	*saved = fake_spawn.sessions;
+	char		 sessions[128];
+	long long	 expires, created = (long long)time(NULL) - 5;
+	unsigned	 ttl;
+
+	/* Recent: a tag expired for long is gone from the state. */
+	(void)snprintf(sessions, sizeof(sessions), "100\t200\t1\t0\tops\ts1\n"
+	    "%lld\t%lld\t1\t0\tcapped\tn2\n", created, created);
+	fake_spawn.sessions = sessions;
+	run_row(&by_max, false);
+	assert_non_null(strstr(seen.text, " ttl=3600"));
+	assert_true(tag_of("n2", &expires, &ttl));
+	assert_int_equal(expires, created + 3600);
+	assert_int_equal(ttl, 3600);
+	/* No max for ops: --ttl as asked, replacing the older tag. */
+	run_row(&by_option, false);
+	assert_non_null(strstr(seen.text, " ttl=600"));
+	assert_true(tag_of("n2", &expires, &ttl));
+	assert_int_equal(expires, created + 600);
+	/* A session that has ended by the time it is looked up: no tag. */
+	run_row(&ended, false);
+	assert_false(tag_of("n3", &expires, &ttl));
+	fake_spawn.sessions = saved;
+}
+
+/*
+ * No session left running without its tag: when the tag cannot be
+ * written (here the state directory is refused: others may write it),
+ * the session just created is killed again and new fails.
+ */
+static void
+test_new_untaggable_is_killed(void **state)
+{
+	static const struct row r = { "new %s@bastion:s1 --ttl 5m", "ops",
+	    MG_FAIL, 0, "error", 3, 1 };
+	char	*sdir;
+
+	assert_true(asprintf(&sdir, "%s/state", dir) != -1);
+	assert_int_equal(chmod(sdir, 0770), 0);
+	run_row(&r, false);
+	assert_int_equal(chmod(sdir, 0700), 0);
+	free(sdir);
+	assert_int_equal(fake_spawn.created, 1);
+	assert_int_equal(fake_spawn.killed, 1);
+}
+
 int
 main(void)
 {
@@ -442,6 +551,8 @@ main(void)
 		cmocka_unit_test(test_every_entry_is_covered),
 		cmocka_unit_test(test_attach_on_a_terminal),
 		cmocka_unit_test(test_attach_to_nothing),
+		cmocka_unit_test(test_new_with_ttl),
+		cmocka_unit_test(test_new_untaggable_is_killed),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
