@@ -6,6 +6,9 @@
  * that something failed.  Nothing is done without a policy that loads,
  * nor, with gateway.audit_required, without an audit log to write to.
  *
+ * Grants (grant.h) whose time is up, and requests nobody decided in
+ * time, are written expired, each with a muxgate-grant-expire record.
+ *
  * Expired session TTLs (ttl.h): each tag whose time is up names a host,
  * a tmux user and a session; the session is looked up through the
  * host's transport and killed only if it is the one tagged (tmux's
@@ -24,6 +27,7 @@
 
 #include "gateway/audit.h"
 #include "gateway/exitcode.h"
+#include "gateway/grant.h"
 #include "gateway/log.h"
 #include "gateway/output.h"
 #include "gateway/reap.h"
@@ -50,6 +54,7 @@ struct reap {
 };
 
 static void	reap_ttls(struct reap *);
+static void	reap_grants(struct reap *);
 
 /*
  * What one run does, in this order.  Each step reports its own failures
@@ -60,6 +65,7 @@ static const struct reap_step {
 	void		(*run)(struct reap *);
 } steps[] = {
 	{ "session TTLs", reap_ttls },
+	{ "grants", reap_grants },
 };
 
 static void
@@ -254,6 +260,53 @@ reap_ttls(struct reap *r)
 	for (i = 0; i < items.n && !r->stop; i++)
 		reap_tag(r, &items.v[i]);
 	state_items_free(&items);
+}
+
+/* One grant written expired: its record. */
+static void
+audit_expiry(const struct grant *g, void *arg)
+{
+	struct reap		*r = arg;
+	struct audit_rec	 a;
+
+	if (r->stop)
+		return;
+	audit_rec_init(&a, AUDIT_KIND_COMMAND, "muxgate-grant-expire", true);
+	a.host = g->host;
+	a.tmux_user = g->user;
+	a.session = g->session;
+	a.grant = g->id;
+	a.grant_action = policy_action_name(g->action);
+	a.requester = g->requester;
+	a.approver = g->approver;
+	a.grant_for = g->duration;
+	a.note = g->reason;
+	if (audit_emit(&a) == -1) {
+		error_msg("reap: grant %s expired without an audit record; "
+		    "stopping", g->id);
+		fail(r);
+		r->stop = true;
+	}
+}
+
+/*
+ * Grants whose time is up, or requests that lapsed, written expired
+ * with one record each.  They allowed nothing since their end already
+ * (every decision compares the end with the clock): this is the trail,
+ * and what grants shows.
+ */
+static void
+reap_grants(struct reap *r)
+{
+	char	err[512];
+	size_t	n;
+
+	if (grants_retire(r->st, r->now, audit_expiry, r, &n, err,
+	    sizeof(err)) == -1)
+		state_error(r, "grants", err);
+	if (n > 0)
+		out_printf("retired %zu expired grant%s\n", n, n == 1 ? "" :
+		    "s");
 }
 
 static int
