@@ -325,10 +325,60 @@ revoked(struct attach *a, char *why, size_t whylen)
 	return gone;
 }
 
+/* Follow grant G from now on (A's copy of it is replaced). */
+static void
+follow_grant(struct attach *a, struct grant *g)
+{
+	grant_free(&a->grant);
+	a->grant = *g;
+	memset(g, 0, sizeof(*g));
+	a->pgrant.id = a->grant.id;
+	a->pgrant.action = a->grant.action;
+	a->pgrant.host = a->grant.host;
+	a->pgrant.user = a->grant.user;
+	a->pgrant.session = a->grant.session;
+}
+
+/*
+ * The grant the attach followed has ended: does another grant of the
+ * identity in force now allow it?  Then the attach follows that one.
+ */
+static bool
+another_grant(struct attach *a)
+{
+	struct grant_list	 mine;
+	struct policy_grant	*pg;
+	struct policy_verdict	 v;
+	struct grant		 g;
+	char			 err[256];
+	size_t			 n;
+	bool			 found = false;
+
+	if (grants_of(a->state, policy_identity_name(a->gw->id), &mine, err,
+	    sizeof(err)) == -1)
+		return false;
+	grant_in_force(&mine, (long long)time(NULL), &pg, &n);
+	policy_decide_grants(a->gw->policy, a->gw->id, a->readonly ?
+	    POLICY_WATCH : POLICY_ATTACH, a->t->host, a->t->user,
+	    a->t->session, pg, n, &v);
+	if (v.allow && v.grant != NULL && grants_find(a->state, v.grant->id,
+	    &g, err, sizeof(err)) == STATE_OK) {
+		found = grant_status_at(&g, (long long)time(NULL)) ==
+		    GRANT_ACTIVE;
+		if (found)
+			follow_grant(a, &g);
+		grant_free(&g);
+	}
+	free(pg);
+	grant_list_free(&mine);
+	return found;
+}
+
 /*
  * Is the grant the attach depends on still active?  Its end is known;
- * a revocation is a change of its entry.  A grant that can no longer be
- * read ends the attach: nothing says it may go on.
+ * a revocation is a change of its entry.  When it has ended, the attach
+ * goes on under another grant in force that allows it, if there is one;
+ * a grant that can no longer be read ends it: nothing says it may go on.
  */
 static bool
 grant_ended(struct attach *a, char *why, size_t whylen)
@@ -340,6 +390,8 @@ grant_ended(struct attach *a, char *why, size_t whylen)
 	if (a->grant.id[0] == '\0')
 		return false;
 	if ((long long)time(NULL) >= a->grant.ends) {
+		if (another_grant(a))
+			return false;
 		snprintf(why, whylen, "access ended: grant %s expired",
 		    a->grant.id);
 		return true;
@@ -353,16 +405,21 @@ grant_ended(struct attach *a, char *why, size_t whylen)
 		    "%s", a->grant.id, r == STATE_ABSENT ? "gone" : err);
 		return true;
 	}
-	r = grant_status_at(&g, (long long)time(NULL)) != GRANT_ACTIVE;
-	if (r) {
-		by = out_escape(g.by != NULL ? g.by : "?");
-		snprintf(why, whylen, "access ended: grant %s %s%s%s", g.id,
-		    grant_status_name(grant_status_at(&g, (long long)time(NULL))),
-		    g.by != NULL ? " by " : "", g.by != NULL ? by : "");
-		free(by);
+	if (grant_status_at(&g, (long long)time(NULL)) == GRANT_ACTIVE) {
+		grant_free(&g);
+		return false;
 	}
+	if (another_grant(a)) {
+		grant_free(&g);
+		return false;
+	}
+	by = out_escape(g.by != NULL ? g.by : "?");
+	snprintf(why, whylen, "access ended: grant %s %s%s%s", g.id,
+	    grant_status_name(grant_status_at(&g, (long long)time(NULL))),
+	    g.by != NULL ? " by " : "", g.by != NULL ? by : "");
+	free(by);
 	grant_free(&g);
-	return r;
+	return true;
 }
 
 /* The relay's call, every second: may the attach go on? */
@@ -506,7 +563,8 @@ end(struct attach *a, int code)
 static int
 open_state(struct attach *a)
 {
-	char	err[256];
+	struct grant	g;
+	char		err[256];
 
 	a->seen = a->gw->config_st;
 	/* Requests made before this attach existed are not for it. */
@@ -521,16 +579,14 @@ open_state(struct attach *a)
 	if (a->req->grant[0] == '\0')
 		return MG_OK;
 	/* The grant as it is now: it was in force a moment ago. */
-	if (grants_find(a->state, a->req->grant, &a->grant, err,
+	if (grants_find(a->state, a->req->grant, &g, err,
 	    sizeof(err)) != STATE_OK ||
-	    grant_status_at(&a->grant, (long long)time(NULL)) != GRANT_ACTIVE)
+	    grant_status_at(&g, (long long)time(NULL)) != GRANT_ACTIVE) {
+		grant_free(&g);
 		return cmd_fail(a->gw, a->req, CMD_R_DENIED, "attach refused: "
 		    "grant %s is no longer in force", a->req->grant);
-	a->pgrant.id = a->grant.id;
-	a->pgrant.action = a->grant.action;
-	a->pgrant.host = a->grant.host;
-	a->pgrant.user = a->grant.user;
-	a->pgrant.session = a->grant.session;
+	}
+	follow_grant(a, &g);
 	return MG_OK;
 }
 

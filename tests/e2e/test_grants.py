@@ -18,8 +18,6 @@ The policy of this module (grants_policy) adds to the test policy:
 Every test starts without grants: the module removes the grant entries
 from the state directory around each test.
 
-Two tests are expected to fail (xfail, strict) until the C code is fixed;
-each says "BUG:" and what is wrong in its marker.
 """
 import glob
 import os
@@ -431,10 +429,6 @@ def test_policy_edit_ends_a_granted_attach(gw, terms, jit):
     assert attach_allowed(gw, "frank")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: an attach is tied to the "
-                   "first covering grant by id (policy_decide_grants), not "
-                   "to the identity's grants: it ends when that one expires "
-                   "although another active grant still covers it")
 def test_attach_outlives_one_of_two_grants(gw, terms):
     """Two active grants cover the session: one ends in seconds, the
     other in ten minutes.  The attach is still allowed when the short one
@@ -837,11 +831,6 @@ def test_hostile_reasons(gw):
     assert not os.path.exists("/tmp/mgt-pwned")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: target_parse() lets a session "
-                   "name with C1 controls or invalid UTF-8 through, "
-                   "grants_add() stores it, grant_decode() then refuses the "
-                   "entry: the requester's grants and every approver's "
-                   "`grants` (grants_pending) fail")
 @pytest.mark.parametrize("session", ["'a\u009bb'", "'a\udcffb'"])
 def test_request_for_an_unstorable_session_name(gw, session):
     """A request must either be refused (exit 2) or stored readable: one
