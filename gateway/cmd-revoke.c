@@ -1,6 +1,8 @@
 /*
  * cmd-revoke.c — end a grant before its time, or withdraw a request:
- * its requester, or an approver of its rule.  Attaches that depend on
+ * its requester, an approver of its rule, or an identity the policy lets
+ * terminate attaches on its host and tmux user (so that a break-glass
+ * grant, which has no approvers, can be ended by an operator).  Attaches that depend on
  * it end within a few seconds (attach.c re-checks every second).
  */
 #include <stdio.h>
@@ -29,6 +31,7 @@ static int
 decide(struct gw *gw, struct cmd_req *req, struct state *st, struct grant *g)
 {
 	struct policy_request	 r;
+	struct policy_verdict	 v;
 	long long		 now = (long long)time(NULL);
 	enum grant_status	 s = grant_status_at(g, now);
 	const char		*why;
@@ -41,13 +44,16 @@ decide(struct gw *gw, struct cmd_req *req, struct state *st, struct grant *g)
 		return cmd_fail(gw, req, CMD_R_USAGE, "revoke: bad reason: %s",
 		    why);
 	mine = strcmp(g->requester, policy_identity_name(gw->id)) == 0;
-	if (!mine) {
+	policy_decide(gw->policy, gw->id, POLICY_TERMINATE, g->host, g->user,
+	    &v);
+	if (!mine && !v.allow) {
 		if ((code = grantcmd_rule(gw, req, g, &r)) != MG_OK)
 			return code;
 		if (!policy_may_approve(gw->id, &r))
 			return cmd_fail(gw, req, CMD_R_DENIED, "permission "
 			    "denied: revoke %s (neither its requester nor an "
-			    "approver of its rule)", g->id);
+			    "approver of its rule, nor allowed to terminate "
+			    "there)", g->id);
 	}
 	if (s != GRANT_PENDING && s != GRANT_ACTIVE)
 		return cmd_fail(gw, req, CMD_R_DECIDED, "grant %s has already "

@@ -329,6 +329,21 @@ def test_break_glass(gw):
     assert code == OK and out == "revoked grant %s of frank\n" % gid, err
     code, out, err = gw.ssh("frank", new + "x")
     assert code == DENIED, (out, err)
+    # Nobody approves break-glass access, but an operator who may
+    # terminate attaches there may end it; an approver of other rules may
+    # not.
+    gid = request(gw, "frank", "create %s@bastion" % DEPLOY, duration="5m",
+                  reason="prod down again", status="active")
+    code, out, err = gw.ssh("eve", "revoke " + gid)
+    assert code == DENIED, (out, err)
+    assert "nor allowed to terminate there" in one_error_line(err), err
+    code, out, err = gw.ssh("alice", "revoke %s --reason 'use the runbook'"
+                            % gid)
+    assert code == OK and out == "revoked grant %s of frank\n" % gid, err
+    g = grant(gw, "frank", gid)
+    assert g["status"] == "revoked" and g["by"] == "alice", g
+    code, out, err = gw.ssh("frank", new + "y")
+    assert code == DENIED, (out, err)
 
 
 # ---- 4. revocation mid-attach, and withdrawing a request ----
