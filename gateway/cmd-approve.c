@@ -27,25 +27,12 @@ const struct cmd_entry cmd_approve_entry = {
 static int
 decide(struct gw *gw, struct cmd_req *req, struct state *st, struct grant *g)
 {
-	struct policy_request	 r;
 	struct buf		 b = { 0 };
 	long long		 now = (long long)time(NULL);
 	int			 code;
 
-	req->decided = true;
-	if (strcmp(g->requester, policy_identity_name(gw->id)) == 0)
-		return cmd_fail(gw, req, CMD_R_DENIED, "permission denied: "
-		    "nobody approves their own request");
-	if ((code = grantcmd_rule(gw, req, g, &r)) != MG_OK)
+	if ((code = grantcmd_may_decide(gw, req, g)) != MG_OK)
 		return code;
-	if (!policy_may_approve(gw->id, &r))
-		return cmd_fail(gw, req, CMD_R_DENIED, "permission denied: "
-		    "approve %s (not an approver of its rule)", g->id);
-	if (grant_status_at(g, now) != GRANT_PENDING)
-		return cmd_fail(gw, req, CMD_R_DECIDED, "grant %s is not "
-		    "pending: it is %s", g->id,
-		    grant_status_name(grant_status_at(g, now)));
-	req->allowed = true;
 	g->status = GRANT_ACTIVE;
 	g->approver = xstrdup(policy_identity_name(gw->id));
 	g->starts = g->decided = now;
@@ -62,15 +49,5 @@ decide(struct gw *gw, struct cmd_req *req, struct state *st, struct grant *g)
 static int
 cmd_approve_exec(struct gw *gw, struct cmd_req *req)
 {
-	struct state	*st;
-	struct grant	 g;
-	int		 code;
-
-	if ((code = grantcmd_load(gw, req, &st, &g)) != MG_OK)
-		return code;
-	code = decide(gw, req, st, &g);
-	state_close(st);
-	memset(&req->rec, 0, sizeof(req->rec));
-	grant_free(&g);
-	return code;
+	return grantcmd_run(gw, req, decide);
 }

@@ -26,29 +26,16 @@ const struct cmd_entry cmd_deny_entry = {
 static int
 decide(struct gw *gw, struct cmd_req *req, struct state *st, struct grant *g)
 {
-	struct policy_request	 r;
 	long long		 now = (long long)time(NULL);
 	const char		*why;
 	int			 code;
 
-	req->decided = true;
 	if (req->args.reason != NULL &&
 	    !grant_valid_reason(req->args.reason, &why))
 		return cmd_fail(gw, req, CMD_R_USAGE, "deny: bad reason: %s",
 		    why);
-	if (strcmp(g->requester, policy_identity_name(gw->id)) == 0)
-		return cmd_fail(gw, req, CMD_R_DENIED, "permission denied: "
-		    "nobody decides their own request (revoke withdraws it)");
-	if ((code = grantcmd_rule(gw, req, g, &r)) != MG_OK)
+	if ((code = grantcmd_may_decide(gw, req, g)) != MG_OK)
 		return code;
-	if (!policy_may_approve(gw->id, &r))
-		return cmd_fail(gw, req, CMD_R_DENIED, "permission denied: deny "
-		    "%s (not an approver of its rule)", g->id);
-	if (grant_status_at(g, now) != GRANT_PENDING)
-		return cmd_fail(gw, req, CMD_R_DECIDED, "grant %s is not "
-		    "pending: it is %s", g->id,
-		    grant_status_name(grant_status_at(g, now)));
-	req->allowed = true;
 	g->status = GRANT_DENIED;
 	g->by = xstrdup(policy_identity_name(gw->id));
 	g->note = req->args.reason != NULL ? xstrdup(req->args.reason) : NULL;
@@ -65,15 +52,5 @@ decide(struct gw *gw, struct cmd_req *req, struct state *st, struct grant *g)
 static int
 cmd_deny_exec(struct gw *gw, struct cmd_req *req)
 {
-	struct state	*st;
-	struct grant	 g;
-	int		 code;
-
-	if ((code = grantcmd_load(gw, req, &st, &g)) != MG_OK)
-		return code;
-	code = decide(gw, req, st, &g);
-	state_close(st);
-	memset(&req->rec, 0, sizeof(req->rec));
-	grant_free(&g);
-	return code;
+	return grantcmd_run(gw, req, decide);
 }

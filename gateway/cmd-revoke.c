@@ -76,15 +76,5 @@ decide(struct gw *gw, struct cmd_req *req, struct state *st, struct grant *g)
 static int
 cmd_revoke_exec(struct gw *gw, struct cmd_req *req)
 {
-	struct state	*st;
-	struct grant	 g;
-	int		 code;
-
-	if ((code = grantcmd_load(gw, req, &st, &g)) != MG_OK)
-		return code;
-	code = decide(gw, req, st, &g);
-	state_close(st);
-	memset(&req->rec, 0, sizeof(req->rec));
-	grant_free(&g);
-	return code;
+	return grantcmd_run(gw, req, decide);
 }

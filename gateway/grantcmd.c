@@ -210,3 +210,48 @@ grantcmd_write(struct gw *gw, struct cmd_req *req, struct state *st,
 	grant_free(&now);
 	return cmd_reason_code(CMD_R_DECIDED);
 }
+
+int
+grantcmd_may_decide(struct gw *gw, struct cmd_req *req, const struct grant *g)
+{
+	struct policy_request	 r;
+	long long		 now = (long long)time(NULL);
+	bool			 approve = strcmp(req->entry->name, "approve") == 0;
+	int			 code;
+
+	req->decided = true;
+	if (strcmp(g->requester, policy_identity_name(gw->id)) == 0)
+		return cmd_fail(gw, req, CMD_R_DENIED, "permission denied: %s",
+		    approve ? "nobody approves their own request" :
+		    "nobody decides their own request (revoke withdraws it)");
+	if ((code = grantcmd_rule(gw, req, g, &r)) != MG_OK)
+		return code;
+	if (!policy_may_approve(gw->id, &r))
+		return cmd_fail(gw, req, CMD_R_DENIED, "permission denied: %s "
+		    "%s (not an approver of its rule)", req->entry->name, g->id);
+	if (grant_status_at(g, now) != GRANT_PENDING)
+		return cmd_fail(gw, req, CMD_R_DECIDED, "grant %s is not "
+		    "pending: it is %s", g->id,
+		    grant_status_name(grant_status_at(g, now)));
+	req->allowed = true;
+	return MG_OK;
+}
+
+int
+grantcmd_run(struct gw *gw, struct cmd_req *req,
+    int (*decide)(struct gw *, struct cmd_req *, struct state *,
+    struct grant *))
+{
+	struct state	*st;
+	struct grant	 g;
+	int		 code;
+
+	if ((code = grantcmd_load(gw, req, &st, &g)) != MG_OK)
+		return code;
+	code = decide(gw, req, st, &g);
+	state_close(st);
+	/* The record was written by now; it pointed into G. */
+	memset(&req->rec, 0, sizeof(req->rec));
+	grant_free(&g);
+	return code;
+}

@@ -43,4 +43,18 @@ int	grantcmd_rule(struct gw *, struct cmd_req *, const struct grant *g,
 int	grantcmd_write(struct gw *, struct cmd_req *, struct state *,
 	    struct grant *g, const char *verb);
 
+/*
+ * approve and deny: may this identity decide G now (not its own, an
+ * approver of its rule in the policy now, still pending)?  MG_OK, or
+ * the refusal reported.
+ */
+int	grantcmd_may_decide(struct gw *, struct cmd_req *, const struct grant *);
+/*
+ * The exec of approve, deny and revoke: the grant named by the request
+ * loaded, DECIDE run on it, everything freed.
+ */
+int	grantcmd_run(struct gw *, struct cmd_req *,
+	    int (*decide)(struct gw *, struct cmd_req *, struct state *,
+	    struct grant *));
+
 #endif
