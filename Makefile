@@ -49,7 +49,7 @@ GATEWAY_LIB_SRCS := gateway/log.c gateway/xmalloc.c gateway/str.c \
                gateway/recdir.c gateway/recinfo.c gateway/utc.c \
                gateway/keyindex.c gateway/state.c gateway/state-file.c \
                gateway/terminate.c gateway/grant.c gateway/grant-store.c \
-               gateway/secretmask.c gateway/ttl.c
+               gateway/secretmask.c gateway/ttl.c gateway/termfilter.c
 GATEWAY_SRCS := gateway/main.c gateway/shell.c gateway/cmd.c gateway/access.c \
                gateway/cmd-ls.c gateway/cmd-hosts.c gateway/cmd-new.c \
                gateway/cmd-attach.c gateway/cmd-kill.c gateway/cmd-whoami.c \
@@ -79,7 +79,8 @@ UNIT_TESTS := tests/unit/test_policy tests/unit/test_decide tests/unit/test_key 
               tests/unit/test_utf8 tests/unit/test_seal \
               tests/unit/test_recdir tests/unit/test_recinfo tests/unit/test_utc \
               tests/unit/test_keyindex tests/unit/test_state \
-              tests/unit/test_grant tests/unit/test_secretmask tests/unit/test_ttl
+              tests/unit/test_grant tests/unit/test_secretmask tests/unit/test_ttl \
+              tests/unit/test_termfilter
 
 # The contrib/ files that name the binary or the gateway account are
 # made from their .in templates for this BINDIR and GATEWAY_USER;
