@@ -630,6 +630,52 @@ multibyte(struct termfilter *tf, unsigned char c, unsigned char **o)
 	}
 }
 
+/*
+ * How far from S the ground state goes on without a second look: ASCII
+ * that passes, and whole characters that are not C1 controls.
+ */
+static const unsigned char *
+plain_run(const struct termfilter *tf, const unsigned char *s,
+    const unsigned char *end)
+{
+	uint32_t	cp;
+	int		r;
+
+	while (s < end) {
+		if (plain(tf, *s))
+			s++;
+		else if (*s >= 0xc2 && (r = utf8_decode(s, (size_t)(end - s),
+		    &cp)) > 1 && cp > 0x9f)
+			s += r;
+		else
+			break;
+	}
+	return s;
+}
+
+/*
+ * How far from S the parameters of a held CSI go on (digits, ';', ':'
+ * before any intermediate), kept as they come.
+ */
+static const unsigned char *
+csi_run(struct termfilter *tf, const unsigned char *s,
+    const unsigned char *end)
+{
+	const unsigned char	*p = s;
+
+	if (tf->fate != F_HOLD || tf->inter != 0)
+		return s;
+	while (p < end && *p >= '0' && *p <= ';' &&
+	    tf->len + (size_t)(p - s) < TERMFILTER_HOLD)
+		p++;
+	if (p > s) {
+		memcpy(tf->hold + tf->len, s, (size_t)(p - s));
+		tf->len += (size_t)(p - s);
+		tf->params = true;
+	}
+	return p;
+}
+
 size_t
 termfilter_feed(struct termfilter *tf, const void *in, size_t n, void *out)
 {
@@ -641,11 +687,14 @@ termfilter_feed(struct termfilter *tf, const void *in, size_t n, void *out)
 		return n;
 	}
 	while (s < end) {
-		if (tf->state == S_GROUND && tf->ulen == 0) {
-			for (p = s; p < end && plain(tf, *p); p++)
-				;
-			if (p > s) {
+		if (tf->ulen == 0 && tf->state == S_GROUND) {
+			if ((p = plain_run(tf, s, end)) > s) {
 				put(&o, s, (size_t)(p - s));
+				s = p;
+				continue;
+			}
+		} else if (tf->ulen == 0 && tf->state == S_CSI) {
+			if ((p = csi_run(tf, s, end)) > s) {
 				s = p;
 				continue;
 			}
