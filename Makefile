@@ -168,11 +168,12 @@ tests/bench/grants_gen: tests/bench/grants_gen.o $(GWLIB_OBJS) $(POLICY_OBJS) \
     $(UTIL_OBJS)
 	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
-# The relay, plain and sealed, with the sealing throughput beside it
-# (tests/bench/run runs tests/bench/seal-speed), and with an attach allowed
-# by a grant; the fleet fan-out, the SSH server, `muxgate recordings` over
-# 10,000 of them, key lookups, how loading a policy grows with its
-# identities, and `grants` and `check --can` over 10,000 grants.
+# The relay, plain and sealed, with an attach allowed by a grant, watching
+# and unfiltered, with the sealing and terminal filter throughputs beside
+# it (tests/bench/run runs tests/bench/seal-speed and termfilter-speed);
+# the fleet fan-out, the SSH server, `muxgate recordings` over 10,000 of
+# them, key lookups, how loading a policy grows with its identities, and
+# `grants` and `check --can` over 10,000 grants.
 bench: muxgate tests/bench/grants_gen
 	@tests/bench/run
 	@/usr/bin/python3 tests/bench/fanout.py
