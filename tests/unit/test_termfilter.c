@@ -146,6 +146,11 @@ test_tmux_output(void **state)
 	memmove(p, p + 8, strlen(p + 8) + 1);
 	check(W, tmux_attach, want);
 	pass(A, tmux_attach);
+	/* Later tmux asks for more; a watcher keeps only the mode. */
+	check(W, "\033[c\033[>c\033[>q\033[?2026$p\033]10;?\033\\"
+	    "\033]11;?\033\\\033[?2031h\033[?996n", "\033[?2031h");
+	pass(A, "\033[c\033[>c\033[>q\033[?2026$p\033]10;?\033\\"
+	    "\033]11;?\033\\\033[?2031h\033[?996n");
 	pass(W, "\033[38;5;196mred\033[48:2::1:2:3m\033[0m\033[4:3m");
 	pass(W, "\033[2 q\033[?2026h\033[?2026l\033[>4;1m\033[>4;0m\033[<u");
 	pass(W, "\0337\0338\033M\033D\033E\033(0\033)B\033#8\033c");
