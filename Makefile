@@ -49,7 +49,7 @@ GATEWAY_LIB_SRCS := gateway/log.c gateway/xmalloc.c gateway/str.c \
                gateway/recdir.c gateway/recinfo.c gateway/utc.c \
                gateway/keyindex.c gateway/state.c gateway/state-file.c \
                gateway/terminate.c gateway/grant.c gateway/grant-store.c \
-               gateway/secretmask.c gateway/ttl.c
+               gateway/secretmask.c gateway/ttl.c gateway/termfilter.c
 GATEWAY_SRCS := gateway/main.c gateway/shell.c gateway/cmd.c gateway/access.c \
                gateway/cmd-ls.c gateway/cmd-hosts.c gateway/cmd-new.c \
                gateway/cmd-attach.c gateway/cmd-kill.c gateway/cmd-whoami.c \
@@ -79,7 +79,8 @@ UNIT_TESTS := tests/unit/test_policy tests/unit/test_decide tests/unit/test_key 
               tests/unit/test_utf8 tests/unit/test_seal \
               tests/unit/test_recdir tests/unit/test_recinfo tests/unit/test_utc \
               tests/unit/test_keyindex tests/unit/test_state \
-              tests/unit/test_grant tests/unit/test_secretmask tests/unit/test_ttl
+              tests/unit/test_grant tests/unit/test_secretmask tests/unit/test_ttl \
+              tests/unit/test_termfilter
 
 # The contrib/ files that name the binary or the gateway account are
 # made from their .in templates for this BINDIR and GATEWAY_USER;
@@ -167,11 +168,12 @@ tests/bench/grants_gen: tests/bench/grants_gen.o $(GWLIB_OBJS) $(POLICY_OBJS) \
     $(UTIL_OBJS)
 	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
-# The relay, plain and sealed, with the sealing throughput beside it
-# (tests/bench/run runs tests/bench/seal-speed), and with an attach allowed
-# by a grant; the fleet fan-out, the SSH server, `muxgate recordings` over
-# 10,000 of them, key lookups, how loading a policy grows with its
-# identities, and `grants` and `check --can` over 10,000 grants.
+# The relay, plain and sealed, with an attach allowed by a grant, watching
+# and unfiltered, with the sealing and terminal filter throughputs beside
+# it (tests/bench/run runs tests/bench/seal-speed and termfilter-speed);
+# the fleet fan-out, the SSH server, `muxgate recordings` over 10,000 of
+# them, key lookups, how loading a policy grows with its identities, and
+# `grants` and `check --can` over 10,000 grants.
 bench: muxgate tests/bench/grants_gen
 	@tests/bench/run
 	@/usr/bin/python3 tests/bench/fanout.py

@@ -505,6 +505,16 @@ relay(struct attach *a)
 	o.master = pty.master;
 	o.child = pty.pid;
 	o.readonly = a->readonly;
+	/*
+	 * A watcher gets the full filter; a writer's terminal loses only
+	 * OSC 52 (the session setting or reading its clipboard), unless
+	 * the policy allows it.
+	 */
+	if (a->readonly)
+		o.filter = TERMFILTER_WATCH;
+	else
+		o.filter = g->allow_clipboard ? TERMFILTER_NONE :
+		    TERMFILTER_WRITER;
 	o.escape = g->escape_key;
 	o.lifetime = g->attach_lifetime;
 	o.idle = g->idle_timeout;

@@ -5,6 +5,11 @@
  * there is room again, so a slow side slows the other instead of growing
  * memory.  Signals arrive through a signalfd, so every way out of the
  * loop goes through the same cleanup.
+ *
+ * The session's output is recorded as it was read and passed to the
+ * user through the terminal filter (termfilter.h): read into RAW, then
+ * filtered into the buffer to the user, which must have room for the
+ * most the filter can write.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +27,7 @@
 #include "gateway/monotime.h"
 #include "gateway/record.h"
 #include "gateway/relay.h"
+#include "gateway/termfilter.h"
 
 #define RELAY_BUF	(64 * 1024)
 #define USEC		1000000ULL
@@ -30,6 +36,8 @@
 /* How often on_recheck runs: an end it asks for comes within 1-2 s. */
 #define RECHECK_EVERY	USEC
 #define WIND_DOWN	(500 * USEC / 1000)
+/* Filtered, the output is read only with room for this much after it. */
+#define FILTER_ROOM	(TERMFILTER_OUT_MAX(1024))
 
 struct iobuf {
 	char	data[RELAY_BUF];
@@ -43,6 +51,8 @@ struct relay {
 	struct recorder		*rec;
 	struct iobuf		 to_child;
 	struct iobuf		 to_user;
+	struct termfilter	*filter;	/* NULL: nothing filtered */
+	char			 raw[RELAY_BUF];	/* read, to be filtered */
 	/* Monotonic microseconds; NOW is read once per wake-up. */
 	unsigned long long	 start;
 	unsigned long long	 now;
@@ -226,16 +236,34 @@ user_input(struct relay *r)
 	drain(r, r->o->master, b, false);
 }
 
+/*
+ * May the session's output be read?  Unfiltered, while there is room;
+ * filtered, while a read of 1 KiB and more can be filtered into it.
+ */
+static bool
+user_room(const struct relay *r)
+{
+	if (r->filter == NULL)
+		return r->to_user.len < RELAY_BUF;
+	return r->to_user.len <= RELAY_BUF - FILTER_ROOM;
+}
+
 static void
 child_output(struct relay *r)
 {
 	struct iobuf	*b = &r->to_user;
 	char		*p;
+	size_t		 want;
 	ssize_t		 got;
 
+	if (!user_room(r))
+		return;
 	compact(b);
 	p = tail(b);
-	got = read(r->o->master, p, room(b));
+	/* After compact() there is room for FILTER_ROOM at least. */
+	want = r->filter == NULL ? room(b) :
+	    (room(b) - TERMFILTER_SLACK) / 2;
+	got = read(r->o->master, r->filter == NULL ? p : r->raw, want);
 	if (got == -1 && (errno == EINTR || errno == EAGAIN))
 		return;
 	if (got <= 0) {
@@ -243,15 +271,19 @@ child_output(struct relay *r)
 		r->child_eof = true;
 		return;
 	}
-	b->len += (size_t)got;
+	if (r->filter != NULL)
+		b->len += termfilter_feed(r->filter, r->raw, (size_t)got, p);
+	else
+		b->len += (size_t)got;
 	r->st->bytes_out += (size_t)got;
 	/*
 	 * Out first, recorded right after: the bytes stay in the buffer
 	 * until the next read, and the user's screen does not wait for the
-	 * JSON encoding.
+	 * JSON encoding.  The recording has what the session sent.
 	 */
-	drain(r, r->o->out, b, true);
-	(void)record(r, 'o', p, (size_t)got);
+	if (b->len > 0)
+		drain(r, r->o->out, b, true);
+	(void)record(r, 'o', r->filter == NULL ? p : r->raw, (size_t)got);
 }
 
 static void
@@ -403,7 +435,7 @@ loop(struct relay *r, int sfd)
 		watch(&p[0], r->o->in,
 		    r->to_child.len < RELAY_BUF ? POLLIN : 0);
 		watch(&p[1], r->o->master, r->child_eof ? 0 :
-		    (r->to_user.len < RELAY_BUF ? POLLIN : 0) |
+		    (user_room(r) ? POLLIN : 0) |
 		    (r->to_child.len > 0 ? POLLOUT : 0));
 		watch(&p[2], r->o->out, r->to_user.len > 0 ? POLLOUT : 0);
 		watch(&p[3], sfd, POLLIN);
@@ -470,6 +502,27 @@ flush_user(struct relay *r)
 		drain(r, r->o->out, &r->to_user, true);
 }
 
+/*
+ * The end of the session's output: the filter drops what it held and
+ * ends a string it was streaming, so that the terminal leaves it before
+ * anything else is written to it.
+ */
+static void
+end_output(struct relay *r)
+{
+	struct iobuf	*b = &r->to_user;
+
+	if (r->filter != NULL) {
+		if (!user_room(r))
+			flush_user(r);
+		if (user_room(r)) {
+			compact(b);
+			b->len += termfilter_end(r->filter, tail(b));
+		}
+	}
+	flush_user(r);
+}
+
 /* What the user typed before the end still reaches the session. */
 static void
 flush_child(struct relay *r)
@@ -500,11 +553,13 @@ wind_down(struct relay *r)
 	while (!r->child_eof && (r->now = monotime_us()) < until) {
 		if (poll(&p, 1, (int)((until - r->now) / 1000) + 1) <= 0)
 			break;
-		if (r->to_user.len > RELAY_BUF / 2)
+		if (r->to_user.len > RELAY_BUF / 2 || !user_room(r))
 			flush_user(r);
+		if (!user_room(r))
+			break;	/* the user does not read: no waiting */
 		child_output(r);
 	}
-	flush_user(r);
+	end_output(r);
 	if (!r->child_eof && write(r->o->out, reset, sizeof(reset) - 1) == -1)
 		return;	/* the user is gone: nothing to reset */
 }
@@ -512,13 +567,15 @@ wind_down(struct relay *r)
 void
 relay_run(const struct relay_opts *o, struct relay_stats *st)
 {
-	static struct relay	 r;	/* two 64 KiB buffers: not on the stack */
+	static struct relay	 r;	/* three 64 KiB buffers: not on the stack */
 	sigset_t		 set, old;
 	int			 sfd, fl_in = -1, fl_out = -1;
 
 	memset(&r, 0, sizeof(r));
 	memset(st, 0, sizeof(*st));
 	r.o = o;
+	if (o->filter != TERMFILTER_NONE)
+		r.filter = termfilter_new(o->filter);
 	r.st = st;
 	r.rec = o->rec;
 	r.start = r.now = r.last_input = r.last_flush = r.last_checkpoint =
@@ -540,7 +597,7 @@ relay_run(const struct relay_opts *o, struct relay_stats *st)
 	loop(&r, sfd);
 	flush_child(&r);
 	if (st->end == RELAY_DETACH || st->end == RELAY_HANGUP)
-		flush_user(&r);
+		end_output(&r);
 	else
 		wind_down(&r);
 	user_fds_restore(o, fl_in, fl_out);
@@ -561,6 +618,8 @@ out:
 			;
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	termfilter_free(r.filter);
+	r.filter = NULL;
 	st->seconds = (double)(monotime_us() - r.start) / USEC;
 	st->rec_stopped = r.rec == NULL && o->rec != NULL;
 }

@@ -1,13 +1,16 @@
 /*
  * relay.h — sit between the user's terminal and a tmux client on a
  * pseudo-terminal, as script(1) and sshd do, copying and recording bytes
- * both ways.  One poll loop, bounded buffers, no queue grows without end.
+ * both ways, and filtering what goes to the user.  One poll loop,
+ * bounded buffers, no queue grows without end.
  */
 #ifndef MUXGATE_RELAY_H
 #define MUXGATE_RELAY_H
 
 #include <stdbool.h>
 #include <sys/types.h>
+
+#include "gateway/termfilter.h"
 
 struct recorder;
 
@@ -32,6 +35,11 @@ struct relay_opts {
 	int		 master;	/* the tmux client's terminal */
 	pid_t		 child;
 	bool		 readonly;	/* drop every input byte */
+	/*
+	 * What of the session's output reaches the user's terminal
+	 * (termfilter.h); the recording has all of it.
+	 */
+	enum termfilter_mode filter;
 	int		 escape;	/* escape byte, or -1 for none */
 	unsigned	 lifetime;	/* seconds, 0 = off */
 	unsigned	 idle;		/* seconds, 0 = off */
@@ -57,7 +65,7 @@ struct relay_opts {
 struct relay_stats {
 	enum relay_end		 end;
 	unsigned long long	 bytes_in;	/* to the session */
-	unsigned long long	 bytes_out;	/* to the user */
+	unsigned long long	 bytes_out;	/* from the session (recorded) */
 	double			 seconds;
 	char			 detail[256];
 	bool			 rec_stopped;	/* failed, not required */

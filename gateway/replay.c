@@ -2,7 +2,11 @@
  * replay.c — `muxgate replay FILE [--speed N] [--idle-limit S]` plays a
  * recording with its timing; `--cat` writes the output stream at once.
  * Only "o" events reach the terminal; "i" (keystrokes) and "r" (resizes)
- * are for auditors reading the file.
+ * are for auditors reading the file.  The output passes through the
+ * watcher's terminal filter (termfilter.h) on its way, one stream from
+ * the first event to the last: a recording holds what the session sent,
+ * which may be aimed at whoever looks at it.  `muxgate export` gives the
+ * file itself.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -20,6 +24,7 @@
 #include "gateway/replay.h"
 #include "gateway/seal.h"
 #include "gateway/str.h"
+#include "gateway/termfilter.h"
 #include "gateway/xmalloc.h"
 #include "util/fdio.h"
 
@@ -48,6 +53,13 @@ struct source {
 	char			*line;
 	size_t			 cap;
 	char			 why[512];	/* where a sealed file was cut */
+};
+
+/* The terminal side of a replay: the filter and its output buffer. */
+struct screen {
+	struct termfilter	*tf;
+	unsigned char		*buf;
+	size_t			 cap;
 };
 
 static void
@@ -204,10 +216,44 @@ check_header(const char *path, const char *line)
 	return 0;
 }
 
+/* Bytes of the session's output to the terminal, filtered. */
+static int
+screen_write(struct screen *sc, const void *p, size_t n)
+{
+	size_t	len;
+
+	if (TERMFILTER_OUT_MAX(n) > sc->cap) {
+		sc->cap = TERMFILTER_OUT_MAX(n);
+		sc->buf = xreallocarray(sc->buf, sc->cap, 1);
+	}
+	len = termfilter_feed(sc->tf, p, n, sc->buf);
+	if (fd_write_all(STDOUT_FILENO, sc->buf, len) == -1) {
+		error_msg("write: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* The end of the output: what the filter holds is not a whole sequence. */
+static void
+screen_end(struct screen *sc)
+{
+	unsigned char	end[TERMFILTER_SLACK];
+	size_t		len;
+
+	if (sc->tf == NULL)
+		return;
+	len = termfilter_end(sc->tf, end);
+	if (len > 0 && fd_write_all(STDOUT_FILENO, end, len) == -1)
+		error_msg("write: %s", strerror(errno));
+	termfilter_free(sc->tf);
+	free(sc->buf);
+}
+
 /* One event line: [t, "o", "data"]. */
 static int
 event(const char *path, size_t lineno, const char *line,
-    const struct replay_opts *o, double *prev)
+    const struct replay_opts *o, struct screen *sc, double *prev)
 {
 	struct json_object	*e, *t, *type, *data;
 	double			 at, gap;
@@ -239,11 +285,9 @@ event(const char *path, size_t lineno, const char *line,
 				gap = o->idle_limit;
 			pause_for(gap);
 		}
-		if (fd_write_all(STDOUT_FILENO, json_object_get_string(data),
-		    (size_t)json_object_get_string_len(data)) == -1) {
-			error_msg("write: %s", strerror(errno));
+		if (screen_write(sc, json_object_get_string(data),
+		    (size_t)json_object_get_string_len(data)) == -1)
 			goto out;
-		}
 		*prev = at;
 	}
 	r = 0;
@@ -267,6 +311,7 @@ static int
 play(const char *path, const struct replay_opts *o)
 {
 	struct source	 s;
+	struct screen	 sc = { NULL, NULL, 0 };
 	char		*line;
 	size_t		 lineno = 0;
 	ssize_t		 n;
@@ -277,6 +322,8 @@ play(const char *path, const struct replay_opts *o)
 		source_close(&s);
 		return MG_FAIL;
 	}
+	if (!o->export)
+		sc.tf = termfilter_new(TERMFILTER_WATCH);
 	while ((line = source_line(&s, &n)) != NULL) {
 		lineno++;
 		if (n > 0 && line[n - 1] != '\n' && lineno > 1) {
@@ -290,7 +337,7 @@ play(const char *path, const struct replay_opts *o)
 		else if (o->export)
 			r = 0;
 		else
-			r = event(path, lineno, line, o, &prev);
+			r = event(path, lineno, line, o, &sc, &prev);
 		if (r == 0 && o->export)
 			r = export_line(path, line, (size_t)n);
 		if (r == -1) {
@@ -298,6 +345,7 @@ play(const char *path, const struct replay_opts *o)
 			break;
 		}
 	}
+	screen_end(&sc);
 	if (lineno == 0) {
 		error_msg("%s: empty recording", path);
 		code = MG_FAIL;

@@ -35,6 +35,7 @@ policy_defaults(struct policy *p)
 	p->gw.mask_input = POLICY_MASK_PROMPTS;
 	p->gw.secret_prompts = policy_default_secret_prompts;
 	p->gw.nsecret_prompts = policy_ndefault_secret_prompts;
+	p->gw.allow_clipboard = false;
 	p->gw.escape_key = 0x1d;	/* ^] */
 	p->gw.account = "gateway";
 	p->gw.ssh_identity_file = "/etc/muxgate/ssh/id_ed25519";

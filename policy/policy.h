@@ -147,6 +147,8 @@ struct policy_gateway {
 	enum policy_mask_input mask_input;
 	const char *const *secret_prompts;
 	size_t		 nsecret_prompts;
+	/* A writer's terminal gets OSC 52 (the clipboard); never a watcher's. */
+	bool		 allow_clipboard;
 	unsigned char	 escape_key;
 	const char	*ssh_identity_file;	/* the gateway's own key */
 	const char	*ssh_known_hosts;	/* strict host key checking */

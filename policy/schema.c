@@ -705,7 +705,7 @@ recording_cb(struct ctx *c, const char *key, struct tree_node *k,
 static const char *const gateway_keys[] = { "recordings", "state", "audit",
     "audit_required", "recording_required", "limits", "escape_key", "ssh",
     "serve", "menu_idle_timeout", "recording_checkpoint",
-    "recording_recipients", "recording", "account", NULL };
+    "recording_recipients", "recording", "account", "allow_clipboard", NULL };
 
 static bool
 is_abspath(const char *s)
@@ -766,6 +766,9 @@ gateway_cb(struct ctx *c, const char *key, struct tree_node *k,
 	else if (strcmp(key, "recording_required") == 0)
 		(void)get_bool(c, v, "gateway.recording_required",
 		    &p->gw.recording_required);
+	else if (strcmp(key, "allow_clipboard") == 0)
+		(void)get_bool(c, v, "gateway.allow_clipboard",
+		    &p->gw.allow_clipboard);
 	else if (strcmp(key, "limits") == 0)
 		(void)walk_map(c, v, "gateway.limits", limits_keys, limits_cb,
 		    NULL);

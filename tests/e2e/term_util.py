@@ -6,13 +6,23 @@ person at a terminal would use the gateway.
 
 Term(gw, key) starts `ssh -tt` to the gateway in the pane; the pane stays
 after ssh exits so that its last screen and exit status can be read.
+
+RawTerm(gw, key) is the other way round: `ssh -tt` on a pseudo-terminal of
+the test's own, keeping every byte the gateway sends exactly as a
+terminal would receive it (escape sequences included), for tests of what
+may reach a user's terminal.
 Import with `from term_util import *` after `from helpers import *`.
 """
 import contextlib
+import fcntl
 import os
 import re
+import select
+import signal
+import struct
 import subprocess
 import tempfile
+import termios
 import time
 
 from helpers import *
@@ -124,6 +134,80 @@ class Term:
         for f in (self.status_file, self.status_file + ".tmp"):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(f)
+
+
+class RawTerm:
+    """`ssh -tt` to the gateway on a pseudo-terminal the test reads raw:
+    `data` is every byte the terminal got.  Nothing answers the
+    terminal's requests: a test sees them instead."""
+
+    def __init__(self, gw, key, *command, width=120, height=40,
+                 term="xterm-256color"):
+        self.master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ,
+                    struct.pack("HHHH", height, width, 0, 0))
+        self.proc = subprocess.Popen(
+            gw.ssh_args(key, tty=True) + list(command), stdin=slave,
+            stdout=slave, stderr=slave, start_new_session=True,
+            env=dict(BASE_ENV, TERM=term, LANG="C.UTF-8"))
+        os.close(slave)
+        self.data = bytearray()
+
+    def pump(self, timeout=0.1):
+        """Read what is there, waiting up to TIMEOUT for the first byte;
+        False once the other side is gone."""
+        r, _, _ = select.select([self.master], [], [], timeout)
+        if not r:
+            return True
+        try:
+            d = os.read(self.master, 65536)
+        except OSError:
+            return False
+        self.data += d
+        return bool(d)
+
+    def mark(self):
+        return len(self.data)
+
+    def wait(self, needle, since=0, timeout=15):
+        """Wait for the bytes NEEDLE after SINCE; where they start."""
+        end = time.time() + timeout
+        while True:
+            i = self.data.find(needle, since)
+            if i >= 0:
+                return i
+            if time.time() > end or not self.pump(0.1):
+                raise AssertionError("no %r after %d: %r" % (
+                    needle, since, bytes(self.data[since:])))
+
+    def settle(self, quiet=0.5, limit=5):
+        """Read until QUIET seconds pass with nothing new."""
+        end = time.time() + limit
+        while time.time() < end:
+            n = len(self.data)
+            if not self.pump(quiet) or len(self.data) == n:
+                return
+
+    def send(self, data):
+        os.write(self.master, data)
+
+    def wait_exit(self, timeout=15):
+        end = time.time() + timeout
+        while self.proc.poll() is None and time.time() < end:
+            self.pump(0.1)
+        self.settle(0.2, 2)
+        return self.proc.wait(timeout=1)
+
+    def close(self):
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=5)
+            if self.proc.poll() is None:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        os.close(self.master)
 
 
 def gateway_shells(user=GW):

@@ -208,6 +208,7 @@ static const char full_policy[] =
 	"  state: /run/mg\n"
 	"  audit: syslog\n"
 	"  audit_required: true\n"
+	"  allow_clipboard: true\n"
 	"  limits:\n"
 	"    attaches_per_identity: 3\n"
 	"    attaches_total: 12\n"
@@ -284,6 +285,7 @@ test_full_policy(void **state)
 	assert_string_equal(gw->state, "/run/mg");
 	assert_int_equal(gw->audit, POLICY_AUDIT_SYSLOG);
 	assert_true(gw->audit_required);
+	assert_true(gw->allow_clipboard);
 	assert_int_equal(gw->attaches_per_identity, 3);
 	assert_int_equal(gw->attaches_total, 12);
 	assert_int_equal(gw->attach_lifetime, 7200);
@@ -373,6 +375,7 @@ test_defaults(void **state)
 	assert_string_equal(gw->state, "/run/muxgate");
 	assert_int_equal(gw->audit, POLICY_AUDIT_AUDITD);
 	assert_false(gw->audit_required);
+	assert_false(gw->allow_clipboard);
 	assert_int_equal(gw->attaches_per_identity, 5);
 	assert_int_equal(gw->attaches_total, 30);
 	assert_int_equal(gw->attach_lifetime, 6 * 3600);
@@ -745,6 +748,11 @@ test_gateway_values(void **state)
 	    "gateway.audit_required: expected true or false, found 'yes'");
 	ERR1(BASE "gateway:\n  audit_required: [true]\n", 14, 19,
 	    "gateway.audit_required: expected true or false, found a list");
+	ERR1(BASE "gateway:\n  allow_clipboard: yes\n", 14, 20,
+	    "gateway.allow_clipboard: expected true or false, found 'yes'");
+	ERR1(BASE "gateway:\n  allow_clipboard: \"true\"\n", 14, 20,
+	    "gateway.allow_clipboard: expected true or false, found a quoted "
+	    "string");
 	ERR1(BASE "gateway:\n  recordings: var/rec\n", 14, 15,
 	    "gateway.recordings: expected an absolute path, found 'var/rec'");
 	ERR1(BASE "gateway:\n  state: /run/../etc\n", 14, 10,
