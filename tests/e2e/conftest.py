@@ -212,6 +212,22 @@ def spawn(gw):
 
 
 @pytest.fixture
+def terms(gw):
+    """terms(KEY, *COMMAND): a real terminal (term_util.Term: the OpenSSH
+    client in a tmux pane) logged in with KEY; all closed afterwards."""
+    from term_util import Term
+    made = []
+
+    def _term(key, *command):
+        t = Term(gw, key, *command)
+        made.append(t)
+        return t
+    yield _term
+    for t in made:
+        t.close()
+
+
+@pytest.fixture
 def policy_edit(gw):
     """Change the live policy file (text, mode, directory mode) for one test;
     the original is restored afterwards."""

@@ -111,19 +111,6 @@ def jit(gw, policy_edit):
     remove_grants(gw)
 
 
-@pytest.fixture
-def terms(gw):
-    made = []
-
-    def _term(key, *command):
-        t = Term(gw, key, *command)
-        made.append(t)
-        return t
-    yield _term
-    for t in made:
-        t.close()
-
-
 # ---- helpers ----
 
 def request(gw, key, what, duration="10m", reason=None, status="pending"):

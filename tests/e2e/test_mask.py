@@ -57,19 +57,6 @@ def deploy_password(gw):
         run(["usermod", "-p", "*", DEPLOY], check=False)
 
 
-@pytest.fixture
-def terms(gw):
-    made = []
-
-    def _term(key, *command):
-        t = Term(gw, key, *command)
-        made.append(t)
-        return t
-    yield _term
-    for t in made:
-        t.close()
-
-
 def bash_session(name):
     tmux_new(DEPLOY, name, "/bin/bash", "--norc", "--noprofile")
 

@@ -167,9 +167,8 @@ test_bad_entries(void **state)
 			fail_msg("%s not in %s", edits[i].from, good);
 		len = strlen(good) - strlen(edits[i].from) + strlen(edits[i].to);
 		text = calloc(1, len + 1);
-		memcpy(text, good, (size_t)(at - good));
-		strcat(text, edits[i].to);
-		strcat(text, at + strlen(edits[i].from));
+		snprintf(text, len + 1, "%.*s%s%s", (int)(at - good), good,
+		    edits[i].to, at + strlen(edits[i].from));
 		if (decode(text, &g) != -1)
 			fail_msg("accepted: %s", text);
 		assert_null(g.requester);
