@@ -59,8 +59,11 @@ show(struct gw *gw, struct cmd_req *req, struct grant_list *mine,
 	size_t			 i, n = 0;
 	int			 code = MG_OK;
 
-	qsort(mine->v, mine->n, sizeof(*mine->v), by_time);
-	qsort(pending->v, pending->n, sizeof(*pending->v), by_time);
+	/* An empty list has no array at all: qsort(3) must not see it. */
+	if (mine->n > 1)
+		qsort(mine->v, mine->n, sizeof(*mine->v), by_time);
+	if (pending->n > 1)
+		qsort(pending->v, pending->n, sizeof(*pending->v), by_time);
 	root = json_object_new_object();
 	a = json_object_new_array();
 	b = json_object_new_array();
