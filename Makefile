@@ -29,6 +29,18 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) -MMD -MP -I. \
              -DMUXGATE_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(CFLAGS)
 LDHARDEN := -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
 
+# make SANITIZE=1: AddressSanitizer and UndefinedBehaviorSanitizer, any
+# finding fatal, with the run-time options of tests/asan/options.c built
+# in.  tests/run-asan (make check-asan) builds this way in build/asan/.
+SANITIZE ?=
+ifeq ($(SANITIZE),1)
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
+             -fno-omit-frame-pointer
+ALL_CFLAGS += $(SAN_FLAGS)
+LDHARDEN += $(SAN_FLAGS)
+SAN_OBJS := tests/asan/options.o
+endif
+
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) $(DLPKGS) 2>/dev/null)
 PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
@@ -93,7 +105,7 @@ CONTRIB_GEN := contrib/sshd_config.d/muxgate.conf contrib/sudoers.d/muxgate \
                contrib/systemd/muxgate-reap.service \
                contrib/sshd_config.d/muxgate-keys.conf \
                contrib/systemd/muxgate-keys-index.service
-.PHONY: all check unit e2e install uninstall clean deps bench demo valgrind fuzz FORCE
+.PHONY: all check check-asan unit e2e install uninstall clean deps bench demo valgrind fuzz FORCE
 all: muxgate $(CONTRIB_GEN)
 
 SUBST := BINDIR=$(BINDIR) DOCDIR=$(DOCDIR) GATEWAY_USER=$(GATEWAY_USER) \
@@ -117,7 +129,7 @@ $(CONTRIB_GEN): %: %.in contrib/.subst
 deps:
 	@contrib/install-deps --check || contrib/install-deps
 
-muxgate: $(GATEWAY_OBJS) $(GWLIB_OBJS) $(POLICY_OBJS) $(UTIL_OBJS)
+muxgate: $(GATEWAY_OBJS) $(GWLIB_OBJS) $(POLICY_OBJS) $(UTIL_OBJS) $(SAN_OBJS)
 	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
 %.o: %.c
@@ -138,11 +150,11 @@ REQUEST_OBJS := gateway/cmd.o gateway/access.o gateway/cmd-ls.o gateway/cmd-host
 tests/unit/test_cmd: tests/unit/test_cmd.o tests/unit/unit.o \
                tests/unit/fake_spawn.o $(REQUEST_OBJS) \
                $(filter-out gateway/spawn.o,$(GWLIB_OBJS)) $(POLICY_OBJS) \
-               $(UTIL_OBJS)
+               $(UTIL_OBJS) $(SAN_OBJS)
 	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lutil $(shell $(PKG_CONFIG) --libs $(TEST_PKGS))
 
 tests/unit/test_%: tests/unit/test_%.o tests/unit/unit.o $(GWLIB_OBJS) $(POLICY_OBJS) \
-    $(UTIL_OBJS)
+    $(UTIL_OBJS) $(SAN_OBJS)
 	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs $(TEST_PKGS))
 
 # Unit tests run twice: plainly, then under valgrind (errors and leaks
@@ -161,6 +173,11 @@ valgrind: $(UNIT_TESTS)
 
 e2e: muxgate
 	@tests/run-e2e
+
+# The unit and end-to-end suites again, built with AddressSanitizer and
+# UndefinedBehaviorSanitizer in build/asan/ (tests/run-asan).
+check-asan: deps
+	@tests/run-asan $(UNIT_TESTS)
 
 # The benchmarks' writer of grants (tests/bench/grants_gen.c): the
 # gateway's own state and grant store, so that its entries are muxgate's.
