@@ -97,12 +97,9 @@ def kill_user_processes(name):
     assert name.startswith("mgt-")
     if not user_exists(name):
         return
-    run(["runuser", "-u", name, "--", "tmux", "kill-server"], check=False,
-        timeout=10)
-    for _ in range(20):
-        if run(["pkill", "-KILL", "-u", name], check=False).returncode == 1:
-            break   # 1: no process matched
-        time.sleep(0.1)
+    # SIGKILL, not `tmux kill-server`: a tmux server left busy by an
+    # earlier run would not answer it.
+    kill_uids({uid_of(name)})
 
 
 def remove_user(name):
@@ -377,10 +374,30 @@ def tmux_env():
     return {"PATH": SYS_PATH, "TERM": "xterm", "LANG": "C.UTF-8"}
 
 
+def as_user(user):
+    """subprocess keywords that run a command as USER the way `runuser -u
+    USER` does (its groups, and HOME, SHELL, USER and LOGNAME from the
+    password file), without runuser's PAM session: the tests run tmux
+    this way thousands of times."""
+    pw = pwd.getpwnam(user)
+    return {"user": pw.pw_uid, "group": pw.pw_gid,
+            "extra_groups": os.getgrouplist(user, pw.pw_gid),
+            "env_add": {"HOME": pw.pw_dir, "SHELL": pw.pw_shell,
+                        "USER": user, "LOGNAME": user}}
+
+
+def run_as(user, cmd, env=None, **kw):
+    """run() of CMD as USER (see as_user)."""
+    a = as_user(user)
+    e = dict(env if env is not None else BASE_ENV)
+    e.update(a.pop("env_add"))
+    return run(cmd, env=e, **a, **kw)
+
+
 def tmux(user, *args, check=False):
     """Run tmux as USER (directly, not through muxgate)."""
-    p = run(["runuser", "-u", user, "--", "/usr/bin/tmux"] + list(args),
-            check=False, env=tmux_env(), timeout=20)
+    p = run_as(user, ["/usr/bin/tmux"] + list(args), check=False,
+               env=tmux_env(), timeout=20)
     if check and p.returncode != 0:
         raise RuntimeError("tmux %r as %s failed: %s" % (args, user,
                                                          _s(p.stderr)))
@@ -431,19 +448,48 @@ def tmux_pane_pid(user, name):
     return int(_s(p.stdout).split()[0])
 
 
+def pids_of_uids(uids):
+    """Live processes whose real or effective uid is in UIDS, read from
+    /proc/PID/status (the owner of /proc/PID is root for a process that is
+    not dumpable, such as muxgate)."""
+    pids = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/status" % d) as f:
+                status = f.read()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        m = re.search(r"^Uid:\s+(\d+)\s+(\d+)", status, re.M)
+        if re.search(r"^State:\s+Z", status, re.M) or m is None:
+            continue
+        if int(m.group(1)) in uids or int(m.group(2)) in uids:
+            pids.append(int(d))
+    return pids
+
+
+def kill_uids(uids, timeout=5.0):
+    """SIGKILL every process of UIDS until none is left (as pkill -KILL -u,
+    in one pass over /proc instead of one process per user)."""
+    end = time.time() + timeout
+    while True:
+        pids = pids_of_uids(uids)
+        if not pids or time.time() > end:
+            return pids
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.01)
+
+
 def kill_tmux_servers():
     """Between tests: no tmux server, no process of the test users."""
-    for u in TEST_USERS:
-        if not user_exists(u):
-            continue
-        uid = uid_of(u)
-        sock = "/tmp/tmux-%d/default" % uid
-        if os.path.exists(sock):
-            run(["runuser", "-u", u, "--", "tmux", "kill-server"],
-                check=False, env=tmux_env(), timeout=10)
-        run(["pkill", "-KILL", "-u", str(uid)], check=False)
+    uids = {uid_of(u) for u in TEST_USERS if user_exists(u)}
+    kill_uids(uids)
+    for uid in uids:
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(sock)
+            os.unlink("/tmp/tmux-%d/default" % uid)
 
 
 def wait_for(pred, timeout=10.0, interval=0.1):
