@@ -46,7 +46,7 @@ PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
 # util/: what the policy library and the gateway both need; it includes
 # neither of them.
-UTIL_SRCS := util/num.c util/utf8.c util/fdio.c
+UTIL_SRCS := util/num.c util/utf8.c util/fdio.c util/b64.c
 POLICY_SRCS := policy/load.c policy/schema.c policy/decide.c policy/match.c \
                policy/key.c policy/safepath.c policy/errors.c \
                policy/access.c policy/index.c policy/tree.c \
@@ -92,7 +92,7 @@ UNIT_TESTS := tests/unit/test_policy tests/unit/test_decide tests/unit/test_key 
               tests/unit/test_recdir tests/unit/test_recinfo tests/unit/test_utc \
               tests/unit/test_keyindex tests/unit/test_state \
               tests/unit/test_grant tests/unit/test_secretmask tests/unit/test_ttl \
-              tests/unit/test_termfilter
+              tests/unit/test_termfilter tests/unit/test_limits tests/unit/test_b64
 
 # The contrib/ files that name the binary or the gateway account are
 # made from their .in templates for this BINDIR and GATEWAY_USER;

@@ -65,12 +65,16 @@ cache(struct gw *gw)
 static void
 warn_failed(struct gw *gw, struct access_cache *c)
 {
-	if (!c->failed || c->warned ||
+	if ((!c->failed && c->list.nbad == 0) || c->warned ||
 	    !policy_identity_may_request(gw->id))
 		return;
 	c->warned = true;
-	error_msg("warning: grants cannot be read, only the policy counts: %s",
-	    c->err);
+	if (c->failed)
+		error_msg("warning: grants cannot be read, only the policy "
+		    "counts: %s", c->err);
+	else
+		error_msg("warning: a grant cannot be read and does not count: "
+		    "%s", c->list.bad[0]);
 }
 
 void

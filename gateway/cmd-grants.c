@@ -9,6 +9,7 @@
 
 #include "gateway/exitcode.h"
 #include "gateway/grantcmd.h"
+#include "gateway/log.h"
 #include "gateway/output.h"
 #include "gateway/state.h"
 
@@ -100,12 +101,27 @@ show(struct gw *gw, struct cmd_req *req, struct grant_list *mine,
 	return code;
 }
 
+/*
+ * The entries of L that could not be read, each named in one warning
+ * line: the others were listed, and the exit status says some were not.
+ */
+static size_t
+skipped(const struct grant_list *l)
+{
+	size_t	i;
+
+	for (i = 0; i < l->nbad; i++)
+		error_msg("grants: warning: not listed: %s", l->bad[i]);
+	return l->nbad;
+}
+
 static int
 cmd_grants_exec(struct gw *gw, struct cmd_req *req)
 {
-	struct grant_list	 mine, pending = { NULL, 0 };
+	struct grant_list	 mine, pending = { 0 };
 	struct state		*st;
 	char			 err[256];
+	size_t			 nbad;
 	int			 code;
 
 	if ((st = state_open(policy_gateway(gw->policy)->state, err,
@@ -123,6 +139,10 @@ cmd_grants_exec(struct gw *gw, struct cmd_req *req)
 	}
 	state_close(st);
 	code = show(gw, req, &mine, &pending);
+	nbad = skipped(&mine);
+	nbad += skipped(&pending);
+	if (nbad > 0 && code == MG_OK)
+		code = cmd_fail(gw, req, CMD_R_ERROR, NULL);
 	grant_list_free(&mine);
 	grant_list_free(&pending);
 	return code;

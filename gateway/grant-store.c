@@ -120,26 +120,36 @@ grants_add(struct state *st, struct grant *g, char *err, size_t errlen)
 	    errlen) == STATE_OK ? 0 : -1;
 }
 
-/* Entries of a listing decoded into LIST; an index is followed. */
-static int
-decode_items(const struct state_items *items, struct grant_list *list,
-    char *err, size_t errlen)
+/* Entry WHY (a message naming it) left out of LIST. */
+static void
+list_bad(struct grant_list *list, const char *why)
+{
+	list->bad = xreallocarray(list->bad, list->nbad + 1,
+	    sizeof(*list->bad));
+	list->bad[list->nbad++] = xstrdup(why);
+}
+
+/* The entries of ITEMS, and those it could not read, into LIST. */
+static void
+decode_items(const struct state_items *items, struct grant_list *list)
 {
 	const char	*id;
+	char		 why[256];
 	size_t		 i;
 
 	list->v = xcalloc(items->n + 1, sizeof(*list->v));
+	for (i = 0; i < items->nbad; i++)
+		list_bad(list, items->bad[i]);
 	for (i = 0; i < items->n; i++) {
 		id = strrchr(items->v[i].key, '/') + 1;
 		if (grant_decode(id, items->v[i].entry.value,
-		    items->v[i].entry.len, &list->v[list->n], err,
-		    errlen) == -1) {
-			grant_list_free(list);
-			return -1;
+		    items->v[i].entry.len, &list->v[list->n], why,
+		    sizeof(why)) == -1) {
+			list_bad(list, why);
+			continue;
 		}
 		list->v[list->n++].version = items->v[i].entry.version;
 	}
-	return 0;
 }
 
 int
@@ -149,16 +159,15 @@ grants_of(struct state *st, const char *identity, struct grant_list *list,
 	struct state_items	items;
 	char			hex[2 * NAME_MAX_BYTES + 1];
 	char			prefix[STATE_KEY_MAX + 1];
-	int			r;
 
 	memset(list, 0, sizeof(*list));
 	hexname(hex, identity);
 	snprintf(prefix, sizeof(prefix), P_GRANT "/%s", hex);
 	if (state_list(st, prefix, &items, err, errlen) == -1)
 		return -1;
-	r = decode_items(&items, list, err, errlen);
+	decode_items(&items, list);
 	state_items_free(&items);
-	return r;
+	return 0;
 }
 
 /* The grant that index entry VALUE (its owner's hex) names as ID. */
@@ -213,18 +222,21 @@ grants_pending(struct state *st, struct grant_list *list, char *err,
 {
 	struct state_items	items;
 	const char		*id;
+	char			why[256];
 	size_t			i;
-	int			r = 0;
 
 	memset(list, 0, sizeof(*list));
 	if (state_list(st, P_PENDING, &items, err, errlen) == -1)
 		return -1;
 	list->v = xcalloc(items.n + 1, sizeof(*list->v));
-	for (i = 0; i < items.n && r == 0; i++) {
+	for (i = 0; i < items.nbad; i++)
+		list_bad(list, items.bad[i]);
+	/* One request that cannot be read hides none of the others. */
+	for (i = 0; i < items.n; i++) {
 		id = strrchr(items.v[i].key, '/') + 1;
 		switch (follow(st, (const char *)items.v[i].entry.value,
-		    items.v[i].entry.len, id, &list->v[list->n], err,
-		    errlen)) {
+		    items.v[i].entry.len, id, &list->v[list->n], why,
+		    sizeof(why))) {
 		case STATE_OK:
 			if (list->v[list->n].status == GRANT_PENDING)
 				list->n++;
@@ -234,13 +246,11 @@ grants_pending(struct state *st, struct grant_list *list, char *err,
 		case STATE_ABSENT:
 			break;		/* a request whose grant is gone */
 		default:
-			r = -1;
+			list_bad(list, why);
 		}
 	}
 	state_items_free(&items);
-	if (r == -1)
-		grant_list_free(list);
-	return r;
+	return 0;
 }
 
 int
@@ -268,8 +278,9 @@ grants_update(struct state *st, struct grant *g, char *err, size_t errlen)
 
 int
 grants_retire(struct state *st, long long now,
-    void (*retired)(const struct grant *, void *), void *arg, size_t *n,
-    char *err, size_t errlen)
+    void (*retired)(const struct grant *, void *),
+    void (*refused)(const char *, void *), void *arg, size_t *n, char *err,
+    size_t errlen)
 {
 	struct state_items	items;
 	struct grant		g;
@@ -281,13 +292,14 @@ grants_retire(struct state *st, long long now,
 	*n = 0;
 	if (state_list(st, P_GRANT, &items, err, errlen) == -1)
 		return -1;
+	/* The others are still retired; each of these is said. */
+	for (i = 0; i < items.nbad; i++)
+		refused(items.bad[i], arg);
 	for (i = 0; i < items.n; i++) {
 		id = strrchr(items.v[i].key, '/') + 1;
 		if (grant_decode(id, items.v[i].entry.value,
 		    items.v[i].entry.len, &g, why, sizeof(why)) == -1) {
-			/* The others are still retired; this one is said. */
-			snprintf(err, errlen, "%s", why);
-			r = -1;
+			refused(why, arg);
 			continue;
 		}
 		g.version = items.v[i].entry.version;

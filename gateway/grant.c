@@ -358,8 +358,10 @@ grant_list_free(struct grant_list *l)
 	for (i = 0; i < l->n; i++)
 		grant_free(&l->v[i]);
 	free(l->v);
-	l->v = NULL;
-	l->n = 0;
+	for (i = 0; i < l->nbad; i++)
+		free(l->bad[i]);
+	free(l->bad);
+	memset(l, 0, sizeof(*l));
 }
 
 void

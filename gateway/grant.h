@@ -72,6 +72,12 @@ struct grant {
 struct grant_list {
 	struct grant	*v;
 	size_t		 n;
+	/*
+	 * The entries a listing could not read, left out: "corrupt entry
+	 * KEY: WHY" or "grant ID: WHY", one each.
+	 */
+	char		**bad;
+	size_t		  nbad;
 };
 
 const char	*grant_status_name(enum grant_status);
@@ -113,11 +119,16 @@ void		 grant_in_force(const struct grant_list *, long long now,
  */
 int		 grants_add(struct state *, struct grant *g, char *err,
 		    size_t errlen) __attribute__((warn_unused_result));
-/* IDENTITY's grants, by id.  0, or -1 with ERR (LIST empty). */
+/*
+ * IDENTITY's grants, by id.  0, or -1 with ERR (LIST empty) when the
+ * state cannot be listed.  An entry that cannot be read or decoded is
+ * left out and named in LIST->bad: one bad file hides no other grant
+ * (and a grant left out allows nothing).
+ */
 int		 grants_of(struct state *, const char *identity,
 		    struct grant_list *, char *err, size_t errlen)
 		    __attribute__((warn_unused_result));
-/* Every pending request.  0, or -1 with ERR (LIST empty). */
+/* Every pending request, as grants_of() lists and leaves out. */
 int		 grants_pending(struct state *, struct grant_list *,
 		    char *err, size_t errlen)
 		    __attribute__((warn_unused_result));
@@ -140,12 +151,15 @@ int		 grants_update(struct state *, struct grant *g, char *err,
 /*
  * muxgate reap: mark expired every grant still written pending or
  * active whose time is up at NOW, calling RETIRED for each one written
- * so (a grant decided meanwhile is left alone); how many in *N.  0, or
- * -1 with ERR naming the last entry that could not be read or written,
- * after every other was done.
+ * so (a grant decided meanwhile is left alone); how many in *N.  An
+ * entry that cannot be read or decoded is left alone, and REFUSED
+ * called with a message naming it; every other is still done.  0, or -1
+ * with ERR when the state cannot be listed or the last grant that could
+ * not be written.
  */
 int		 grants_retire(struct state *, long long now,
-		    void (*retired)(const struct grant *, void *), void *arg,
+		    void (*retired)(const struct grant *, void *),
+		    void (*refused)(const char *why, void *), void *arg,
 		    size_t *n, char *err, size_t errlen)
 		    __attribute__((warn_unused_result));
 

@@ -59,6 +59,7 @@
 #include "gateway/str.h"
 #include "gateway/xmalloc.h"
 #include "policy/policy.h"
+#include "util/b64.h"
 
 #define MAGIC		"MGKEYIDX"
 #define LAYOUT		1
@@ -240,9 +241,8 @@ fp_bytes(const char *fp, unsigned char sha[KEYINDEX_KEY_BYTES])
 	size_t	len;
 
 	if (strncmp(fp, "SHA256:", 7) != 0 ||
-	    sodium_base642bin(sha, KEYINDEX_KEY_BYTES, fp + 7, strlen(fp + 7),
-	    NULL, &len, NULL, sodium_base64_VARIANT_ORIGINAL_NO_PADDING) != 0 ||
-	    len != KEYINDEX_KEY_BYTES)
+	    b64_decode(fp + 7, strlen(fp + 7), sha, KEYINDEX_KEY_BYTES, &len,
+	    B64_NOPAD) != 0 || len != KEYINDEX_KEY_BYTES)
 		return -1;
 	return 0;
 }

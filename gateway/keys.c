@@ -202,7 +202,7 @@ index_lookup(struct lookup *l)
 static struct policy *
 load(const struct policy_file *f)
 {
-	struct policy_errors	 errs = { NULL, 0 };
+	struct policy_errors	 errs = { NULL, 0, 0 };
 	struct policy		*p;
 
 	if ((p = policy_file_load(f, &errs)) == NULL)

@@ -252,14 +252,23 @@ reap_ttls(struct reap *r)
 	char			err[512];
 	size_t			i;
 
-	/* One entry that cannot be read fails the whole list: see ttl.h. */
 	if (state_list(r->st, TTL_PREFIX, &items, err, sizeof(err)) == -1) {
 		state_error(r, "refused", err);
 		return;
 	}
+	/* Each entry the state refuses is said; the others are reaped. */
+	for (i = 0; i < items.nbad; i++)
+		state_error(r, "refused", items.bad[i]);
 	for (i = 0; i < items.n && !r->stop; i++)
 		reap_tag(r, &items.v[i]);
 	state_items_free(&items);
+}
+
+/* A grant entry that cannot be read: said, and the run fails. */
+static void
+refused_grant(const char *why, void *arg)
+{
+	state_error(arg, "refused", why);
 }
 
 /* One grant written expired: its record. */
@@ -301,8 +310,8 @@ reap_grants(struct reap *r)
 	char	err[512];
 	size_t	n;
 
-	if (grants_retire(r->st, r->now, audit_expiry, r, &n, err,
-	    sizeof(err)) == -1)
+	if (grants_retire(r->st, r->now, audit_expiry, refused_grant, r, &n,
+	    err, sizeof(err)) == -1)
 		state_error(r, "grants", err);
 	if (n > 0)
 		out_printf("retired %zu expired grant%s\n", n, n == 1 ? "" :

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "gateway/seal.h"
+#include "util/b64.h"
 #include "util/fdio.h"
 #include "gateway/str.h"
 #include "gateway/xmalloc.h"
@@ -70,18 +71,21 @@ sodium_ready(char *err, size_t errlen)
 	return 0;
 }
 
-/* Does S (SLEN bytes) decode as VARIANT to exactly BINLEN bytes? */
+/*
+ * Does S (SLEN bytes) decode as VARIANT (libsodium's, as it encodes) to
+ * exactly BINLEN bytes?  Through the strict decoder: libsodium's takes
+ * other bytes for '/', and a header would then have more than one text.
+ */
 static int
 b64_exact(const char *s, size_t slen, unsigned char *bin, size_t binlen,
     int variant)
 {
-	const char	*end = NULL;
-	size_t		 n = 0;
+	size_t	n = 0;
 
-	if (sodium_base642bin(bin, binlen, s, slen, NULL, &n, &end,
-	    variant) != 0)
+	if (b64_decode(s, slen, bin, binlen, &n, variant ==
+	    sodium_base64_VARIANT_ORIGINAL_NO_PADDING ? B64_NOPAD : 0) != 0)
 		return -1;
-	return n == binlen && end == s + slen ? 0 : -1;
+	return n == binlen ? 0 : -1;
 }
 
 void

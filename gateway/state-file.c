@@ -939,11 +939,10 @@ fs_list(void *h, const char *prefix, long long now,
 	struct state_entry	 e;
 	struct dirent		*de;
 	enum state_status	 r;
-	char			 key[STATE_KEY_MAX + 1];
+	char			 key[STATE_KEY_MAX + 1], why[512];
 	char			 fprefix[NAME_MAX_LEN + 1];
 	size_t			 len;
 	DIR			*d;
-	int			 rc = 0;
 
 	file_name(fprefix, prefix);
 	len = strlen(fprefix);
@@ -953,11 +952,14 @@ fs_list(void *h, const char *prefix, long long now,
 		if (de->d_name[0] == '.' || !under(de->d_name, fprefix, len) ||
 		    !key_of(de->d_name, key))
 			continue;
-		if ((r = entry_read(fs, key, &e, err, errlen)) == STATE_ABSENT)
+		if ((r = entry_read(fs, key, &e, why, sizeof(why))) ==
+		    STATE_ABSENT)
 			continue;	/* deleted since readdir saw it */
 		if (r == STATE_ERROR) {
-			rc = -1;
-			break;
+			items->bad = xreallocarray(items->bad, items->nbad + 1,
+			    sizeof(*items->bad));
+			items->bad[items->nbad++] = xstrdup(why);
+			continue;
 		}
 		if (expired(&e, now)) {
 			state_entry_free(&e);
@@ -969,7 +971,7 @@ fs_list(void *h, const char *prefix, long long now,
 		items->v[items->n++].entry = e;
 	}
 	closedir(d);
-	return rc;
+	return 0;
 }
 
 /* The sum of every counter: it grows with any of them. */

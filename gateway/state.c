@@ -196,6 +196,12 @@ item_cmp(const void *a, const void *b)
 	    ((const struct state_item *)b)->key);
 }
 
+static int
+str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 int
 state_list(struct state *st, const char *prefix, struct state_items *items,
     char *err, size_t errlen)
@@ -211,6 +217,8 @@ state_list(struct state *st, const char *prefix, struct state_items *items,
 	}
 	if (items->n > 1)
 		qsort(items->v, items->n, sizeof(*items->v), item_cmp);
+	if (items->nbad > 1)
+		qsort(items->bad, items->nbad, sizeof(*items->bad), str_cmp);
 	return 0;
 }
 
@@ -224,6 +232,9 @@ state_items_free(struct state_items *items)
 		state_entry_free(&items->v[i].entry);
 	}
 	free(items->v);
+	for (i = 0; i < items->nbad; i++)
+		free(items->bad[i]);
+	free(items->bad);
 	memset(items, 0, sizeof(*items));
 }
 

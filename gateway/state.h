@@ -54,6 +54,13 @@ struct state_item {
 struct state_items {
 	struct state_item	*v;	/* sorted by key */
 	size_t			 n;
+	/*
+	 * The entries that could not be read (refused: not written by
+	 * this state, a link, too large; or unreadable): not in V, each
+	 * named here with why, "corrupt entry KEY: WHY", in key order.
+	 */
+	char			**bad;
+	size_t			  nbad;
 };
 
 /*
@@ -114,8 +121,11 @@ enum state_status state_delete_if(struct state *, const char *key,
 
 /*
  * The live entries under PREFIX: "" is every key; "a/b" (or "a/b/") is
- * "a/b" itself and the keys beginning "a/b/", not "a/bc".  0, or -1
- * with ERR set (then ITEMS is empty).  Free with state_items_free.
+ * "a/b" itself and the keys beginning "a/b/", not "a/bc".  An entry
+ * that cannot be read is left out and named in ITEMS->bad, so that one
+ * bad file hides nothing else.  0, or -1 with ERR set when the state
+ * cannot be listed at all (then ITEMS is empty).  Free with
+ * state_items_free.
  */
 int		 state_list(struct state *, const char *prefix,
 		    struct state_items *items, char *err, size_t errlen)

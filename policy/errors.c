@@ -88,6 +88,45 @@ strlist_has(const struct strlist *l, const char *s)
 	return false;
 }
 
+/*
+ * A message longer than this keeps its start and its end, where the
+ * hints are, and loses its middle: a value the policy quotes may be a
+ * scalar of POLICY_MAX_SCALAR bytes, and an error line is read by people.
+ */
+#define PERR_MSG_MAX	512
+#define PERR_MSG_KEEP	240
+
+/* Back from S + I to the start of a UTF-8 character. */
+static size_t
+char_start(const char *s, size_t i)
+{
+	while (i > 0 && ((unsigned char)s[i] & 0xc0) == 0x80)
+		i--;
+	return i;
+}
+
+/* MSG (freed), at most about PERR_MSG_MAX bytes of it. */
+static char *
+perr_shorten(char *msg)
+{
+	size_t	 len = strlen(msg), head, tail;
+	char	*r = NULL;
+
+	if (len <= PERR_MSG_MAX)
+		return msg;
+	head = char_start(msg, PERR_MSG_KEEP);
+	tail = char_start(msg, len - PERR_MSG_KEEP);
+	if (asprintf(&r, "%.*s[... %zu bytes ...]%s", (int)head, msg,
+	    tail - head, msg + tail) == -1)
+		abort();
+	free(msg);
+	return r;
+}
+
+/*
+ * At most POLICY_MAX_ERRORS messages, then one that says so: a file of
+ * four megabytes of mistakes would otherwise make a million of them.
+ */
 void
 perr_add(struct policy_errors *e, const char *file, size_t line, size_t col,
     const char *fmt, ...)
@@ -97,23 +136,36 @@ perr_add(struct policy_errors *e, const char *file, size_t line, size_t col,
 
 	if (e == NULL)
 		return;
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) == -1)
-		abort();
-	va_end(ap);
-	if (asprintf(&full, "%s:%zu:%zu: %s", file, line, col, msg) == -1)
-		abort();
-	free(msg);
+	e->total++;
+	if (e->n > POLICY_MAX_ERRORS)
+		return;
+	if (e->n == POLICY_MAX_ERRORS) {
+		if (asprintf(&full, "%s:0:0: more errors not shown (at most "
+		    "%d are listed)", file, POLICY_MAX_ERRORS) == -1)
+			abort();
+	} else {
+		va_start(ap, fmt);
+		if (vasprintf(&msg, fmt, ap) == -1)
+			abort();
+		va_end(ap);
+		msg = perr_shorten(msg);
+		if (asprintf(&full, "%s:%zu:%zu: %s", file, line, col,
+		    msg) == -1)
+			abort();
+		free(msg);
+	}
 	e->msgs = pgrowarray(e->msgs, e->n, sizeof(*e->msgs));
 	e->msgs[e->n++] = full;
 }
 
-/* Drop the messages from the Nth on. */
+/* Drop the messages from the Nth on, when all were listed. */
 void
 perr_truncate(struct policy_errors *e, size_t n)
 {
-	while (e != NULL && e->n > n)
+	while (e != NULL && e->n > n) {
 		free(e->msgs[--e->n]);
+		e->total--;
+	}
 }
 
 void
@@ -128,4 +180,5 @@ policy_errors_free(struct policy_errors *e)
 	free(e->msgs);
 	e->msgs = NULL;
 	e->n = 0;
+	e->total = 0;
 }

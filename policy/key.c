@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "policy/policy-int.h"
+#include "util/b64.h"
 
 #define KEY_MAX_B64 16384
 
@@ -17,34 +18,12 @@ key_init(void)
 }
 
 /*
- * Base64 by hand: libsodium's coder is constant-time, which public keys
- * do not need, and in a policy of 20,000 keys it was more of the time than
- * hashing them.
+ * Base64 by hand, both ways (decoding in util/b64.c): libsodium's coder
+ * is constant-time, which public keys do not need, and in a policy of
+ * 20,000 keys it was more of the time than hashing them.
  */
 static const char b64_chars[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/* Each byte's value as a base64 digit, or X when it is not one. */
-#define X 0xff
-static const unsigned char b64_values[256] = {
-	X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-	X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-	X, X, X, X, X, X, X, X, X, X, X, 62, X, X, X, 63,
-	52, 53, 54, 55, 56, 57, 58, 59, 60, 61, X, X, X, X, X, X,
-	X, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
-	15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, X, X, X, X, X,
-	X, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
-	41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, X, X, X, X, X,
-	X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-	X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-	X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-	X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-	X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-	X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-	X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-	X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
-};
-#undef X
 
 void
 policy_key_fingerprint(const unsigned char *blob, size_t bloblen,
@@ -89,41 +68,6 @@ blob_type_is(const unsigned char *blob, size_t len, const char *type,
 	return n == typelen && len - 4 >= n && memcmp(blob + 4, type, n) == 0;
 }
 
-/*
- * Standard base64 with its padding, into OUT (room for LEN / 4 * 3 + 3
- * bytes): what sodium_base642bin() takes with the original variant,
- * nothing ignored and no end pointer (the unused bits of the last digit
- * must be 0, the padding must be there and complete, and nothing may
- * follow it), except that a byte from 0x80 up is not a digit here, where
- * libsodium 1.0.18 reads each of them as '/'.
- */
-static int
-b64_decode(const char *s, size_t len, unsigned char *out, size_t *outlen)
-{
-	uint32_t	acc = 0;
-	size_t		bits = 0, i, n = 0, pad;
-	unsigned char	d;
-
-	for (i = 0; i < len && (d = b64_values[(unsigned char)s[i]]) != 0xff;
-	    i++) {
-		acc = acc << 6 | d;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[n++] = (unsigned char)(acc >> bits);
-		}
-	}
-	if (bits > 4 || (acc & ((1U << bits) - 1)) != 0)
-		return -1;
-	for (pad = bits / 2; pad > 0; pad--, i++)
-		if (i >= len || s[i] != '=')
-			return -1;
-	if (i != len)
-		return -1;
-	*outlen = n;
-	return 0;
-}
-
 int
 policy_key_parse(const char *line, unsigned char **blobp, size_t *lenp,
     const char **errstr)
@@ -153,11 +97,11 @@ policy_key_parse(const char *line, unsigned char **blobp, size_t *lenp,
 		*errstr = "missing or oversized key data";
 		return -1;
 	}
-	maxlen = b64len / 4 * 3 + 3;
+	maxlen = B64_DECODED_MAX(b64len);
 	blob = malloc(maxlen);
 	if (blob == NULL)
 		abort();
-	if (b64_decode(b64, b64len, blob, &len) == -1) {
+	if (b64_decode(b64, b64len, blob, maxlen, &len, 0) == -1) {
 		free(blob);
 		*errstr = "key data is not valid base64";
 		return -1;

@@ -14,8 +14,6 @@
 #include "util/ascii.h"
 #include "util/num.h"
 
-#define POLICY_MAX_SIZE (4 * 1024 * 1024)
-
 static void
 policy_defaults(struct policy *p)
 {
@@ -194,7 +192,7 @@ load_tree(const char *path, struct tree *t, struct policy_errors *errs,
 	policy_defaults(p);
 	schema_build(p, t, errs);
 	tree_free(t);
-	if (errs->n > nerrs) {
+	if (errs->total > nerrs) {
 		policy_free(p);
 		return NULL;
 	}
@@ -209,14 +207,14 @@ load_bytes(const char *path, const unsigned char *buf, size_t len,
 {
 	struct policy		*p = NULL;
 	struct tree		 tree;
-	struct policy_errors	 local = { NULL, 0 };
+	struct policy_errors	 local = { NULL, 0, 0 };
 	struct bytes		 b = { buf, len, 0 };
 	size_t			 nerrs;
 
 	/* Count errors even when the caller wants no list. */
 	if (errs == NULL)
 		errs = &local;
-	nerrs = errs->n;
+	nerrs = errs->total;
 	if (tree_load(path, read_bytes, &b, len, &tree, errs) == 0)
 		p = load_tree(path, &tree, errs, nerrs);
 	policy_errors_free(&local);
@@ -230,13 +228,13 @@ load_fd(int fd, const char *path, struct policy_errors *errs)
 	struct policy		*p = NULL;
 	struct tree		 tree;
 	struct stat		 st;
-	struct policy_errors	 local = { NULL, 0 };
+	struct policy_errors	 local = { NULL, 0, 0 };
 	size_t			 nerrs;
 
 	/* Count errors even when the caller wants no list. */
 	if (errs == NULL)
 		errs = &local;
-	nerrs = errs->n;
+	nerrs = errs->total;
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		perr_add(errs, path, 0, 0, "not a regular file");
 		goto out;
@@ -617,7 +615,7 @@ int
 policy_file_read_fd(int fd, const char *path, struct policy_file *f,
     char *err, size_t errlen)
 {
-	struct policy_errors	 errs = { NULL, 0 };
+	struct policy_errors	 errs = { NULL, 0, 0 };
 	struct stat		 st;
 	int			 r = -1;
 

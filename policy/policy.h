@@ -21,10 +21,34 @@ struct policy;
 struct policy_host;
 struct policy_identity;
 
-/* Error list: every message is "FILE:LINE:COLUMN: text". */
+/*
+ * What a policy file may be, so that loading one is bounded whatever it
+ * holds (gateway.yaml(5), LIMITS): its size; how deeply its lists and
+ * mappings nest (the schema needs six levels); the length of one
+ * scalar; and how much the aliases of the file may stand for in all,
+ * counted as POLICY_NODE_WEIGHT for each list, mapping and scalar they
+ * bring in again plus the length of each such scalar, since the schema
+ * walks (and may copy) an aliased node once for every alias of it.  An
+ * error list keeps POLICY_MAX_ERRORS messages, then says it stopped.
+ */
+#define POLICY_MAX_SIZE		(4 * 1024 * 1024)
+#define POLICY_MAX_DEPTH	64
+#define POLICY_MAX_SCALAR	(64 * 1024)
+#define POLICY_MAX_ALIASED	(16 * 1024 * 1024)
+#define POLICY_NODE_WEIGHT	32
+#define POLICY_MAX_ERRORS	100
+/* gateway.recording.secret_prompts: each costs up to a millisecond. */
+#define POLICY_MAX_PROMPTS	64
+
+/*
+ * Error list: every message is "FILE:LINE:COLUMN: text".  TOTAL counts
+ * every error, listed or not: past POLICY_MAX_ERRORS the list only says
+ * that there were more.
+ */
 struct policy_errors {
 	char	**msgs;
 	size_t	  n;
+	size_t	  total;
 };
 void	 policy_errors_free(struct policy_errors *);
 

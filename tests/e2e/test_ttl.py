@@ -312,6 +312,35 @@ def test_tampered_entry_is_refused(gw, state, ssh):
     assert os.path.exists(path)
 
 
+def test_hand_edited_entry_skipped_others_reaped(gw, state, ssh):
+    """A tag the state refuses (edited by hand) is named in one line and
+    left alone, at every run; the other tags are still reaped, and the
+    run exits 1."""
+    expires = 0
+    for name in ("edited", "fine2"):
+        code, out, err = ssh("alice", "new %s%s --ttl 2s --json"
+                             % (TARGET, name))
+        assert code == OK, err
+        expires = max(expires, parse_json(out)["expires"])
+    key = ttl_key("bastion", DEPLOY, "edited")
+    path = entry_path(state, key)
+    data = open(path, "rb").read()
+    with open(path, "r+b") as f:
+        f.write(data.replace(b'"ttl":2,', b'"ttl":7,'))
+    sleep_past(expires)
+    for run in range(2):
+        code, out, err = reap(gw)
+        assert code == FAIL, (out, err)
+        line = one_error_line(err)
+        assert line.startswith("muxgate: reap: refused: corrupt entry %s: "
+                               % key), line
+        assert out == ("reaped %sfine2 (created by alice, ttl 2s)\n"
+                       % TARGET if run == 0 else "")
+        assert tmux_has(DEPLOY, "edited")
+        assert not tmux_has(DEPLOY, "fine2")
+        assert os.path.exists(path)
+
+
 def test_forged_entries_are_refused_others_reaped(gw, state, ssh):
     """Entries with a valid MAC (written with the state's key) that are
     not what muxgate writes: refused one by one, never acted on; the

@@ -183,7 +183,7 @@ static void
 test_status_over_time(void **state)
 {
 	struct grant		 g;
-	struct grant_list	 l;
+	struct grant_list	 l = { 0 };
 	struct policy_grant	*pg;
 	size_t			 n;
 
@@ -309,36 +309,109 @@ test_store(void **state)
 	grant_free(&g);
 }
 
-/* A corrupt grant is an error, never a grant. */
+/* Overwrite the file of KEY in the state by hand: the state refuses it. */
+static void
+hand_edit(const char *key)
+{
+	char	path[256], *p;
+	FILE	*f;
+
+	assert_true(snprintf(path, sizeof(path), "%s/kv/%s", dir, key) <
+	    (int)sizeof(path));
+	for (p = path + strlen(dir) + 4; *p != '\0'; p++)
+		if (*p == '/')
+			*p = '.';
+	assert_non_null(f = fopen(path, "w"));
+	assert_true(fputs("{\"status\":\"active\"}\n", f) >= 0);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* Is there an entry of L's bad list naming NAME? */
+static bool
+bad_names(const struct grant_list *l, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < l->nbad; i++)
+		if (strstr(l->bad[i], name) != NULL)
+			return true;
+	return false;
+}
+
+/*
+ * A corrupt grant is never a grant, and hides no other: one that is
+ * written through the state but is not a grant, and one whose file was
+ * edited by hand (the state refuses it), are left out of every listing
+ * and named; the third request is still listed.
+ */
 static void
 test_store_corrupt(void **state)
 {
 	struct state		*st = *state;
-	struct grant		 g, back;
+	struct grant		 g[3], back;
 	struct grant_list	 l;
-	char			 err[256], key[128];
+	char			 err[256], key[2][128];
+	int			 i;
 
-	fill(&g, GRANT_PENDING);
-	g.requested = time(NULL);
-	assert_int_equal(grants_add(st, &g, err, sizeof(err)), 0);
-	/* Well authenticated (written through the state), but not a grant. */
-	snprintf(key, sizeof(key), "grant/6361726f6c/%s", g.id);
-	assert_int_equal(state_put_if(st, key, "{\"status\":\"active\"}", 19, 0,
-	    STATE_ANY, NULL, err, sizeof(err)), STATE_OK);
-	assert_int_equal(grants_find(st, g.id, &back, err, sizeof(err)),
+	for (i = 0; i < 3; i++) {
+		fill(&g[i], GRANT_PENDING);
+		g[i].requested = time(NULL);
+		assert_int_equal(grants_add(st, &g[i], err, sizeof(err)), 0);
+	}
+	for (i = 0; i < 2; i++)
+		snprintf(key[i], sizeof(key[i]), "grant/6361726f6c/%s",
+		    g[i].id);
+	assert_int_equal(state_put_if(st, key[0], "{\"status\":\"active\"}",
+	    19, 0, STATE_ANY, NULL, err, sizeof(err)), STATE_OK);
+	hand_edit(key[1]);
+	assert_int_equal(grants_find(st, g[0].id, &back, err, sizeof(err)),
 	    STATE_ERROR);
 	assert_non_null(strstr(err, "bad field"));
-	assert_int_equal(grants_of(st, "carol", &l, err, sizeof(err)), -1);
-	assert_int_equal(l.n, 0);
-	assert_int_equal(grants_pending(st, &l, err, sizeof(err)), -1);
-	grant_free(&g);
+	assert_int_equal(grants_find(st, g[1].id, &back, err, sizeof(err)),
+	    STATE_ERROR);
+	assert_non_null(strstr(err, "corrupt entry"));
+
+	assert_int_equal(grants_pending(st, &l, err, sizeof(err)), 0);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.v[0].id, g[2].id);
+	assert_int_equal(l.nbad, 2);
+	assert_true(bad_names(&l, g[0].id));
+	assert_true(bad_names(&l, key[1]));
+	grant_list_free(&l);
+
+	assert_int_equal(grants_of(st, "carol", &l, err, sizeof(err)), 0);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.v[0].id, g[2].id);
+	assert_int_equal(l.nbad, 2);
+	assert_true(bad_names(&l, g[0].id));
+	assert_true(bad_names(&l, key[1]));
+	grant_list_free(&l);
+	for (i = 0; i < 3; i++)
+		grant_free(&g[i]);
+}
+
+/* What grants_retire() did: grants retired, entries refused. */
+struct retired {
+	int	calls;
+	int	refused;
+	char	why[2][256];
+};
+
+static void
+count_refused(const char *why, void *arg)
+{
+	struct retired	*r = arg;
+
+	if (r->refused < 2)
+		snprintf(r->why[r->refused], sizeof(r->why[0]), "%s", why);
+	r->refused++;
 }
 
 static void
 count_retired(const struct grant *g, void *arg)
 {
 	assert_int_equal(g->status, GRANT_EXPIRED);
-	(*(int *)arg)++;
+	((struct retired *)arg)->calls++;
 }
 
 /* muxgate reap's step: what has run out is written expired, once. */
@@ -346,11 +419,11 @@ static void
 test_retire(void **state)
 {
 	struct state	*st = *state;
-	struct grant	 lapsed, ended, live, back;
+	struct grant	 lapsed, ended, live, late, back;
+	struct retired	 calls = { 0 };
 	long long	 now = time(NULL);
-	char		 err[256], key[128];
+	char		 err[256], key[128], edited[128];
 	size_t		 n;
-	int		 calls = 0;
 
 	fill(&lapsed, GRANT_PENDING);
 	lapsed.requested = now - GRANT_PENDING_FOR - 10;
@@ -366,10 +439,11 @@ test_retire(void **state)
 	assert_int_equal(grants_add(st, &lapsed, err, sizeof(err)), 0);
 	assert_int_equal(grants_add(st, &ended, err, sizeof(err)), 0);
 	assert_int_equal(grants_add(st, &live, err, sizeof(err)), 0);
-	assert_int_equal(grants_retire(st, now, count_retired, &calls, &n, err,
-	    sizeof(err)), 0);
+	assert_int_equal(grants_retire(st, now, count_retired, count_refused,
+	    &calls, &n, err, sizeof(err)), 0);
 	assert_int_equal(n, 2);
-	assert_int_equal(calls, 2);
+	assert_int_equal(calls.calls, 2);
+	assert_int_equal(calls.refused, 0);
 	assert_int_equal(grants_find(st, ended.id, &back, err, sizeof(err)),
 	    STATE_OK);
 	assert_int_equal(back.status, GRANT_EXPIRED);
@@ -380,16 +454,34 @@ test_retire(void **state)
 	assert_int_equal(back.status, GRANT_ACTIVE);
 	grant_free(&back);
 	/* Once only. */
-	assert_int_equal(grants_retire(st, now, count_retired, &calls, &n, err,
-	    sizeof(err)), 0);
+	assert_int_equal(grants_retire(st, now, count_retired, count_refused,
+	    &calls, &n, err, sizeof(err)), 0);
 	assert_int_equal(n, 0);
-	/* A corrupt entry is said, and the others are still done. */
+	/*
+	 * An entry that is not a grant and one the state refuses are each
+	 * said, and the others are still done.
+	 */
+	fill(&late, GRANT_ACTIVE);
+	late.requested = now - 10;
+	late.starts = late.decided = now - 5;
+	late.ends = late.starts + late.duration;
+	assert_int_equal(grants_add(st, &late, err, sizeof(err)), 0);
 	snprintf(key, sizeof(key), "grant/6361726f6c/%s", live.id);
 	assert_int_equal(state_put_if(st, key, "{}", 2, 0, STATE_ANY, NULL,
 	    err, sizeof(err)), STATE_OK);
-	assert_int_equal(grants_retire(st, now + 100000, count_retired, &calls,
-	    &n, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, live.id));
+	snprintf(edited, sizeof(edited), "grant/6361726f6c/%s", ended.id);
+	hand_edit(edited);
+	assert_int_equal(grants_retire(st, now + 100000, count_retired,
+	    count_refused, &calls, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(calls.refused, 2);
+	assert_non_null(strstr(calls.why[0], edited));
+	assert_non_null(strstr(calls.why[1], live.id));
+	assert_int_equal(grants_find(st, late.id, &back, err, sizeof(err)),
+	    STATE_OK);
+	assert_int_equal(back.status, GRANT_EXPIRED);
+	grant_free(&back);
+	grant_free(&late);
 	grant_free(&lapsed);
 	grant_free(&ended);
 	grant_free(&live);

@@ -225,7 +225,7 @@ static void
 expect_load_refused(const char *path, uid_t trusted, const char *want)
 {
 	char			 err[PATH_MAX + 128];
-	struct policy_errors	 errs = { NULL, 0 };
+	struct policy_errors	 errs = { NULL, 0, 0 };
 	struct policy		*p;
 
 	memcpy(err, "untouched", sizeof("untouched"));
@@ -243,7 +243,7 @@ static void
 expect_load_ok(const char *path, uid_t trusted, const char *who)
 {
 	char			 err[PATH_MAX + 128];
-	struct policy_errors	 errs = { NULL, 0 };
+	struct policy_errors	 errs = { NULL, 0, 0 };
 	struct policy		*p;
 
 	memcpy(err, "untouched", sizeof("untouched"));
@@ -490,7 +490,7 @@ test_load_checked_good(void **state)
 	struct fx		*fx = *state;
 	char			 file[PATH_MAX], bad[PATH_MAX];
 	char			 want[PATH_MAX * 2], err[PATH_MAX + 128];
-	struct policy_errors	 errs = { NULL, 0 };
+	struct policy_errors	 errs = { NULL, 0, 0 };
 	struct policy		*p;
 
 	need_safe_base(fx);
@@ -634,7 +634,7 @@ test_fifo_refused(void **state)
 {
 	struct fx		*fx = *state;
 	char			 path[PATH_MAX], want[PATH_MAX * 2];
-	struct policy_errors	 errs = { NULL, 0 };
+	struct policy_errors	 errs = { NULL, 0, 0 };
 	struct policy		*p;
 
 	snprintf(path, sizeof(path), "%s/gateway.yaml", fx->dir);
@@ -704,7 +704,7 @@ race_load(const char *path, const char *lnk, const char *evil,
     struct race_counts *c)
 {
 	char			 err[PATH_MAX + 128], buf[PATH_MAX];
-	struct policy_errors	 errs = { NULL, 0 };
+	struct policy_errors	 errs = { NULL, 0, 0 };
 	struct policy		*p;
 	ssize_t			 n;
 

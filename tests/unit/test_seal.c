@@ -774,6 +774,64 @@ test_length_out_of_range(void **state)
 	buf_free(&b);
 }
 
+/*
+ * libsodium 1.0.18 decodes every byte from 0x80 up as '/': a key file or
+ * a header with one in place of a '/' read as the same key or header.
+ * Both go through the strict decoder (util/b64.c) and are refused.
+ */
+static void
+test_high_bytes_are_not_slash(void **state)
+{
+	unsigned char	 bin[SEAL_KEY_BYTES];
+	char		 text[128], err[256], *line;
+	struct seal_pub	 p;
+	struct seal_peek pk;
+	unsigned char	 box[SEAL_KEY_BYTES + crypto_box_SEALBYTES];
+	char		 b64box[sodium_base64_ENCODED_LEN(sizeof(box),
+			    sodium_base64_VARIANT_ORIGINAL)];
+	size_t		 at, len;
+	int		 b;
+
+	memset(bin, 0x5a, sizeof(bin));
+	bin[0] = 0xfc;		/* the first digit is '/' */
+	memcpy(text, "muxgate-auditor-pub ", 20);
+	sodium_bin2base64(text + 20, sizeof(text) - 20, bin, sizeof(bin),
+	    sodium_base64_VARIANT_ORIGINAL);
+	assert_int_equal(text[20], '/');
+	len = strlen(text);
+	text[len++] = '\n';
+	assert_int_equal(seal_pub_parse(text, len, &p, err, sizeof(err)), 0);
+	assert_memory_equal(p.pk, bin, sizeof(bin));
+	for (b = 0x80; b <= 0xff; b++) {
+		text[20] = (char)b;
+		assert_int_equal(seal_pub_parse(text, len, &p, err,
+		    sizeof(err)), -1);
+		assert_non_null(strstr(err, "bad base64"));
+	}
+
+	/*
+	 * The header's "stream": "//" first, then U+0080 in UTF-8 in their
+	 * place (valid JSON, and "//" again to libsodium).
+	 */
+	memset(box, 0, sizeof(box));
+	sodium_bin2base64(b64box, sizeof(b64box), box, sizeof(box),
+	    sodium_base64_VARIANT_ORIGINAL);
+	xasprintf(&line, "{\"muxgate_sealed\":1,\"cast\":%s,\"recipients\":"
+	    "[{\"key\":\"%s\",\"box\":\"%s\"}],\"stream\":\"//AAAAAAAAAA"
+	    "AAAAAAAAAAAAAAAAAAAA\"}", CAST, fps[0], b64box);
+	at = strlen(line) - 34;
+	assert_memory_equal(line + at, "//", 2);
+	if (seal_peek(line, strlen(line), &pk, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	seal_peek_free(&pk);
+	line[at] = (char)0xc2;
+	line[at + 1] = (char)0x80;
+	assert_int_equal(seal_peek(line, strlen(line), &pk, err, sizeof(err)),
+	    -1);
+	assert_string_equal(err, "header: bad \"stream\"");
+	free(line);
+}
+
 /* ---- first lines ---- */
 
 static void
@@ -1145,6 +1203,7 @@ main(void)
 		cmocka_unit_test(test_unclosed_recording_is_truncated),
 		cmocka_unit_test(test_length_out_of_range),
 		cmocka_unit_test(test_not_sealed_first_lines),
+		cmocka_unit_test(test_high_bytes_are_not_slash),
 		cmocka_unit_test(test_header_line_too_long),
 		cmocka_unit_test(test_repeated_or_escaped_members),
 		cmocka_unit_test(test_peek_and_kind),

@@ -466,6 +466,35 @@ test_every_change_refused(void **state)
 	state_entry_free(&e);
 }
 
+/*
+ * A listing with an entry edited by hand: the others are listed, and
+ * that one is named, with why, not listed.
+ */
+static void
+test_list_skips_corrupt(void **state)
+{
+	struct state		*st = *state;
+	struct state_items	 items;
+	unsigned char		 buf[512];
+	char			 path[128], err[256];
+	size_t			 len;
+
+	put(st, "ttl/a", "1", 0, STATE_NEW);
+	put(st, "ttl/b", "2", 0, STATE_NEW);
+	put(st, "ttl/c", "3", 0, STATE_NEW);
+	entry_path(path, sizeof(path), "ttl.b");
+	len = slurp(path, buf, sizeof(buf));
+	buf[len - 2] ^= 0x01;
+	spit(path, buf, len);
+	assert_int_equal(state_list(st, "ttl", &items, err, sizeof(err)), 0);
+	assert_int_equal(items.n, 2);
+	assert_string_equal(items.v[0].key, "ttl/a");
+	assert_string_equal(items.v[1].key, "ttl/c");
+	assert_int_equal(items.nbad, 1);
+	assert_non_null(strstr(items.bad[0], "corrupt entry ttl/b: "));
+	state_items_free(&items);
+}
+
 static void
 test_moved_entry_refused(void **state)
 {
@@ -511,9 +540,13 @@ test_symlink_refused(void **state)
 	assert_int_equal(rename(path, outside), 0);
 	assert_int_equal(symlink(outside, path), 0);
 	expect_corrupt(st, "grant/y");
-	assert_int_equal(state_list(st, "grant", &items, err, sizeof(err)),
-	    -1);
-	assert_non_null(strstr(err, "symbolic link"));
+	/* A listing leaves it out, and names it. */
+	assert_int_equal(state_list(st, "grant", &items, err, sizeof(err)), 0);
+	assert_int_equal(items.n, 0);
+	assert_int_equal(items.nbad, 1);
+	assert_string_equal(items.bad[0], "corrupt entry grant/y: a symbolic "
+	    "link");
+	state_items_free(&items);
 	assert_int_equal(state_put_if(st, "grant/y", "z", 1, 0, STATE_ANY,
 	    NULL, err, sizeof(err)), STATE_ERROR);
 	/* Neither the link nor its target was written over. */
@@ -755,6 +788,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_every_change_refused,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list_skips_corrupt, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_moved_entry_refused,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_symlink_refused, setup,

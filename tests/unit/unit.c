@@ -17,7 +17,7 @@ struct policy *
 unit_policy(const char *text)
 {
 	char			 path[] = "/tmp/mgt-unit-XXXXXX.yaml";
-	struct policy_errors	 errs = { NULL, 0 };
+	struct policy_errors	 errs = { NULL, 0, 0 };
 	struct policy		*p;
 	size_t			 i, len = strlen(text);
 	int			 fd;
