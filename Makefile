@@ -46,7 +46,7 @@ GATEWAY_LIB_SRCS := gateway/log.c gateway/xmalloc.c gateway/str.c \
                gateway/audit.c gateway/quote.c gateway/dirs.c \
                gateway/lineedit.c gateway/logindefs.c \
                gateway/trail.c gateway/seal.c \
-               gateway/recdir.c gateway/recinfo.c gateway/utc.c \
+               gateway/recdir.c gateway/recinfo.c gateway/recevent.c gateway/utc.c \
                gateway/keyindex.c gateway/state.c gateway/state-file.c \
                gateway/terminate.c gateway/grant.c gateway/grant-store.c \
                gateway/secretmask.c gateway/ttl.c gateway/termfilter.c
@@ -77,7 +77,8 @@ UNIT_TESTS := tests/unit/test_policy tests/unit/test_decide tests/unit/test_key 
               tests/unit/test_lineedit tests/unit/test_logindefs \
               tests/unit/test_cmd tests/unit/test_log tests/unit/test_trail tests/unit/test_num \
               tests/unit/test_utf8 tests/unit/test_seal \
-              tests/unit/test_recdir tests/unit/test_recinfo tests/unit/test_utc \
+              tests/unit/test_recdir tests/unit/test_recinfo tests/unit/test_recevent \
+              tests/unit/test_utc \
               tests/unit/test_keyindex tests/unit/test_state \
               tests/unit/test_grant tests/unit/test_secretmask tests/unit/test_ttl \
               tests/unit/test_termfilter
