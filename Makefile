@@ -94,7 +94,7 @@ CONTRIB_GEN := contrib/sshd_config.d/muxgate.conf contrib/sudoers.d/muxgate \
                contrib/systemd/muxgate-reap.service \
                contrib/sshd_config.d/muxgate-keys.conf \
                contrib/systemd/muxgate-keys-index.service
-.PHONY: all check unit e2e install uninstall clean deps bench demo valgrind fuzz FORCE
+.PHONY: all check unit e2e install uninstall clean deps bench demo valgrind FORCE
 all: muxgate $(CONTRIB_GEN)
 
 SUBST := BINDIR=$(BINDIR) DOCDIR=$(DOCDIR) GATEWAY_USER=$(GATEWAY_USER) \
@@ -146,9 +146,11 @@ tests/unit/test_%: tests/unit/test_%.o tests/unit/unit.o $(GWLIB_OBJS) $(POLICY_
     $(UTIL_OBJS)
 	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs $(TEST_PKGS))
 
-# Unit tests run twice: plainly, then under valgrind (errors and leaks
-# fail); then the end-to-end suite.
+# First every fuzzer, briefly, each from its corpus replayed as
+# regressions; then the unit tests twice: plainly, then under valgrind
+# (errors and leaks fail); then the end-to-end suite.
 check: deps
+	$(MAKE) fuzz-smoke
 	$(MAKE) muxgate $(UNIT_TESTS)
 	@tests/run-unit $(UNIT_TESTS)
 	@VALGRIND=1 tests/run-unit $(UNIT_TESTS)
@@ -183,9 +185,6 @@ bench: muxgate tests/bench/grants_gen
 	@tests/bench/keys
 	@/usr/bin/python3 tests/bench/policy-load
 	@tests/bench/grants
-
-fuzz:
-	@tests/fuzz/run
 
 demo: deps
 	$(MAKE) muxgate
@@ -251,5 +250,8 @@ clean:
 	rm -f muxgate $(UNIT_TESTS) gateway/*.o gateway/*.d policy/*.o policy/*.d \
 	    util/*.o util/*.d tests/unit/*.o tests/unit/*.d \
 	    tests/bench/grants_gen tests/bench/*.o tests/bench/*.d $(CONTRIB_GEN) $(CONTRIB_GEN:=.tmp) contrib/.subst
+	rm -rf $(FUZZ_OUT)
+
+include tests/fuzz/fuzz.mk
 
 -include $(wildcard $(UTIL_OBJS:.o=.d) $(POLICY_OBJS:.o=.d) $(GWLIB_OBJS:.o=.d) $(GATEWAY_OBJS:.o=.d) $(UNIT_TESTS:=.d) tests/bench/grants_gen.d)
