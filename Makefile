@@ -58,7 +58,7 @@ GATEWAY_LIB_SRCS := gateway/log.c gateway/xmalloc.c gateway/str.c \
                gateway/audit.c gateway/quote.c gateway/dirs.c \
                gateway/lineedit.c gateway/logindefs.c \
                gateway/trail.c gateway/seal.c \
-               gateway/recdir.c gateway/recinfo.c gateway/utc.c \
+               gateway/recdir.c gateway/recinfo.c gateway/recevent.c gateway/utc.c \
                gateway/keyindex.c gateway/state.c gateway/state-file.c \
                gateway/terminate.c gateway/grant.c gateway/grant-store.c \
                gateway/secretmask.c gateway/ttl.c gateway/termfilter.c
@@ -89,7 +89,8 @@ UNIT_TESTS := tests/unit/test_policy tests/unit/test_decide tests/unit/test_key 
               tests/unit/test_lineedit tests/unit/test_logindefs \
               tests/unit/test_cmd tests/unit/test_log tests/unit/test_trail tests/unit/test_num \
               tests/unit/test_utf8 tests/unit/test_seal \
-              tests/unit/test_recdir tests/unit/test_recinfo tests/unit/test_utc \
+              tests/unit/test_recdir tests/unit/test_recinfo tests/unit/test_recevent \
+              tests/unit/test_utc \
               tests/unit/test_keyindex tests/unit/test_state \
               tests/unit/test_grant tests/unit/test_secretmask tests/unit/test_ttl \
               tests/unit/test_termfilter tests/unit/test_limits tests/unit/test_b64
@@ -105,7 +106,7 @@ CONTRIB_GEN := contrib/sshd_config.d/muxgate.conf contrib/sudoers.d/muxgate \
                contrib/systemd/muxgate-reap.service \
                contrib/sshd_config.d/muxgate-keys.conf \
                contrib/systemd/muxgate-keys-index.service
-.PHONY: all check check-asan unit e2e install uninstall clean deps bench demo valgrind fuzz FORCE
+.PHONY: all check check-asan unit e2e install uninstall clean deps bench demo valgrind FORCE
 all: muxgate $(CONTRIB_GEN)
 
 SUBST := BINDIR=$(BINDIR) DOCDIR=$(DOCDIR) GATEWAY_USER=$(GATEWAY_USER) \
@@ -157,9 +158,11 @@ tests/unit/test_%: tests/unit/test_%.o tests/unit/unit.o $(GWLIB_OBJS) $(POLICY_
     $(UTIL_OBJS) $(SAN_OBJS)
 	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs $(TEST_PKGS))
 
-# Unit tests run twice: plainly, then under valgrind (errors and leaks
-# fail); then the end-to-end suite.
+# First every fuzzer, briefly, each from its corpus replayed as
+# regressions; then the unit tests twice: plainly, then under valgrind
+# (errors and leaks fail); then the end-to-end suite.
 check: deps
+	$(MAKE) fuzz-smoke
 	$(MAKE) muxgate $(UNIT_TESTS)
 	@tests/run-unit $(UNIT_TESTS)
 	@VALGRIND=1 tests/run-unit $(UNIT_TESTS)
@@ -199,9 +202,6 @@ bench: muxgate tests/bench/grants_gen
 	@tests/bench/keys
 	@/usr/bin/python3 tests/bench/policy-load
 	@tests/bench/grants
-
-fuzz:
-	@tests/fuzz/run
 
 demo: deps
 	$(MAKE) muxgate
@@ -267,5 +267,8 @@ clean:
 	rm -f muxgate $(UNIT_TESTS) gateway/*.o gateway/*.d policy/*.o policy/*.d \
 	    util/*.o util/*.d tests/unit/*.o tests/unit/*.d \
 	    tests/bench/grants_gen tests/bench/*.o tests/bench/*.d $(CONTRIB_GEN) $(CONTRIB_GEN:=.tmp) contrib/.subst
+	rm -rf $(FUZZ_OUT)
+
+include tests/fuzz/fuzz.mk
 
 -include $(wildcard $(UTIL_OBJS:.o=.d) $(POLICY_OBJS:.o=.d) $(GWLIB_OBJS:.o=.d) $(GATEWAY_OBJS:.o=.d) $(UNIT_TESTS:=.d) tests/bench/grants_gen.d)

@@ -13,12 +13,12 @@
 
 #include "gateway/dirs.h"
 #include "gateway/output.h"
+#include "gateway/recevent.h"
 #include "gateway/record.h"
 #include "gateway/seal.h"
 #include "gateway/secretmask.h"
 #include "gateway/str.h"
 #include "gateway/xmalloc.h"
-#include "util/num.h"
 #include "util/utf8.h"
 
 #define RECORD_BUFFER (64 * 1024)
@@ -461,22 +461,14 @@ append_input(struct recorder *r, unsigned long long usec,
 	return rc;
 }
 
-/* "COLSxROWS", as the relay records a resize: the masking's screen too. */
+/* A resize, as the relay records it: the masking's screen too. */
 static void
 resize_mask(struct recorder *r, const char *data, size_t len)
 {
-	char		 text[32];
-	const char	*end, *errstr;
-	long long	 cols, rows;
+	unsigned	cols, rows;
 
-	if (len >= sizeof(text))
-		return;
-	memcpy(text, data, len);
-	text[len] = '\0';
-	if (num_parse_prefix(text, 1, 65535, &cols, &end, &errstr) == -1 ||
-	    *end != 'x' || num_parse(end + 1, 1, 65535, &rows, &errstr) == -1)
-		return;
-	secretmask_resize(r->mask, (unsigned)cols, (unsigned)rows);
+	if (recevent_resize(data, len, &cols, &rows) == 0)
+		secretmask_resize(r->mask, cols, rows);
 }
 
 static int

@@ -10,17 +10,16 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <json-c/json.h>
 
 #include "gateway/exitcode.h"
 #include "gateway/log.h"
+#include "gateway/recevent.h"
 #include "gateway/replay.h"
 #include "gateway/seal.h"
 #include "gateway/str.h"
@@ -39,20 +38,14 @@ struct replay_opts {
 /*
  * Where the lines of a recording come from: a plain asciicast file, or
  * a sealed one opened with an auditor's key (seal.h), whose frames are
- * only ever read as far as they authenticate.
+ * only ever read as far as they authenticate (recevent.h).
  */
 struct source {
 	const char		*path;
 	FILE			*fp;
 	struct seal_secret	*key;
 	struct seal_reader	*rd;
-	enum seal_status	 end;	/* sealed: how the frames ended */
-	bool			 header_done;
-	struct buf		 pending;	/* sealed: plaintext not yet read */
-	size_t			 pos;
-	char			*line;
-	size_t			 cap;
-	char			 why[512];	/* where a sealed file was cut */
+	struct recreader	*lines;
 };
 
 /* The terminal side of a replay: the filter and its output buffer. */
@@ -74,8 +67,10 @@ usage(FILE *fp)
 static int
 source_open(struct source *s, const char *path, const struct replay_opts *o)
 {
-	char		err[512];
-	ssize_t		n;
+	char		 err[512], *first = NULL;
+	size_t		 cap = 0;
+	ssize_t		 n;
+	enum seal_kind	 kind;
 
 	memset(s, 0, sizeof(*s));
 	s->path = path;
@@ -83,10 +78,12 @@ source_open(struct source *s, const char *path, const struct replay_opts *o)
 		error_msg("%s: %s", path, strerror(errno));
 		return -1;
 	}
-	n = getline(&s->line, &s->cap, s->fp);
+	n = getline(&first, &cap, s->fp);
+	kind = n > 0 ? seal_kind_of(first, (size_t)n) : SEAL_KIND_OTHER;
+	free(first);
 	rewind(s->fp);
-	if (n <= 0 || seal_kind_of(s->line, (size_t)n) != SEAL_KIND_SEALED) {
-		s->header_done = true;	/* the file's own first line */
+	if (kind != SEAL_KIND_SEALED) {
+		s->lines = recreader_new(s->fp, NULL);
 		return 0;
 	}
 	if (o->key == NULL) {
@@ -100,6 +97,7 @@ source_open(struct source *s, const char *path, const struct replay_opts *o)
 	}
 	switch (seal_reader_open(s->fp, s->key, &s->rd, err, sizeof(err))) {
 	case SEAL_OK:
+		s->lines = recreader_new(s->fp, s->rd);
 		return 0;
 	case SEAL_NOT_RECIPIENT:
 		error_msg("%s: not sealed to the key in %s", path, o->key);
@@ -113,74 +111,11 @@ source_open(struct source *s, const char *path, const struct replay_opts *o)
 static void
 source_close(struct source *s)
 {
+	recreader_free(s->lines);
 	seal_reader_free(s->rd);
 	seal_secret_free(s->key);
 	if (s->fp != NULL)
 		fclose(s->fp);
-	buf_free(&s->pending);
-	free(s->line);
-}
-
-/* The next line of a sealed recording's plaintext, pulling frames. */
-static char *
-sealed_line(struct source *s, ssize_t *n)
-{
-	const unsigned char	*plain;
-	char			*nl, err[512];
-	size_t			 len;
-
-	for (;;) {
-		nl = s->pos < s->pending.len ? memchr(s->pending.data + s->pos,
-		    '\n', s->pending.len - s->pos) : NULL;
-		if (nl != NULL || s->end != SEAL_OK)
-			break;
-		/* Keep only what is unread, then pull the next frame. */
-		memmove(s->pending.data, s->pending.data + s->pos,
-		    s->pending.len - s->pos);
-		s->pending.len -= s->pos;
-		s->pos = 0;
-		s->end = seal_reader_next(s->rd, &plain, &len, err, sizeof(err));
-		if (s->end == SEAL_OK)
-			buf_add(&s->pending, plain, len);
-		else if (s->end == SEAL_TRUNCATED)
-			snprintf(s->why, sizeof(s->why), "%s", err);
-		else if (s->end != SEAL_COMPLETE)
-			error_msg("%s: %s", s->path, err);
-	}
-	len = nl != NULL ? (size_t)(nl - (s->pending.data + s->pos)) + 1 :
-	    s->pending.len - s->pos;
-	if (len == 0)
-		return NULL;
-	if (len + 1 > s->cap) {
-		s->cap = len + 1;
-		s->line = xreallocarray(s->line, s->cap, 1);
-	}
-	memcpy(s->line, s->pending.data + s->pos, len);
-	s->line[len] = '\0';
-	s->pos += len;
-	*n = (ssize_t)len;
-	return s->line;
-}
-
-/* The next line, '\n' included when it has one; NULL at the end. */
-static char *
-source_line(struct source *s, ssize_t *n)
-{
-	const char	*cast;
-	size_t		 len;
-
-	if (s->rd == NULL) {
-		if ((*n = getline(&s->line, &s->cap, s->fp)) == -1)
-			return NULL;
-		return s->line;
-	}
-	if (!s->header_done) {
-		s->header_done = true;
-		cast = seal_reader_cast(s->rd, &len);
-		buf_add(&s->pending, cast, len);
-		buf_addc(&s->pending, '\n');
-	}
-	return sealed_line(s, n);
 }
 
 static void
@@ -199,18 +134,10 @@ pause_for(double seconds)
 static int
 check_header(const char *path, const char *line)
 {
-	struct json_object	*h, *v;
-	int			 ok;
+	const char	*errstr;
 
-	if ((h = json_tokener_parse(line)) == NULL) {
-		error_msg("%s:1: not an asciicast header", path);
-		return -1;
-	}
-	ok = json_object_object_get_ex(h, "version", &v) &&
-	    json_object_get_int(v) == 2;
-	json_object_put(h);
-	if (!ok) {
-		error_msg("%s:1: not an asciicast v2 recording", path);
+	if (recevent_header(line, &errstr) == -1) {
+		error_msg("%s:1: %s", path, errstr);
 		return -1;
 	}
 	return 0;
@@ -255,44 +182,26 @@ static int
 event(const char *path, size_t lineno, const char *line,
     const struct replay_opts *o, struct screen *sc, double *prev)
 {
-	struct json_object	*e, *t, *type, *data;
-	double			 at, gap;
-	int			 r = -1;
+	struct recevent	 ev;
+	const char	*errstr;
+	double		 gap;
+	int		 r = 0;
 
-	if ((e = json_tokener_parse(line)) == NULL ||
-	    !json_object_is_type(e, json_type_array) ||
-	    json_object_array_length(e) != 3) {
-		error_msg("%s:%zu: malformed event", path, lineno);
-		goto out;
+	if (recevent_parse(line, &ev, &errstr) == -1) {
+		error_msg("%s:%zu: %s", path, lineno, errstr);
+		return -1;
 	}
-	t = json_object_array_get_idx(e, 0);
-	type = json_object_array_get_idx(e, 1);
-	data = json_object_array_get_idx(e, 2);
-	if (!json_object_is_type(type, json_type_string) ||
-	    !json_object_is_type(data, json_type_string)) {
-		error_msg("%s:%zu: malformed event", path, lineno);
-		goto out;
-	}
-	at = json_object_get_double(t);
-	if (!isfinite(at) || at < 0) {
-		error_msg("%s:%zu: bad time", path, lineno);
-		goto out;
-	}
-	if (strcmp(json_object_get_string(type), "o") == 0) {
+	if (strcmp(ev.type, "o") == 0) {
 		if (!o->cat) {
-			gap = (at - *prev) / o->speed;
+			gap = (ev.at - *prev) / o->speed;
 			if (o->idle_limit > 0 && gap > o->idle_limit)
 				gap = o->idle_limit;
 			pause_for(gap);
 		}
-		if (screen_write(sc, json_object_get_string(data),
-		    (size_t)json_object_get_string_len(data)) == -1)
-			goto out;
-		*prev = at;
+		r = screen_write(sc, ev.data, ev.len);
+		*prev = ev.at;
 	}
-	r = 0;
-out:
-	json_object_put(e);
+	recevent_free(&ev);
 	return r;
 }
 
@@ -312,10 +221,10 @@ play(const char *path, const struct replay_opts *o)
 {
 	struct source	 s;
 	struct screen	 sc = { NULL, NULL, 0 };
-	char		*line;
-	size_t		 lineno = 0;
-	ssize_t		 n;
+	const char	*line, *why;
+	size_t		 lineno = 0, n;
 	double		 prev = 0;
+	enum seal_status end;
 	int		 code = MG_OK, r;
 
 	if (source_open(&s, path, o) == -1) {
@@ -324,7 +233,7 @@ play(const char *path, const struct replay_opts *o)
 	}
 	if (!o->export)
 		sc.tf = termfilter_new(TERMFILTER_WATCH);
-	while ((line = source_line(&s, &n)) != NULL) {
+	while ((line = recreader_line(s.lines, &n)) != NULL) {
 		lineno++;
 		if (n > 0 && line[n - 1] != '\n' && lineno > 1) {
 			/* A last line cut short by a killed writer. */
@@ -339,7 +248,7 @@ play(const char *path, const struct replay_opts *o)
 		else
 			r = event(path, lineno, line, o, &sc, &prev);
 		if (r == 0 && o->export)
-			r = export_line(path, line, (size_t)n);
+			r = export_line(path, line, n);
 		if (r == -1) {
 			code = MG_FAIL;
 			break;
@@ -351,12 +260,16 @@ play(const char *path, const struct replay_opts *o)
 		code = MG_FAIL;
 	}
 	/* Sealed: a cut file plays as far as it goes; a changed one fails. */
-	if (s.rd != NULL && s.end == SEAL_TRUNCATED && code == MG_OK)
+	end = recreader_end(s.lines, &why);
+	if (s.rd != NULL && end == SEAL_TRUNCATED && code == MG_OK)
 		error_msg("%s: truncated: %s; everything before it is "
-		    "authentic", path, s.why);
-	else if (s.rd != NULL && s.end != SEAL_COMPLETE &&
-	    s.end != SEAL_TRUNCATED)
+		    "authentic", path, why);
+	else if (s.rd != NULL && end != SEAL_COMPLETE &&
+	    end != SEAL_TRUNCATED) {
+		if (end != SEAL_OK)
+			error_msg("%s: %s", path, why);
 		code = MG_FAIL;
+	}
 	source_close(&s);
 	return code;
 }

@@ -169,6 +169,17 @@ void	 tree_free(struct tree *);
 /* schema.c: walk a loaded policy file into P. */
 void	 schema_build(struct policy *, struct tree *,
 	    struct policy_errors *);
+/* gateway.limits.recording_min_free: "0%" to "99%".  0, or -1. */
+int	 parse_percent(const char *, unsigned *);
+/* A host's address: a name or an address, nothing else ssh reads. */
+bool	 host_address_valid(const char *);
+/*
+ * The first byte of S that may not go into a generated ssh_config value
+ * (quotes, backslash, '%', whitespace, control characters), or NULL.
+ */
+const char *ssh_config_bad_char(const char *s);
+/* A key entry "SHA256:" and 43 base64 digits, as ssh-keygen -l shows. */
+bool	 valid_fp(const char *);
 
 /* match.c */
 bool	 match_host(const struct rule *, const struct policy_host *);

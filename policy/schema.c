@@ -174,37 +174,44 @@ get_abspath(struct ctx *c, struct tree_node *n, const char *what, char **out)
  * refuses them too; the value itself is not repeated in the message,
  * since it may hold a newline.
  */
+const char *
+ssh_config_bad_char(const char *s)
+{
+	const unsigned char	*p;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++)
+		if (*p <= 0x20 || *p == 0x7f || strchr("\"'\\%", *p) != NULL)
+			return (const char *)p;
+	return NULL;
+}
+
 static int
 check_ssh_config_value(struct ctx *c, struct tree_node *n, const char *what,
     const char *s)
 {
-	const unsigned char	*p;
-	const char		*name;
+	const char	*bad, *name;
 
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		switch (*p) {
-		case '"': name = "a double quote"; break;
-		case '\'': name = "a single quote"; break;
-		case '\\': name = "a backslash"; break;
-		case '%': name = "'%'"; break;
-		case ' ': name = "a space"; break;
-		case '\t': name = "a tab"; break;
-		case '\n': name = "a newline"; break;
-		case '\r': name = "a carriage return"; break;
-		default:
-			if (*p > 0x20 && *p != 0x7f)
-				continue;
-			NODE_ERR(c, n, "%s: control character 0x%02x (ssh_config "
-			    "values may not hold quotes, backslashes, "
-			    "whitespace, control characters or %%)", what, *p);
-			return -1;
-		}
-		NODE_ERR(c, n, "%s: %s (ssh_config values may not hold quotes, "
-		    "backslashes, whitespace, control characters or %%)", what,
-		    name);
+	if ((bad = ssh_config_bad_char(s)) == NULL)
+		return 0;
+	switch (*bad) {
+	case '"': name = "a double quote"; break;
+	case '\'': name = "a single quote"; break;
+	case '\\': name = "a backslash"; break;
+	case '%': name = "'%'"; break;
+	case ' ': name = "a space"; break;
+	case '\t': name = "a tab"; break;
+	case '\n': name = "a newline"; break;
+	case '\r': name = "a carriage return"; break;
+	default:
+		NODE_ERR(c, n, "%s: control character 0x%02x (ssh_config "
+		    "values may not hold quotes, backslashes, "
+		    "whitespace, control characters or %%)", what,
+		    (unsigned char)*bad);
 		return -1;
 	}
-	return 0;
+	NODE_ERR(c, n, "%s: %s (ssh_config values may not hold quotes, "
+	    "backslashes, whitespace, control characters or %%)", what, name);
+	return -1;
 }
 
 /* An absolute path that is also written into ssh_config. */
@@ -462,26 +469,33 @@ static const char *const limits_keys[] = { "attaches_per_identity",
     "attaches_total", "attach_lifetime", "idle_timeout", "recording_max",
     "recording_min_free", NULL };
 
-static void
-get_percent(struct ctx *c, struct tree_node *n, const char *what, unsigned *out)
+int
+parse_percent(const char *s, unsigned *out)
 {
-	const char	*s, *end, *errstr;
+	const char	*end, *errstr;
 	size_t		 len;
 	long long	 v;
 
-	if ((s = get_string(c, n, what)) == NULL)
-		return;
 	/* At most three digits, then "%": "7%", "50%", "099%". */
 	len = strlen(s);
 	if (len < 2 || len > 4 ||
 	    num_parse_prefix(s, 0, 99, &v, &end, &errstr) == -1 ||
 	    strcmp(end, "%") != 0)
-		goto bad;
+		return -1;
 	*out = (unsigned)v;
-	return;
-bad:
-	NODE_ERR(c, n, "%s: expected a percentage from 0%% to 99%%, found '%s'",
-	    what, s);
+	return 0;
+}
+
+static void
+get_percent(struct ctx *c, struct tree_node *n, const char *what, unsigned *out)
+{
+	const char	*s;
+
+	if ((s = get_string(c, n, what)) == NULL)
+		return;
+	if (parse_percent(s, out) == -1)
+		NODE_ERR(c, n, "%s: expected a percentage from 0%% to 99%%, "
+		    "found '%s'", what, s);
 }
 
 static void
@@ -834,6 +848,13 @@ labels_cb(struct ctx *c, const char *key, struct tree_node *k,
 static const char *const host_keys[] = { "local", "address", "port",
     "ssh_user", "tmux_users", "labels", "jump", NULL };
 
+bool
+host_address_valid(const char *s)
+{
+	return *s != '\0' && *s != '-' && strlen(s) <= 253 &&
+	    strpbrk(s, " \t\r\n@/\\'\"`$;&|<>()") == NULL;
+}
+
 static void
 host_field_cb(struct ctx *c, const char *key, struct tree_node *k,
     struct tree_node *v, void *arg)
@@ -848,8 +869,7 @@ host_field_cb(struct ctx *c, const char *key, struct tree_node *k,
 		if ((s = get_string(c, v, "address")) == NULL ||
 		    check_ssh_config_value(c, v, "address", s) == -1)
 			return;
-		if (*s == '\0' || *s == '-' || strlen(s) > 253 ||
-		    strpbrk(s, " \t\r\n@/\\'\"`$;&|<>()") != NULL) {
+		if (!host_address_valid(s)) {
 			NODE_ERR(c, v, "address: '%s' is not a host name or "
 			    "address", s);
 			return;
@@ -1293,7 +1313,7 @@ role_find(struct ctx *c, const char *name)
 
 /* ---- identities: ---- */
 
-static bool
+bool
 valid_fp(const char *s)
 {
 	size_t	i;

@@ -24,10 +24,6 @@
 /* The fuzzer's own auditor key: a test key, never used for anything else. */
 static const char KEY_TEXT[] =
     "muxgate-auditor-key Fxcg0d+nEWkgB8soggjdgOrpb4KHU4joe1dWFVXfHfE=\n";
-/* A second recipient, whose secret key nobody has. */
-static const char OTHER_PUB[] =
-    "muxgate-auditor-pub WNvoU/k9b+o/um1BlpvN1RcvBth52SYfyWUSYBgXtEE=\n";
-
 static struct seal_secret *
 test_key(void)
 {
@@ -113,6 +109,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #else /* FUZZ_SEAL_CORPUS */
+
+/* A second recipient, whose secret key nobody has. */
+static const char OTHER_PUB[] =
+    "muxgate-auditor-pub WNvoU/k9b+o/um1BlpvN1RcvBth52SYfyWUSYBgXtEE=\n";
 
 #define CAST "{\"version\":2,\"width\":80,\"height\":24,\"timestamp\":" \
 	"1795465478,\"env\":{\"TERM\":\"xterm\"},\"title\":" \
