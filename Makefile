@@ -158,15 +158,16 @@ tests/unit/test_%: tests/unit/test_%.o tests/unit/unit.o $(GWLIB_OBJS) $(POLICY_
     $(UTIL_OBJS) $(SAN_OBJS)
 	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs $(TEST_PKGS))
 
-# First every fuzzer, briefly, each from its corpus replayed as
-# regressions; then the unit tests twice: plainly, then under valgrind
-# (errors and leaks fail); then the end-to-end suite.
+# The plain build and its unit tests; then (tests/run-check) the
+# sanitized build and its unit tests, and the end-to-end suite against the
+# sanitized binary, with the unit tests under valgrind (errors and leaks
+# fail) and the fuzzers' smoke (tests/fuzz/fuzz.mk: each harness built
+# and run a few seconds from its corpus) beside it.  `make e2e` runs the
+# end-to-end suite against the plain binary.
 check: deps
-	$(MAKE) fuzz-smoke
 	$(MAKE) muxgate $(UNIT_TESTS)
 	@tests/run-unit $(UNIT_TESTS)
-	@VALGRIND=1 tests/run-unit $(UNIT_TESTS)
-	@tests/run-e2e
+	@tests/run-check $(UNIT_TESTS)
 
 unit: muxgate $(UNIT_TESTS)
 	@tests/run-unit $(UNIT_TESTS)
