@@ -194,15 +194,12 @@ tests/bench/grants_gen: tests/bench/grants_gen.o $(GWLIB_OBJS) $(POLICY_OBJS) \
 # it (tests/bench/run runs tests/bench/seal-speed and termfilter-speed);
 # the fleet fan-out, the SSH server, `muxgate recordings` over 10,000 of
 # them, key lookups, how loading a policy grows with its identities, and
-# `grants` and `check --can` over 10,000 grants.
+# `grants` and `check --can` over 10,000 grants.  tests/bench/all runs
+# them all (a failure does not stop the others) and writes every figure
+# against its baseline and target to tests/bench/RESULTS.md;
+# BENCH_QUICK=1 for small sizes.
 bench: muxgate tests/bench/grants_gen
-	@tests/bench/run
-	@/usr/bin/python3 tests/bench/fanout.py
-	@/usr/bin/python3 tests/bench/serve.py
-	@/usr/bin/python3 tests/bench/recordings.py
-	@tests/bench/keys
-	@/usr/bin/python3 tests/bench/policy-load
-	@tests/bench/grants
+	@tests/bench/all
 
 demo: deps
 	$(MAKE) muxgate

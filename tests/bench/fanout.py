@@ -55,8 +55,11 @@ import sys
 import time
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.dont_write_bytecode = True     # no __pycache__ in the tree
 sys.path.insert(0, os.path.join(REPO, "tests", "hosts"))
+sys.path.insert(0, os.path.join(REPO, "tests", "bench"))
 import testhosts  # noqa: E402
+import results  # noqa: E402
 
 MUXGATE = os.path.abspath(os.environ.get("MUXGATE_BIN",
                                          os.path.join(REPO, "muxgate")))
@@ -402,6 +405,22 @@ class Bench:
             print("%d wrong answers or missed deadlines:" % len(self.failures))
             for f in self.failures[:20]:
                 print("  " + f)
+        for (label, v, _, blabel, b, _, ratio, target, _, unit), ok in \
+                zip(rows, verdicts):
+            k = 1000 if unit == "ms" else 1
+            results.add(
+                "fanout", label, v * k, unit, baseline=blabel,
+                baseline_value=b * k, compare="ratio",
+                paired=statistics.median(pairs) if label.startswith("(a)")
+                else None,
+                target=None if target is None else "ratio <= %.1f" % target,
+                judged="ratio", met=ok,
+                note="and every warm run within the deadline"
+                if label.startswith("(c)") and target is not None else None)
+        results.add("fanout", "(c) worst warm run", worst, "s",
+                    baseline="connect_timeout + 1 s",
+                    baseline_value=CONNECT_TIMEOUT_DL + 1.0,
+                    compare="ratio")
         return all(v is not False for v in verdicts) and not self.failures
 
 

@@ -54,6 +54,10 @@ import sys
 import tempfile
 import time
 
+sys.dont_write_bytecode = True     # no __pycache__ in the tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import results  # noqa: E402
+
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 MUXGATE = os.path.abspath(os.environ.get("MUXGATE_BIN",
                                          os.path.join(REPO, "muxgate")))
@@ -305,8 +309,14 @@ def measure(args, c, root):
             label, med * 1000, "(%.1f-%.1f ms)" % (min(v) * 1000,
                                                    max(v) * 1000),
             want, TARGET * 1000, "ok" if met else "MISSED"))
+        results.add("recordings", "%s, %d recordings" % (label, c.n),
+                    med * 1000, "ms", target="< %.0f ms" % (TARGET * 1000),
+                    judged="value", met=met,
+                    note="%d row%s" % (want, "" if want == 1 else "s"))
     print("per recording, (a): %.1f us" % (
         statistics.median(times[queries[0][0]]) * 1e6 / c.n))
+    results.add("recordings", "(a) text, per recording",
+                statistics.median(times[queries[0][0]]) * 1e6 / c.n, "us")
     print("load average at the end: %s" % open("/proc/loadavg").read().strip())
     for f in failures[:10]:
         print("WRONG: " + f)

@@ -63,6 +63,10 @@ import tempfile
 import termios
 import time
 
+sys.dont_write_bytecode = True     # no __pycache__ in the tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import results  # noqa: E402
+
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 MUXGATE = os.path.abspath(os.environ.get("MUXGATE_BIN",
                                          os.path.join(REPO, "muxgate")))
@@ -824,6 +828,11 @@ def report(timing, conc, elapsed):
         summary.append([what.split(":")[0], "%.1f ms" % (ms * 1e3),
                         "%.1f ms" % (mm * 1e3), "%.3f" % (mm / ms),
                         "<= 1.0", "met" if mm / ms <= target else "MISSED"])
+        results.add("serve", what, mm * 1e3, "ms",
+                    baseline="sshd + ForceCommand muxgate shell",
+                    baseline_value=ms * 1e3, compare="ratio", paired=paired,
+                    target="ratio <= %.1f" % target, judged="ratio",
+                    met=mm / ms <= target)
     if conc:
         print()
         print("c. concurrent attached sessions: PSS per connection, MiB "
@@ -879,6 +888,18 @@ def report(timing, conc, elapsed):
                 "c. %d concurrent attaches held (%s)" % (r["n"], r["user"]),
                 "", "%d failures" % len(r["failures"]), "", "0 failures",
                 "met" if not r["failures"] else "MISSED"])
+            results.add(
+                "serve", "c. serve+shell PSS per connection (%s)" % r["user"],
+                r["own"], "MiB",
+                baseline="sshd (its two processes + the shell)"
+                if base else None,
+                baseline_value=base[0]["own"] if base else None,
+                compare="ratio" if base else None, target="< 8 MiB",
+                judged="value", met=ok)
+            results.add(
+                "serve", "c. %d concurrent attaches held (%s)"
+                % (r["n"], r["user"]), len(r["failures"]), "failures",
+                target="0 failures", judged="value", met=not r["failures"])
     print()
     print("Summary")
     print(table(["figure", "sshd (baseline)", "serve", "serve/sshd",
