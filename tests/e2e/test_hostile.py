@@ -12,8 +12,10 @@ connection, one interactive login), so this module keeps its own
 `clean_state`: the suite's kills every process of the test users around
 each test, which would end the shared login.
 """
-import contextlib
 import base64
+import contextlib
+import fcntl
+import json
 import os
 import re
 import secrets
@@ -21,6 +23,7 @@ import shutil
 import signal
 import struct
 import subprocess
+import termios
 import time
 
 import pytest
@@ -473,10 +476,17 @@ def test_target(hx, case):
 
 @pytest.mark.parametrize("case", params("session"))
 def test_session(hx, case):
+    """Refused, or (exit 0) made under exactly that name, which `kill`
+    then finds as a name (never as a tmux option or target)."""
     data = hx.data(case)
+    t = gwq(b"%s@bastion:" % DEPLOY.encode() + data)
     b = hx.begin()
-    code, out, err = hx.ssh(b"new " + gwq(b"%s@bastion:" % DEPLOY.encode() +
-                                          data))
+    code, out, err = hx.ssh(b"new " + t)
+    if case.exit == 0 and code == 0:
+        made = tmux_has(DEPLOY, data.decode())
+        kcode, kout, kerr = hx.ssh(b"kill " + t + b" --yes")
+        assert made, tmux_sessions(DEPLOY)
+        assert kcode == 0, (kout, kerr)
     hx.check(case, b, code, out, err)
 
 
@@ -562,7 +572,7 @@ def test_authkey(hx, case):
             "\\x%02x" % ord(c) if ord(c) < 0x100 else "\\u%04x" % ord(c)
             for c in data.decode("utf-8", "surrogateescape"))
         text = hx.policy_text.replace(
-            "keys: [%s]" % json_q(hx.gw.keys["alice"]), "keys: [%s]" % key, 1)
+            "keys: [%s]" % json.dumps(hx.gw.keys["alice"]), "keys: [%s]" % key, 1)
         assert text != hx.policy_text
         try:
             hx.gw.write_policy(text)
@@ -576,11 +586,6 @@ def test_authkey(hx, case):
              hx.gw.policy, GW, typ, key], check=False, timeout=CASE_TIMEOUT)
     assert p.stdout == b"", "an authorized_keys line: %r" % p.stdout
     hx.check(case, b, p.returncode, p.stdout, p.stderr)
-
-
-def json_q(s):
-    import json
-    return json.dumps(s)
 
 
 # ---- authinfo: the file sshd writes for ExposeAuthInfo ----
@@ -768,8 +773,6 @@ def test_winsize(hx, case):
 
 
 def fcntl_winsize(fd, w, h):
-    import fcntl
-    import termios
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", h, w, 0, 0))
 
 
