@@ -23,6 +23,7 @@ import shutil
 import signal
 import struct
 import subprocess
+import sys
 import termios
 import time
 
@@ -32,6 +33,9 @@ from helpers import *
 from helpers import _s
 from audit_util import AuditTail, processes_of
 from term_util import RawTerm
+
+sys.path.insert(0, os.path.join(REPO, "tests", "hosts"))
+import testhosts  # noqa: E402
 
 DATA = os.path.join(os.path.dirname(__file__), "hostile", "inputs.tsv")
 ENTRIES = ("command", "prompt", "target", "session", "startup", "policy",
@@ -498,11 +502,57 @@ def pane_argv(user, name):
     return open("/proc/%d/cmdline" % pid, "rb").read().split(b"\0")[:-1]
 
 
+@pytest.fixture(scope="module")
+def remote(hx):
+    """One remote host (tests/hosts/testhosts.py: its own sshd, reached by
+    the gateway over OpenSSH), where alice may create and kill: what `new`
+    starts there crosses the remote host's shell."""
+    fl = testhosts.Fleet(os.path.join(hx.gw.base, "hx-hosts"),
+                         prefix="mgt-hx", key_owner=GW)
+    try:
+        fl.up(1, connect_timeout="2s")
+        h = fl.kind("ok")[0]
+        t = hx.policy_text
+        for old, new in (
+                ("gateway:\n", "gateway:\n" + fl.gateway_yaml(2)),
+                ("\nhosts:\n", "\nhosts:\n" + fl.policy_hosts(2)),
+                ("\nroles:\n", "\nroles:\n  hx-remote:\n    allow:\n"
+                 "      - hosts: [%s]\n        tmux_users: [%s]\n"
+                 "        actions: [list, create, kill]\n" % (
+                     h.name, h.app_user)),
+                ("    roles: [operator]\n",
+                 "    roles: [operator, hx-remote]\n")):
+            assert old in t, old
+            t = t.replace(old, new, 1)
+        hx.policy_text = t
+        hx.gw.write_policy(t)
+        yield h
+    finally:
+        testhosts.kill_control_masters(os.path.join(hx.gw.base, "state"))
+        fl.down()
+
+
+def start_on(hx, user, host, name, argv):
+    """new USER@HOST:NAME -- ARGV (each word quoted): ARGV must be what
+    the session's program runs with."""
+    t = b"%s@%s:%s" % (user.encode(), host.encode(), name.encode())
+    code, out, err = hx.ssh(b"new " + t + b" -- " +
+                            b" ".join(gwq(a) for a in argv))
+    assert code == 0, (out, err)
+    try:
+        assert wait_for(lambda: pane_argv(user, name) == argv, 5), \
+            pane_argv(user, name)
+    finally:
+        tmux(user, "kill-session", "-t", "=" + name)
+    assert out.decode() == "created %s\n" % t.decode(), out
+
+
 @pytest.mark.parametrize("case", params("startup"))
-def test_startup(hx, case):
+def test_startup(hx, remote, case):
     """Exit 0: the input is one argument of a start command, and must
-    reach it as exactly those bytes, through no shell.  Otherwise (or
-    with `raw`) it is the text after `--` as typed, and refused."""
+    reach it as exactly those bytes, through no shell, on this host and
+    on a remote one.  Otherwise (or with `raw`) it is the text after `--`
+    as typed, and refused."""
     data = hx.data(case)
     name = "hx-su-%d" % case.lineno
     t = b"%s@bastion:%s" % (DEPLOY.encode(), name.encode())
@@ -523,6 +573,10 @@ def test_startup(hx, case):
             tmux(DEPLOY, "kill-session", "-t", "=" + name)
         assert out.decode() == "created %s\n" % t.decode(), out
     hx.check(case, b, code, out, err)
+    if argv is not None:
+        start_on(hx, remote.app_user, remote.name, name, argv)
+        assert tmux_sessions(remote.app_user) == []
+        hx.check_state(b)
 
 
 # ---- policy: hostile policy files ----
