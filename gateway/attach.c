@@ -606,7 +606,9 @@ run(struct attach *a)
 	unsigned char	raw[8];
 	int		code;
 
-	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &a->ws) == -1 || a->ws.ws_col == 0) {
+	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &a->ws) == -1 ||
+	    !relay_winsize(&a->ws)) {
+		memset(&a->ws, 0, sizeof(a->ws));
 		a->ws.ws_col = 80;
 		a->ws.ws_row = 24;
 	}

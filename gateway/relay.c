@@ -286,13 +286,30 @@ child_output(struct relay *r)
 	(void)record(r, 'o', r->filter == NULL ? p : r->raw, (size_t)got);
 }
 
+bool
+relay_winsize(struct winsize *ws)
+{
+	if (ws->ws_col == 0 || ws->ws_row == 0)
+		return false;
+	if (ws->ws_col > RELAY_MAX_COLS || ws->ws_row > RELAY_MAX_ROWS) {
+		if (ws->ws_col > RELAY_MAX_COLS)
+			ws->ws_col = RELAY_MAX_COLS;
+		if (ws->ws_row > RELAY_MAX_ROWS)
+			ws->ws_row = RELAY_MAX_ROWS;
+		/* Pixels of the size asked for would not fit this one. */
+		ws->ws_xpixel = 0;
+		ws->ws_ypixel = 0;
+	}
+	return true;
+}
+
 static void
 resize(struct relay *r)
 {
 	struct winsize	ws;
 	char		text[32];
 
-	if (ioctl(r->o->in, TIOCGWINSZ, &ws) == -1 || ws.ws_col == 0)
+	if (ioctl(r->o->in, TIOCGWINSZ, &ws) == -1 || !relay_winsize(&ws))
 		return;
 	(void)ioctl(r->o->master, TIOCSWINSZ, &ws);
 	snprintf(text, sizeof(text), "%ux%u", ws.ws_col, ws.ws_row);

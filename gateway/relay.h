@@ -13,6 +13,16 @@
 #include "gateway/termfilter.h"
 
 struct recorder;
+struct winsize;
+
+/*
+ * The biggest terminal a session is given, whatever the user's claims:
+ * tmux sizes a window for its biggest client (up to 10000x10000 cells),
+ * and drawing one that size stalls the whole tmux server, every other
+ * client of that user with it.
+ */
+#define RELAY_MAX_COLS	1000
+#define RELAY_MAX_ROWS	1000
 
 enum relay_end {
 	RELAY_DETACH,		/* the tmux client exited: detach, session gone */
@@ -73,5 +83,12 @@ struct relay_stats {
 
 void		 relay_run(const struct relay_opts *, struct relay_stats *);
 const char	*relay_end_name(enum relay_end);
+
+/*
+ * WS, the user's terminal size, as the session's terminal may have it:
+ * false for a size of 0 in either direction (no size: keep the one there
+ * is), else true with WS clamped to RELAY_MAX_COLS x RELAY_MAX_ROWS.
+ */
+bool	relay_winsize(struct winsize *ws);
 
 #endif

@@ -114,26 +114,26 @@ load_policy_for_user(const char *config, const char *prefix)
 /*
  * One line of a batch into LINE (TOKENIZE_MAX_LINE + 2 bytes), without its
  * newline.  Returns 1, 0 at the end of input, or -1 (reported) for a line
- * too long: it is never read further than one byte past the limit.
+ * too long or holding a NUL byte: it is never read further than one byte
+ * past the limit.
  */
 static int
 batch_line(struct gw *gw, char *line, size_t size)
 {
 	struct cmd_req	req;
 	size_t		n;
+	int		r;
 
 	memset(&req, 0, sizeof(req));	/* not a command: op=muxgate-invalid */
-	if (fgets(line, (int)size, stdin) == NULL)
+	if ((r = tokenize_read_line(stdin, line, size, &n)) == 0)
 		return 0;
-	n = strlen(line);
-	if (n > 0 && line[n - 1] == '\n')
-		line[--n] = '\0';
-	else if (n == size - 1) {
+	if (r == -1) {
 		(void)cmd_fail(gw, &req, CMD_R_MALFORMED, "line longer than %d "
 		    "bytes", TOKENIZE_MAX_LINE);
 		return -1;
 	}
-	if (strlen(line) != n) {
+	/* Else the line would run as what comes before the NUL. */
+	if (memchr(line, '\0', n) != NULL) {
 		(void)cmd_fail(gw, &req, CMD_R_MALFORMED, "line holds a NUL "
 		    "byte");
 		return -1;

@@ -77,3 +77,24 @@ fail:
 	argv_free(out);
 	return -1;
 }
+
+int
+tokenize_read_line(FILE *fp, char *line, size_t size, size_t *len)
+{
+	size_t	n = 0;
+	int	c;
+
+	while (n < size - 1 && (c = getc(fp)) != EOF) {
+		if (c == '\n') {
+			line[n] = '\0';
+			*len = n;
+			return 1;
+		}
+		line[n++] = (char)c;
+	}
+	line[n] = '\0';
+	*len = n;
+	if (n == size - 1)
+		return -1;
+	return n > 0 ? 1 : 0;
+}

@@ -6,6 +6,7 @@ import contextlib
 import os
 import pwd
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -16,6 +17,7 @@ import pytest
 
 from helpers import *
 from helpers import _s
+from audit_util import *
 
 
 def _raise_interrupt(signum, frame):
@@ -260,3 +262,82 @@ def workdir(gw, request):
     os.chmod(d, 0o755)
     yield d
     shutil.rmtree(d, ignore_errors=True)
+
+
+# ---- the audit trail (test_audit.py, test_hostile.py) ----
+
+class Daemon:
+    def __init__(self, pid, ours):
+        self.pid = pid
+        self.ours = ours
+
+    def stop(self):
+        assert self.ours, "never stop an audit daemon this module did not start"
+        stop_auditd(self.pid)
+        self.pid = 0
+
+    def start(self):
+        assert self.ours
+        self.pid = start_auditd()
+        assert probe("restart-" + secrets.token_hex(4)), \
+            "the restarted auditd writes no records"
+
+
+@pytest.fixture(scope="module")
+def auditd(gw):
+    for tool in ("auditctl", "ausearch"):
+        if shutil.which(tool, path=SYS_PATH) is None:
+            pytest.skip("%s not found (Debian package auditd)" % tool)
+    st, why = audit_status()
+    if st is None:
+        pytest.skip("the kernel refuses audit here (%s): no audit records "
+                    "can be tested" % why)
+    # A machine (or container) that booted with auditing off: turn it on
+    # for this module, as auditd's own rules (-e 1) would, and back off.
+    enabled_here = False
+    if st["enabled"] == 0:
+        p = run(["auditctl", "-e", "1"], check=False, env=AUSEARCH_ENV)
+        if p.returncode != 0:
+            pytest.skip("kernel auditing is disabled (auditctl -e 0) and "
+                        "auditctl -e 1 failed: %s" % (_s(p.stderr) +
+                                                     _s(p.stdout)).strip())
+        enabled_here = True
+    try:
+        yield from _auditd_running()
+    finally:
+        if enabled_here:
+            run(["auditctl", "-e", "0"], check=False, env=AUSEARCH_ENV)
+
+
+def _auditd_running():
+    pid = daemon_pid()
+    d = Daemon(pid, ours=False)
+    if not pid:
+        if not os.access(AUDITD, os.X_OK):
+            pytest.skip("no audit daemon runs and %s is not installed"
+                        % AUDITD)
+        try:
+            d = Daemon(start_auditd(), ours=True)
+        except RuntimeError as e:
+            pytest.skip("cannot start the audit daemon: %s" % e)
+    try:
+        if not probe("start-" + secrets.token_hex(4)):
+            pytest.skip("auditd (pid %d) runs but a record sent with "
+                        "auditctl -m never reached what ausearch reads" % d.pid)
+        yield d
+    finally:
+        if d.ours and d.pid:
+            stop_auditd(d.pid)
+
+
+@pytest.fixture(scope="module")
+def audit_cap(gw):
+    """cap_audit_write+ep on the suite's copy of muxgate, as make install."""
+    if shutil.which("setcap", path=SYS_PATH) is None:
+        pytest.skip("setcap not found (package libcap2-bin)")
+    setcap(gw.bin, "cap_audit_write+ep")
+    assert "cap_audit_write" in getcap(gw.bin), getcap(gw.bin)
+    try:
+        yield
+    finally:
+        setcap(gw.bin, None)

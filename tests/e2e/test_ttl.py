@@ -21,8 +21,6 @@ import pytest
 from helpers import *
 from term_util import *
 from audit_util import check_encoding, expect_one
-# The audit daemon and the capability, as test_audit.py sets them up.
-from test_audit import audit_cap, auditd  # noqa: F401 (fixtures)
 
 TARGET = "mgt-deploy@bastion:"
 # frank's builder rule, which these tests give a max_session_ttl.

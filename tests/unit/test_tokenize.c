@@ -327,6 +327,84 @@ test_small_error_buffer(void **state)
 	assert_null(a.v);
 }
 
+/* Read every line of the SIZE bytes at DATA; WANT: "1:len" or "0" or "-1". */
+static void
+expect_lines(const char *data, size_t size, size_t bufsize,
+    const char *const *want)
+{
+	FILE	*fp;
+	char	*line = malloc(bufsize), got[32];
+	size_t	 n, i;
+	int	 r;
+
+	assert_non_null(line);
+	assert_non_null(fp = fmemopen((void *)data, size, "r"));
+	for (i = 0; want[i] != NULL; i++) {
+		n = 12345;
+		r = tokenize_read_line(fp, line, bufsize, &n);
+		if (r == 1)
+			snprintf(got, sizeof(got), "1:%zu", n);
+		else
+			snprintf(got, sizeof(got), "%d", r);
+		assert_string_equal(got, want[i]);
+		assert_true(n < bufsize);
+		assert_int_equal(line[n], '\0');
+	}
+	fclose(fp);
+	free(line);
+}
+
+static void
+test_read_line(void **state)
+{
+	(void)state;
+	expect_lines("ls\nwhoami\n", 10, 16,
+	    (const char *[]){ "1:2", "1:6", "0", NULL });
+	/* The last line needs no newline; an empty line is a line. */
+	expect_lines("\nls", 3, 16, (const char *[]){ "1:0", "1:2", "0", NULL });
+	expect_lines("", 0, 16, (const char *[]){ "0", "0", NULL });
+}
+
+static void
+test_read_line_keeps_nul(void **state)
+{
+	FILE	*fp;
+	char	 line[32];
+	size_t	 n;
+
+	(void)state;
+	/* "whoami" must not come back alone: the caller sees the NUL. */
+	assert_non_null(fp = fmemopen("whoami\0touch x\nls\n", 18, "r"));
+	assert_int_equal(tokenize_read_line(fp, line, sizeof(line), &n), 1);
+	assert_int_equal(n, 14);
+	assert_memory_equal(line, "whoami\0touch x", 15);
+	assert_int_equal(tokenize_read_line(fp, line, sizeof(line), &n), 1);
+	assert_int_equal(n, 2);
+	assert_string_equal(line, "ls");
+	fclose(fp);
+	expect_lines("\0\n", 2, 16, (const char *[]){ "1:1", "0", NULL });
+}
+
+static void
+test_read_line_limit(void **state)
+{
+	FILE	*fp;
+	char	 line[6];
+	size_t	 n;
+
+	(void)state;
+	/* SIZE 6: four bytes and the newline fit, five bytes do not. */
+	expect_lines("abcd\nx\n", 7, 6, (const char *[]){ "1:4", "1:1", "0",
+	    NULL });
+	expect_lines("abcd", 4, 6, (const char *[]){ "1:4", "0", NULL });
+	assert_non_null(fp = fmemopen("abcdefgh\n", 9, "r"));
+	assert_int_equal(tokenize_read_line(fp, line, sizeof(line), &n), -1);
+	assert_int_equal(n, 5);
+	/* Not one byte more than the limit was read. */
+	assert_int_equal(getc(fp), 'f');
+	fclose(fp);
+}
+
 int
 main(void)
 {
@@ -346,6 +424,9 @@ main(void)
 		cmocka_unit_test(test_line_length),
 		cmocka_unit_test(test_utf8_kept),
 		cmocka_unit_test(test_small_error_buffer),
+		cmocka_unit_test(test_read_line),
+		cmocka_unit_test(test_read_line_keeps_nul),
+		cmocka_unit_test(test_read_line_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
