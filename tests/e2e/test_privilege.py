@@ -9,6 +9,8 @@ the gateway's: not sshd's variables, not what the client sent.
 
 The gateway process itself is non-dumpable: its /proc/PID files belong to
 root, and the gateway account, its own uid, cannot read its environment.
+So are `muxgate serve`, the process it forks for a connection, and the
+`muxgate shell` that process starts.
 
 The sessions are reached both ways muxgate has: through sudo (mgt-deploy)
 and directly (mgt-gw, the gateway account's own tmux), with the default
@@ -337,3 +339,33 @@ def test_journey_keeps_the_session_clean(gw, box):
         assert wait_for(lambda: not pid_alive(pid), 10)
     finally:
         t.close()
+
+
+def test_serve_its_connections_and_their_shells_are_not_dumpable(gw):
+    """muxgate serve (started as root, running as the gateway account), the
+    process it forks for a connection, and the `muxgate shell` that one
+    starts (a fresh execve, dumpable again until its main() says not)."""
+    from serve_util import running_serve
+    tmux_new(DEPLOY, "sv", "/bin/cat")
+    with running_serve(gw, "privilege-serve") as s:
+        t = Term(s.client(), "alice", "attach mgt-deploy@bastion:sv")
+        try:
+            assert wait_for(lambda: tmux_clients(DEPLOY, "sv"), 10)
+            pids = gateway_processes()
+            assert s.pid in pids, (s.pid, pids)
+            conns = [p for p in pids if _ppid(p) == s.pid]
+            shells = [p for p in pids if _ppid(p) in conns]
+            assert len(conns) == 1 and len(shells) == 1, (pids, conns,
+                                                          shells)
+            for pid in (s.pid, conns[0], shells[0]):
+                assert_not_dumpable(pid)
+            assert b"SSH_USER_AUTH" in environ(shells[0])   # root may
+            t.keys("C-]")
+            t.wait_dead()
+        finally:
+            t.close()
+
+
+def _ppid(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        return int(f.read().rsplit(")", 1)[1].split()[1])
