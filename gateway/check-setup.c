@@ -6,7 +6,6 @@
  * exit code.  The rules are muxgate(8)'s, CHECK WARNINGS.
  */
 #include <errno.h>
-#include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -51,8 +50,7 @@ warn(const char *fmt, ...)
 	char	*msg;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) == -1)
-		fatal_f("out of memory");
+	(void)xvasprintf(&msg, fmt, ap);
 	va_end(ap);
 	error_msg("warning: setup: %s", msg);
 	free(msg);
