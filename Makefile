@@ -61,7 +61,8 @@ GATEWAY_LIB_SRCS := gateway/log.c gateway/xmalloc.c gateway/str.c \
                gateway/recdir.c gateway/recinfo.c gateway/recevent.c gateway/utc.c \
                gateway/keyindex.c gateway/state.c gateway/state-file.c \
                gateway/terminate.c gateway/grant.c gateway/grant-store.c \
-               gateway/secretmask.c gateway/ttl.c gateway/termfilter.c
+               gateway/secretmask.c gateway/ttl.c gateway/termfilter.c \
+               gateway/sudorules.c
 GATEWAY_SRCS := gateway/main.c gateway/shell.c gateway/cmd.c gateway/access.c \
                gateway/cmd-ls.c gateway/cmd-hosts.c gateway/cmd-new.c \
                gateway/cmd-attach.c gateway/cmd-kill.c gateway/cmd-whoami.c \
@@ -69,7 +70,7 @@ GATEWAY_SRCS := gateway/main.c gateway/shell.c gateway/cmd.c gateway/access.c \
                gateway/cmd-terminate.c gateway/cmd-request.c \
                gateway/cmd-grants.c gateway/cmd-approve.c gateway/cmd-deny.c \
                gateway/cmd-revoke.c gateway/grantcmd.c \
-               gateway/check.c gateway/transport.c gateway/transport-local.c \
+               gateway/check.c gateway/check-setup.c gateway/transport.c gateway/transport-local.c \
                gateway/transport-ssh.c \
                gateway/session.c gateway/view.c gateway/menu.c gateway/attach.c \
                gateway/serve.c gateway/serve-auth.c gateway/serve-channel.c \
@@ -94,7 +95,7 @@ UNIT_TESTS := tests/unit/test_policy tests/unit/test_decide tests/unit/test_key 
               tests/unit/test_keyindex tests/unit/test_state \
               tests/unit/test_grant tests/unit/test_secretmask tests/unit/test_ttl \
               tests/unit/test_termfilter tests/unit/test_limits tests/unit/test_b64 \
-              tests/unit/test_relay
+              tests/unit/test_relay tests/unit/test_sudorules
 
 # The contrib/ files that name the binary or the gateway account are
 # made from their .in templates for this BINDIR and GATEWAY_USER;

@@ -376,6 +376,7 @@ check_main(int argc, char **argv)
 		code = can(p, can_id, argv[0], argv[1]);
 	else if ((code = check_recipients(p)) == MG_OK &&
 	    (code = check_audit(p)) == MG_OK) {
+		check_setup(p);
 		line = out_escape(config);
 		printf("%s: OK\n", line);
 		free(line);

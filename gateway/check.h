@@ -4,4 +4,12 @@
 
 int	check_main(int argc, char **argv);
 
+/*
+ * Warnings about the system around policy P (check-setup.c): the gateway
+ * account's shell, home and sudo rights, the tmux users' sudo rights.
+ * One "muxgate: warning: setup: ..." line each; runs sudo as root only.
+ */
+struct policy;
+void	check_setup(const struct policy *p);
+
 #endif

@@ -3,12 +3,14 @@
  * shell: sshd runs a login shell as "-muxgate" (interactive) or
  * "muxgate -c COMMAND".
  */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 
 #include "gateway/check.h"
@@ -94,6 +96,17 @@ shell_cmd(int argc, char **argv)
 int
 main(int argc, char **argv)
 {
+	/*
+	 * First of all: no process of the gateway account (or of whoever
+	 * runs us) may ptrace us, read our memory through /proc/PID/mem or
+	 * our environment through /proc/PID/environ, and no core file is
+	 * written.  Our children start dumpable again at their execve.
+	 */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1) {
+		log_init("muxgate");
+		error_fr(errno, "prctl PR_SET_DUMPABLE");
+		return MG_FAIL;
+	}
 	umask(077);
 	/* A closed client must not kill us half-way through a write. */
 	signal(SIGPIPE, SIG_IGN);

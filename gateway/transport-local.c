@@ -21,8 +21,8 @@
 #define TMUX_TIMEOUT_MS 10000
 
 /* tmux is looked up once, on a fixed PATH, never the caller's. */
-static const char *
-tmux_path(void)
+const char *
+transport_tmux_path(void)
 {
 	static const char *const dirs[] = { "/usr/local/bin/tmux",
 	    "/usr/bin/tmux", "/bin/tmux", NULL };
@@ -73,7 +73,7 @@ local_command(const struct policy *p, const struct policy_host *h, const char *u
 	char		 err[256];
 	int		 i;
 
-	if ((tmux = tmux_path()) == NULL) {
+	if ((tmux = transport_tmux_path()) == NULL) {
 		r->status = HOST_ERROR;
 		r->message = xstrdup("tmux is not installed");
 		return -1;

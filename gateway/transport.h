@@ -94,6 +94,11 @@ void	transport_run_many(const struct policy *, struct transport_job *,
 /* Shared by the transports: the first line of S (caller frees). */
 char	*transport_first_line(const char *);
 /* Did sudo itself refuse (as opposed to tmux failing under sudo)? */
+/*
+ * The tmux local hosts run (and the sudoers rule must name): the first
+ * executable of /usr/local/bin/tmux, /usr/bin/tmux, /bin/tmux, or NULL.
+ */
+const char *transport_tmux_path(void);
 bool	transport_sudo_refused(const struct spawn_result *);
 
 #endif

@@ -133,6 +133,16 @@ def pid_alive(pid):
         return True
 
 
+def proc_uid(pid):
+    """The real uid of process PID.  Not the owner of /proc/PID, which is
+    root for a non-dumpable process such as muxgate."""
+    with open("/proc/%d/status" % int(pid)) as f:
+        for line in f:
+            if line.startswith("Uid:"):
+                return int(line.split()[1])
+    raise AssertionError("no Uid in /proc/%d/status" % pid)
+
+
 def cleanup_leftovers():
     """Remove what an earlier crashed run may have left behind."""
     for d in glob.glob("/var/lib/mgt-e2e-*"):
@@ -264,7 +274,9 @@ AllowUsers {gw}
 PrintMotd no
 PrintLastLog no
 # As Debian's default sshd_config: the client's locale reaches muxgate.
-AcceptEnv LANG LC_*
+# MGT_*: test_privilege.py sends a variable of its own, which reaches
+# muxgate and must go no further.
+AcceptEnv LANG LC_* MGT_*
 LogLevel VERBOSE
 MaxStartups 50:30:100
 # contrib/sshd_config.d/muxgate.conf has PermitUserEnvironment inside its
