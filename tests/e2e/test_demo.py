@@ -56,9 +56,10 @@ def _stop(proc):
 def demo(workdir):
     """Run contrib/demo on a free port with its files in WORKDIR; yield
     (the printed ssh line, the directory); stop it all afterwards."""
-    if os.path.realpath(MUXGATE_BIN) != os.path.join(REPO, "muxgate"):
-        pytest.skip("contrib/demo runs the tree's ./muxgate, not %s"
-                    % MUXGATE_BIN)
+    # contrib/demo runs the tree's ./muxgate, whatever binary the rest of
+    # the suite tests (make check: the sanitized one).
+    if not os.access(os.path.join(REPO, "muxgate"), os.X_OK):
+        pytest.skip("contrib/demo runs the tree's ./muxgate: not built")
     had_session = _root_has_demo_session()
     state = "/tmp/muxgate-demo-0"       # where the demo puts a long state
     had_state = os.path.lexists(state)
