@@ -24,27 +24,9 @@
 #include "gateway/recevent.h"
 #include "gateway/seal.h"
 #include "gateway/str.h"
+#include "tests/fuzz/testkey.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* fuzz_seal.c's auditor key: a test key, never used for anything else. */
-static const char KEY_TEXT[] =
-    "muxgate-auditor-key Fxcg0d+nEWkgB8soggjdgOrpb4KHU4joe1dWFVXfHfE=\n";
-
-static struct seal_secret *
-test_key(void)
-{
-	static struct seal_secret	*key;
-	char				 err[256];
-
-	if (key == NULL &&
-	    (key = seal_secret_parse(KEY_TEXT, sizeof(KEY_TEXT) - 1, err,
-	    sizeof(err))) == NULL) {
-		fprintf(stderr, "fuzz_recording: %s\n", err);
-		abort();
-	}
-	return key;
-}
 
 /* What replay does with a line: the header, or an event. */
 static void

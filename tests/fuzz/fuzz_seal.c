@@ -20,24 +20,7 @@
 
 #include "gateway/seal.h"
 #include "gateway/str.h"
-
-/* The fuzzer's own auditor key: a test key, never used for anything else. */
-static const char KEY_TEXT[] =
-    "muxgate-auditor-key Fxcg0d+nEWkgB8soggjdgOrpb4KHU4joe1dWFVXfHfE=\n";
-static struct seal_secret *
-test_key(void)
-{
-	static struct seal_secret	*key;
-	char				 err[256];
-
-	if (key == NULL &&
-	    (key = seal_secret_parse(KEY_TEXT, sizeof(KEY_TEXT) - 1, err,
-	    sizeof(err))) == NULL) {
-		fprintf(stderr, "fuzz_seal: %s\n", err);
-		abort();
-	}
-	return key;
-}
+#include "tests/fuzz/testkey.h"
 
 #ifndef FUZZ_SEAL_CORPUS
 
