@@ -160,15 +160,12 @@ tests/unit/test_%: tests/unit/test_%.o tests/unit/unit.o $(GWLIB_OBJS) $(POLICY_
     $(UTIL_OBJS) $(SAN_OBJS)
 	$(CC) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs $(TEST_PKGS))
 
-# The plain build and its unit tests; then (tests/run-check) the
-# sanitized build and its unit tests, and the end-to-end suite against the
-# sanitized binary, with the unit tests under valgrind (errors and leaks
-# fail) and the fuzzers' smoke (tests/fuzz/fuzz.mk: each harness built
-# and run a few seconds from its corpus) beside it.  `make e2e` runs the
+# tests/run-check: the end-to-end suite against the sanitized build as
+# soon as it is built, and beside it, at the lowest priority, the plain
+# unit tests, the same under valgrind (errors and leaks fail), the
+# sanitized unit tests and the fuzzers' smoke.  `make e2e` runs the
 # end-to-end suite against the plain binary.
 check: deps
-	$(MAKE) muxgate $(UNIT_TESTS)
-	@tests/run-unit $(UNIT_TESTS)
 	@tests/run-check $(UNIT_TESTS)
 
 unit: muxgate $(UNIT_TESTS)

@@ -277,7 +277,7 @@ def find(since, **want):
     return [r for r in records(since) if matches(r, want)]
 
 
-def wait_records(since, count=1, timeout=15, settle=0.8, **want):
+def wait_records(since, count=1, timeout=15, settle=0.3, **want):
     """Records matching WANT, once at least COUNT arrived (or TIMEOUT);
     queried again after SETTLE seconds so that duplicates show up."""
     deadline = time.time() + timeout

@@ -594,7 +594,7 @@ def test_attach_end_reasons(gw, policy_edit, auditd, audit_cap, since, spawn,
     extra = "  limits:\n    %s: 2s\n" % limit if limit else ""
     policy_edit.write(policy_with(gw, "auditd", required=True, extra=extra))
     names = []
-    for _ in range(6 if how == "hangup" else 1):
+    for _ in range(3 if how == "hangup" else 1):
         name = tag(how)
         names.append(name)
         tmux_new(DEPLOY, name, "/bin/cat")
