@@ -548,6 +548,16 @@ tm_same(const struct tm *a, const struct tm *b)
 	    a->tm_min == b->tm_min && a->tm_sec == b->tm_sec;
 }
 
+/* S is SHAPE exactly, where each 'd' of SHAPE is a digit. */
+static bool
+digits_shape(const char *s, const char *shape)
+{
+	for (; *shape != '\0'; s++, shape++)
+		if (*shape == 'd' ? !(*s >= '0' && *s <= '9') : *s != *shape)
+			return false;
+	return *s == '\0';
+}
+
 int
 parse_expiry(const char *s, time_t *out)
 {
@@ -555,6 +565,13 @@ parse_expiry(const char *s, time_t *out)
 	const char	*end;
 	time_t		 t;
 
+	/*
+	 * The shape first, character by character: strptime(3) alone would
+	 * take " 2030-01-01", "2030-1-1" or "+2030-01-01".
+	 */
+	if (!digits_shape(s, "dddd-dd-dd") &&
+	    !digits_shape(s, "dddd-dd-ddTdd:dd:ddZ"))
+		return -1;
 	memset(&tm, 0, sizeof(tm));
 	if ((end = strptime(s, "%Y-%m-%d", &tm)) == NULL)
 		return -1;
