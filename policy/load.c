@@ -519,8 +519,8 @@ policy_parse_listen(const char *s, char *addr, size_t addrlen, unsigned *port)
 		return -1;
 	memcpy(buf, a, alen);
 	buf[alen] = '\0';
-	if (inet_pton(AF_INET, buf, tmp) != 1 &&
-	    inet_pton(AF_INET6, buf, tmp) != 1)
+	/* IPv6 in brackets, IPv4 without: "::1:22" would be a guess. */
+	if (inet_pton(a == s ? AF_INET : AF_INET6, buf, tmp) != 1)
 		return -1;
 	if (num_parse(colon + 1, 1, 65535, &v, &errstr) == -1)
 		return -1;
