@@ -123,6 +123,7 @@ char	*pstrdup(const char *);
 void	*pcalloc(size_t, size_t);
 void	*preallocarray(void *, size_t, size_t);
 void	*pgrowarray(void *, size_t n, size_t);
+void	 pprefault(void *, size_t);
 void	 strlist_add(struct strlist *, const char *);
 void	 strlist_free(struct strlist *);
 bool	 strlist_has(const struct strlist *, const char *);
@@ -153,6 +154,7 @@ struct tree {
 	size_t			 nkids;
 	size_t			 kids_cap;
 	struct text_block	*text;		/* the scalars' bytes */
+	bool			 big;		/* fault text blocks in at once */
 };
 /*
  * Parse the one YAML document that READ gives (as libyaml's read handler:

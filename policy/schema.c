@@ -1551,6 +1551,7 @@ schema_build(struct policy *p, struct tree *t, struct policy_errors *errs)
 	index_roles(&c);
 	n = map_get(&c, root, "identities");
 	p->idents = pcalloc(map_size(n), sizeof(*p->idents));
+	pprefault(p->idents, map_size(n) * sizeof(*p->idents));
 	c.ident_nodes = pcalloc(map_size(n), sizeof(*c.ident_nodes));
 	if (n != NULL)
 		(void)walk_map(&c, n, "identities", NULL, identities_cb, NULL);

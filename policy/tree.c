@@ -132,6 +132,8 @@ text_add(struct tree *t, const unsigned char *s, size_t len)
 		b = preallocarray(NULL, 1, sizeof(*b) + (len < TEXT_BLOCK ?
 		    TEXT_BLOCK : len + 1));
 		b->size = len < TEXT_BLOCK ? TEXT_BLOCK : len + 1;
+		if (t->big)
+			pprefault(b->data, b->size);
 		b->used = 0;
 		b->next = t->text;
 		t->text = b;
@@ -527,10 +529,13 @@ tree_load(const char *path, tree_read_fn read, void *arg, size_t size,
 	 * A guess at the size of the tree, one node for 16 bytes of YAML
 	 * (a policy of identities with one key each has one for 17), so that
 	 * its arrays do not have to be moved, and so touched again, as they
-	 * grow.  What is not used of them is never touched.
+	 * grow; they are faulted in at once.
 	 */
 	t->nodes = reserve(NULL, &t->nodes_cap, size / 16, sizeof(*t->nodes));
 	t->kids = reserve(NULL, &t->kids_cap, size / 16, sizeof(*t->kids));
+	t->big = size >= TEXT_BLOCK;
+	pprefault(t->nodes, t->nodes_cap * sizeof(*t->nodes));
+	pprefault(t->kids, t->kids_cap * sizeof(*t->kids));
 	if (!yaml_parser_initialize(&parser))
 		abort();
 	yaml_parser_set_input(&parser, read, arg);
