@@ -12,7 +12,8 @@
  * Expired session TTLs (ttl.h): each tag whose time is up names a host,
  * a tmux user and a session; the session is looked up through the
  * host's transport and killed only if it is the one tagged (tmux's
- * creation time matches), with one audit record per kill.  A session
+ * creation time matches; the kill names tmux's id of the session, see
+ * session_kill_created()), with one audit record per kill.  A session
  * that has gone, or been made again under its name, only loses the tag.
  * A tag that does not decode is refused, never acted on, and left for
  * an administrator to look at; an unreachable host is reported and its
@@ -168,13 +169,9 @@ kill_tagged(struct reap *r, const struct state_item *it,
 {
 	char	why[512], d[32];
 
-	/*
-	 * Between the look and the kill someone could end the session and
-	 * make another of its name; tmux has no "kill if created at", and
-	 * the window is one tmux command long.
-	 */
-	switch (session_kill(r->pol, h, t->user, t->session, why,
-	    sizeof(why))) {
+	/* By tmux's id: a session made again under the name survives. */
+	switch (session_kill_created(r->pol, h, t->user, t->session,
+	    t->created, why, sizeof(why))) {
 	case SESSION_OK:
 		ttl_duration_text(t->ttl, d, sizeof(d));
 		out_printf("reaped %s@%s:%s (created by %s, ttl %s)\n",
@@ -182,7 +179,9 @@ kill_tagged(struct reap *r, const struct state_item *it,
 		audit_kill(r, t);
 		break;
 	case SESSION_GONE:
-		break;		/* it ended meanwhile: nobody killed it here */
+		/* Ended, or made again, since the look: nothing killed. */
+		drop(r, it, t, why);
+		return;
 	default:
 		error_msg("reap: %s@%s:%s not reaped: %s", t->user, t->host,
 		    t->session, why);

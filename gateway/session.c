@@ -268,15 +268,20 @@ session_find(const struct policy *p, const struct policy_host *h,
 	return found;
 }
 
-/* A tmux verb on one pair; SESSION_OK, or R's failure said in WHY. */
+/*
+ * A tmux verb on one pair; SESSION_OK, or R's failure said in WHY.  With
+ * OUT, what tmux printed is kept there on SESSION_OK (the caller frees).
+ */
 static enum session_outcome
 run_verb(const struct policy *p, const struct policy_host *h,
     const char *user, const char *name, const struct argv *args, char *why,
-    size_t whylen)
+    size_t whylen, char **out)
 {
 	struct transport_result	 r;
 	enum session_outcome	 o = SESSION_OK;
 
+	if (out != NULL)
+		*out = NULL;
 	transport_run(p, h, user, args, &r);
 	if (r.status != HOST_OK) {
 		(void)snprintf(why, whylen, "%s@%s: %s: %s", user,
@@ -301,6 +306,9 @@ run_verb(const struct policy *p, const struct policy_host *h,
 			(void)snprintf(why, whylen, "%s@%s:%s: %s", user,
 			    policy_host_name(h), name, r.err);
 		}
+	} else if (out != NULL) {
+		*out = r.out;
+		r.out = NULL;
 	}
 	transport_result_free(&r);
 	return o;
@@ -319,7 +327,7 @@ session_create(const struct policy *p, const struct policy_host *h,
 	tmux_args_new(&args, name, home, owner, (long long)time(NULL), cmdc,
 	    cmdv);
 	free(home);
-	o = run_verb(p, h, user, name, &args, why, whylen);
+	o = run_verb(p, h, user, name, &args, why, whylen, NULL);
 	argv_free(&args);
 	/* Only kill can find a session gone; for new it is tmux failing. */
 	return o == SESSION_GONE ? SESSION_FAILED : o;
@@ -333,7 +341,52 @@ session_kill(const struct policy *p, const struct policy_host *h,
 	enum session_outcome	 o;
 
 	tmux_args_kill(&args, name);
-	o = run_verb(p, h, user, name, &args, why, whylen);
+	o = run_verb(p, h, user, name, &args, why, whylen, NULL);
 	argv_free(&args);
+	return o;
+}
+
+/*
+ * Two tmux commands, and no moment between them where another session
+ * of the name could be killed: the first asks which session NAME is (its
+ * id, never reused while the server runs, and its creation time), the
+ * second kills that id.  A session ended and made again under the name
+ * in between has another id, and survives.
+ */
+enum session_outcome
+session_kill_created(const struct policy *p, const struct policy_host *h,
+    const char *user, const char *name, long long created, char *why,
+    size_t whylen)
+{
+	struct argv		 args = { 0 };
+	enum session_outcome	 o;
+	char			*out;
+	unsigned		 id;
+	long long		 now_created;
+
+	tmux_args_which(&args, name);
+	o = run_verb(p, h, user, name, &args, why, whylen, &out);
+	argv_free(&args);
+	if (o == SESSION_GONE)
+		(void)snprintf(why, whylen, "the session has ended");
+	if (o != SESSION_OK)
+		return o;
+	if (tmux_parse_which(out, &id, &now_created) == -1) {
+		(void)snprintf(why, whylen, "%s@%s:%s: unexpected tmux output",
+		    user, policy_host_name(h), name);
+		free(out);
+		return SESSION_FAILED;
+	}
+	free(out);
+	if (now_created != created) {
+		(void)snprintf(why, whylen, "the session of that name is a "
+		    "newer one");
+		return SESSION_GONE;
+	}
+	tmux_args_kill_id(&args, id);
+	o = run_verb(p, h, user, name, &args, why, whylen, NULL);
+	argv_free(&args);
+	if (o == SESSION_GONE)
+		(void)snprintf(why, whylen, "the session has ended");
 	return o;
 }

@@ -87,5 +87,14 @@ enum session_outcome session_create(const struct policy *,
 enum session_outcome session_kill(const struct policy *,
 	    const struct policy_host *, const char *user, const char *name,
 	    char *why, size_t whylen);
+/*
+ * Kill session NAME only if it is still the one tmux made at CREATED
+ * (#{session_created}); SESSION_GONE when it ended or is another now,
+ * with WHY saying which ("the session has ended", "the session of that
+ * name is a newer one").
+ */
+enum session_outcome session_kill_created(const struct policy *,
+	    const struct policy_host *, const char *user, const char *name,
+	    long long created, char *why, size_t whylen);
 
 #endif

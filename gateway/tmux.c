@@ -116,6 +116,48 @@ tmux_args_kill(struct argv *a, const char *name)
 }
 
 void
+tmux_args_which(struct argv *a, const char *name)
+{
+	argv_add(a, "display-message");
+	argv_add(a, "-p");
+	add_target(a, name, true);
+	argv_add(a, "#{session_id} #{session_created}");
+}
+
+/* "$ID CREATED\n", both decimal, and nothing else. */
+int
+tmux_parse_which(const char *text, unsigned *id, long long *created)
+{
+	char		 buf[64], *sp;
+	const char	*errstr;
+	size_t		 len = strlen(text);
+	long long	 v;
+
+	if (len == 0 || text[len - 1] != '\n' || len >= sizeof(buf) ||
+	    text[0] != '$')
+		return -1;
+	memcpy(buf, text + 1, len - 2);
+	buf[len - 2] = '\0';
+	if ((sp = strchr(buf, ' ')) == NULL)
+		return -1;
+	*sp = '\0';
+	if (num_parse(buf, 0, UINT_MAX, &v, &errstr) == -1)
+		return -1;
+	*id = (unsigned)v;
+	if (num_parse(sp + 1, 1, LLONG_MAX, created, &errstr) == -1)
+		return -1;
+	return 0;
+}
+
+void
+tmux_args_kill_id(struct argv *a, unsigned id)
+{
+	argv_add(a, "kill-session");
+	argv_add(a, "-t");
+	argv_addf(a, "$%u", id);
+}
+
+void
 tmux_args_attach(struct argv *a, const char *name, bool readonly)
 {
 	argv_add(a, "attach-session");

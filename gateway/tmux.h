@@ -43,6 +43,15 @@ void	tmux_args_list(struct argv *);
 void	tmux_args_new(struct argv *, const char *name, const char *cwd,
 	    const char *owner, long long created, int cmdc, char **cmdv);
 void	tmux_args_kill(struct argv *, const char *name);
+/*
+ * Which session is NAME now: display-message printing tmux's id of it
+ * ("$N", never reused while its server runs) and its creation time, for
+ * tmux_parse_which(); and kill-session of that id alone.
+ */
+void	tmux_args_which(struct argv *, const char *name);
+int	tmux_parse_which(const char *text, unsigned *id, long long *created)
+	    __attribute__((warn_unused_result));
+void	tmux_args_kill_id(struct argv *, unsigned id);
 void	tmux_args_attach(struct argv *, const char *name, bool readonly);
 
 /*

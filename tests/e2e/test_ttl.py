@@ -248,6 +248,31 @@ def test_recreated_session_is_not_reaped(gw, state, ssh):
     assert tmux_has(DEPLOY, "re")
 
 
+def test_session_made_again_between_look_and_kill_survives(gw, state, ssh):
+    """reap looks (list-sessions), then kills by tmux's id of the session
+    it asked for with its creation time: one made again under the name in
+    between is not the one killed.  A one-shot tmux hook on list-sessions
+    makes that race happen every time."""
+    code, out, err = ssh("alice", "new %srace --ttl 2s --json" % TARGET)
+    assert code == OK, err
+    sleep_past(parse_json(out)["expires"])
+    tmux(DEPLOY, "set-hook", "-g", "after-list-sessions",
+         "set-hook -gu after-list-sessions ; kill-session -t =race ; "
+         "new-session -d -s race", check=True)
+    code, out, err = reap(gw)
+    assert code == OK, err
+    assert out == ("dropped the ttl of %srace: the session of that name is "
+                   "a newer one\n" % TARGET), out
+    assert err == ""
+    # The hook ran (and went), and what it made under the name is alive.
+    hooks = tmux(DEPLOY, "show-hooks", "-g")
+    assert hooks.returncode == 0
+    assert b"after-list-sessions[" not in hooks.stdout, hooks.stdout
+    assert tmux_has(DEPLOY, "race")
+    assert reap(gw) == (OK, "", "")
+    assert tmux_has(DEPLOY, "race")
+
+
 # ---- refused input ----
 
 @pytest.mark.parametrize("line, says", [

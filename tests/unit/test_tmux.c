@@ -80,6 +80,56 @@ free_split(struct argv cmds[8])
 		argv_free(&cmds[i]);
 }
 
+/* reap's kill: which session the name is, then that id alone. */
+static void
+test_args_which_kill_id(void **state)
+{
+	struct argv	a = { 0 };
+
+	(void)state;
+	tmux_args_which(&a, "build;");
+	expect_argv(&a, (const char *[]){
+	    "display-message", "-p", "-t", "=build;:",
+	    "#{session_id} #{session_created}", NULL });
+	argv_free(&a);
+	tmux_args_kill_id(&a, 0);
+	expect_argv(&a, (const char *[]){ "kill-session", "-t", "$0", NULL });
+	argv_free(&a);
+	tmux_args_kill_id(&a, 4294967295u);
+	expect_argv(&a, (const char *[]){ "kill-session", "-t", "$4294967295",
+	    NULL });
+	argv_free(&a);
+}
+
+static void
+test_parse_which(void **state)
+{
+	static const char *const bad[] = {
+		"", "\n", "$3 1732300000", "3 1732300000\n",
+		"$3  1732300000\n", "$3\t1732300000\n", "$ 1732300000\n",
+		"$3 \n", "$-3 1732300000\n", "$+3 1732300000\n",
+		"$3 0\n", "$3 -1\n", "$3 17323x\n", "$4294967296 1\n",
+		"$3 1732300000\n$4 1\n", "$3 1732300000 \n",
+		"$3 99999999999999999999\n", "@3 1732300000\n",
+		"$3 1732300000\r\n", "$3 1\n\n",
+		"$1 100000000000000000000000000000000000000000000000000000000\n",
+	};
+	unsigned	id;
+	long long	created;
+	size_t		i;
+
+	(void)state;
+	assert_int_equal(tmux_parse_which("$3 1732300000\n", &id, &created), 0);
+	assert_int_equal(id, 3);
+	assert_int_equal(created, 1732300000);
+	assert_int_equal(tmux_parse_which("$4294967295 1\n", &id, &created), 0);
+	assert_int_equal(id, 4294967295u);
+	assert_int_equal(created, 1);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (tmux_parse_which(bad[i], &id, &created) != -1)
+			fail_msg("'%s' accepted", bad[i]);
+}
+
 static void
 test_args_list(void **state)
 {
@@ -555,6 +605,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_args_list),
+		cmocka_unit_test(test_args_which_kill_id),
+		cmocka_unit_test(test_parse_which),
 		cmocka_unit_test(test_args_new_plain),
 		cmocka_unit_test(test_args_new_command),
 		cmocka_unit_test(test_args_new_splits_into_three_commands),
