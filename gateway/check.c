@@ -58,7 +58,7 @@ struct check_grants {
  * NAME's grants in gateway.state, read as the shell reads them but
  * without writing (an administrator runs check as root).  No state yet
  * is no grants; a state that cannot be read is said, and counts as no
- * grants, as in the shell.
+ * grants, as in the shell; so is each entry that cannot be read.
  */
 static void
 load_grants(const struct policy *p, const char *name, struct check_grants *g)
@@ -66,6 +66,7 @@ load_grants(const struct policy *p, const char *name, struct check_grants *g)
 	struct state	*st;
 	struct stat	 sb;
 	char		 err[256];
+	size_t		 i;
 
 	memset(g, 0, sizeof(*g));
 	if (stat(policy_gateway(p)->state, &sb) == -1 && errno == ENOENT) {
@@ -76,6 +77,9 @@ load_grants(const struct policy *p, const char *name, struct check_grants *g)
 	    sizeof(err))) == NULL || grants_of(st, name, &g->list, err,
 	    sizeof(err)) == -1)
 		error_msg("warning: grants not considered: %s", err);
+	/* An entry that cannot be read counts for nothing, and is named. */
+	for (i = 0; i < g->list.nbad; i++)
+		error_msg("warning: grant not considered: %s", g->list.bad[i]);
 	state_close(st);
 	grant_in_force(&g->list, (long long)time(NULL), &g->inforce, &g->n);
 }

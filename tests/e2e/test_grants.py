@@ -570,6 +570,22 @@ def test_tampered_grant_refused(gw, how):
         code, out, err = gw.ssh("alice", "grants")
         assert code == FAIL and "corrupt entry" in one_error_line(err), \
             (out, err)
+        # check names them too, and decides without them.
+        code, out, err = gw.local("check", "-f", gw.policy, "--explain",
+                                  "frank")
+        assert code == OK, (out, err)
+        assert "grants in force" not in out, out
+        lines = sorted(err.splitlines())
+        assert len(lines) == 2, err
+        for line, gid in zip(lines, sorted([active, pending])):
+            assert line.startswith("muxgate: warning: grant not considered: "
+                                   "corrupt entry grant/%s/%s: "
+                                   % (HEX["frank"], gid)), line
+        code, out, err = gw.local("check", "-f", gw.policy, "--can", "frank",
+                                  "attach", TARGET)
+        assert code == DENIED and out.startswith("deny: "), (out, err)
+        assert len(err.splitlines()) == 2 and \
+            "grant not considered: corrupt entry" in err, err
         # The tampered bytes are still there: nothing rewrote them.
         assert open(fa, "rb").read() != saved[fa]
     finally:
