@@ -68,6 +68,57 @@ blob_type_is(const unsigned char *blob, size_t len, const char *type,
 	return n == typelen && len - 4 >= n && memcmp(blob + 4, type, n) == 0;
 }
 
+/*
+ * The plain key types are length-prefixed strings and nothing else (RFC
+ * 4253 6.6, RFC 5656 3.1, OpenSSH's PROTOCOL.u2f): the type, then so
+ * many more, which fill the blob exactly.  A truncated or padded copy is
+ * refused here rather than never matching; other types (certificates,
+ * whose fields are not all strings) are known by their type alone.
+ */
+static const struct plain_type {
+	const char	*type;
+	unsigned	 fields;	/* after the type */
+	uint32_t	 keylen;	/* of the first, or 0: any */
+} plain_types[] = {
+	{ "ssh-ed25519",			1, 32 },
+	{ "sk-ssh-ed25519@openssh.com",		2, 32 },
+	{ "ssh-rsa",				2, 0 },	/* e, n */
+	{ "ssh-dss",				4, 0 },	/* p, q, g, y */
+	{ "ecdsa-sha2-nistp256",		2, 0 },	/* curve, point */
+	{ "ecdsa-sha2-nistp384",		2, 0 },
+	{ "ecdsa-sha2-nistp521",		2, 0 },
+	{ "sk-ecdsa-sha2-nistp256@openssh.com",	3, 0 },	/* + application */
+};
+
+static int
+blob_well_formed(const unsigned char *blob, size_t len, const char *type,
+    size_t typelen)
+{
+	const struct plain_type	*t = NULL;
+	size_t			 i, off;
+	uint32_t		 n;
+
+	for (i = 0; i < sizeof(plain_types) / sizeof(plain_types[0]); i++)
+		if (strlen(plain_types[i].type) == typelen &&
+		    memcmp(plain_types[i].type, type, typelen) == 0)
+			t = &plain_types[i];
+	if (t == NULL)
+		return 1;
+	off = 4 + typelen;	/* blob_type_is() checked the type */
+	for (i = 0; i < t->fields; i++) {
+		if (len - off < 4)
+			return 0;
+		n = (uint32_t)blob[off] << 24 | (uint32_t)blob[off + 1] << 16 |
+		    (uint32_t)blob[off + 2] << 8 | blob[off + 3];
+		off += 4;
+		if (len - off < n || (i == 0 && t->keylen != 0 &&
+		    n != t->keylen))
+			return 0;
+		off += n;
+	}
+	return off == len;
+}
+
 int
 policy_key_parse(const char *line, unsigned char **blobp, size_t *lenp,
     const char **errstr)
@@ -109,6 +160,11 @@ policy_key_parse(const char *line, unsigned char **blobp, size_t *lenp,
 	if (!blob_type_is(blob, len, line, typelen)) {
 		free(blob);
 		*errstr = "key data does not match its key type";
+		return -1;
+	}
+	if (!blob_well_formed(blob, len, line, typelen)) {
+		free(blob);
+		*errstr = "key data is truncated or malformed";
 		return -1;
 	}
 	*blobp = blob;

@@ -176,6 +176,59 @@ test_key_parse_errors(void **state)
 	    "match its key type");
 }
 
+/* A blob of a plain type is its strings, exactly: no more, no less. */
+static void
+test_key_parse_structure(void **state)
+{
+	static const char *const b64s[] = { ED_B64, RSA_B64, ECDSA_B64 };
+	static const char *const types[] = { "ssh-ed25519", "ssh-rsa",
+	    "ecdsa-sha2-nistp256" };
+	unsigned char	*blob, *copy, *got;
+	char		*text, *line;
+	const char	*errstr;
+	size_t		 len, glen, cut, i, tl;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		blob = b64_decode(b64s[i], &len);
+		tl = strlen(types[i]);
+		/* Every truncation after the type, and one byte more. */
+		for (cut = 4 + tl; cut <= len + 1; cut++) {
+			copy = calloc(1, cut + 1);
+			assert_non_null(copy);
+			memcpy(copy, blob, cut <= len ? cut : len);
+			text = calloc(1, 4 * (cut + 2) / 3 + 4);
+			assert_non_null(text);
+			assert_non_null(sodium_bin2base64(text,
+			    4 * (cut + 2) / 3 + 4, copy, cut,
+			    sodium_base64_VARIANT_ORIGINAL));
+			assert_int_not_equal(asprintf(&line, "%s %s", types[i],
+			    text), -1);
+			if (cut == len) {
+				assert_int_equal(policy_key_parse(line, &got,
+				    &glen, &errstr), 0);
+				free(got);
+			} else
+				check_parse_err(line, "key data is truncated or "
+				    "malformed");
+			free(line);
+			free(text);
+			free(copy);
+		}
+		free(blob);
+	}
+	/* An Ed25519 key of 31 or 33 bytes, the blob otherwise whole. */
+	check_parse_err("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAHwAAAAAAAAAAAAAAAAAA"
+	    "AAAAAAAAAAAAAAAAAAAAAAA=", "key data is truncated or malformed");
+	check_parse_err("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIQAAAAAAAAAAAAAAAAAA"
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAA==", "key data is truncated or malformed");
+	/* A type this does not know the fields of: its prefix suffices. */
+	assert_int_equal(policy_key_parse("ssh-ed25519-cert-v01@openssh.com "
+	    "AAAAIHNzaC1lZDI1NTE5LWNlcnQtdjAxQG9wZW5zc2guY29tAAAA", &got, &glen,
+	    &errstr), 0);
+	free(got);
+}
+
 /*
  * policy_key_parse() decodes base64 itself, and must take exactly what
  * sodium_base642bin() takes (original variant, padded, nothing ignored,
@@ -242,10 +295,16 @@ test_key_parse_base64(void **state)
 			assert_int_equal(ours, -1);
 			assert_string_equal(errstr,
 			    "key data does not match its key type");
-		} else if (theirs == 0) {
+		} else if (theirs == 0 && wantlen == 51 &&
+		    memcmp(want + 15, "\0\0\0\x20", 4) == 0) {
 			assert_int_equal(ours, 0);
 			assert_int_equal(len, wantlen);
 			assert_memory_equal(blob, want, len);
+		} else if (theirs == 0) {
+			/* Base64 of an ed25519 blob cut short or padded. */
+			assert_int_equal(ours, -1);
+			assert_string_equal(errstr,
+			    "key data is truncated or malformed");
 		} else {
 			if (ours != -1)
 				fail_msg("'%s' accepted", b64);
@@ -625,6 +684,7 @@ main(void)
 		cmocka_unit_test(test_fingerprints),
 		cmocka_unit_test(test_key_parse_ok),
 		cmocka_unit_test(test_key_parse_errors),
+		cmocka_unit_test(test_key_parse_structure),
 		cmocka_unit_test(test_key_parse_base64),
 		cmocka_unit_test(test_many_identities),
 		cmocka_unit_test(test_identity_by_key),
