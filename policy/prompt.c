@@ -24,9 +24,10 @@ const size_t policy_ndefault_secret_prompts =
 
 /*
  * Bounded repetitions are expanded by regcomp: "(a{1000}){1000}" takes
- * a second and "((a{255}){255}){255}" all the memory there is.  The
- * size of a pattern, each atom counting 1 and each bound multiplying
- * what it repeats, may not exceed this.
+ * a second and "((a{255}){255}){255}" all the memory there is, and so is
+ * "+", which it makes a copy and a "*".  The size of a pattern, each
+ * atom counting 1, each bound multiplying what it repeats and each "+"
+ * doubling it, may not exceed this.
  */
 #define PROMPT_SIZE_MAX		4096
 #define PROMPT_LEN_MAX		512
@@ -156,8 +157,16 @@ sequence(struct rx *rx)
 		    s[rx->i] == '{') {
 			if (s[rx->i] == '{')
 				size = sat_mul(size, bound(rx));
-			else
+			else {
+				/*
+				 * regcomp makes "X+" of "XX*": a copy of
+				 * what it repeats, so that "a++++..." doubles
+				 * with every "+" (48 took minutes).
+				 */
+				if (s[rx->i] == '+')
+					size = sat_mul(size, 2);
 				rx->i++;
+			}
 		}
 		total = sat_add(total, size);
 	}

@@ -911,6 +911,12 @@ test_gateway_recording(void **state)
 	    "'a{5000}': too large");
 	ERR1(REC "    secret_prompts: [\"(a{1000}){1000}\"]\n", 15, 22,
 	    "too large");
+	/* regcomp copies what "+" repeats: 2^48 copies (a fuzzer's find). */
+	ERR1(REC "    secret_prompts: [\"(a{80})s: ++++++++++++++++++++++++"
+	    "++++++++++++++++++++++++x\"]\n", 15, 22, "too large");
+	ERR1(REC "    secret_prompts: [\"(a+)+++++++++++++\"]\n", 15, 22,
+	    "too large");
+	OK(REC "    secret_prompts: [\"[Pp]assword+: +$\", \"(ab+)+c+\"]\n");
 	ERR1(REC "    secret_prompts: [\"PIN: $\", \"PIN: $\"]\n", 15, 32,
 	    "gateway.recording.secret_prompts: 'PIN: $' listed twice");
 	ERR1(REC "    secret_prompts: [[a]]\n", 15, 22,
