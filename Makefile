@@ -95,7 +95,8 @@ UNIT_TESTS := tests/unit/test_policy tests/unit/test_decide tests/unit/test_key 
               tests/unit/test_keyindex tests/unit/test_state \
               tests/unit/test_grant tests/unit/test_secretmask tests/unit/test_ttl \
               tests/unit/test_termfilter tests/unit/test_limits tests/unit/test_b64 \
-              tests/unit/test_relay tests/unit/test_sudorules
+              tests/unit/test_relay tests/unit/test_sudorules \
+              tests/unit/test_spawn
 
 # The contrib/ files that name the binary or the gateway account are
 # made from their .in templates for this BINDIR and GATEWAY_USER;
