@@ -221,50 +221,49 @@ local_tmux_users(const struct policy *p, struct argv *users)
 	}
 }
 
-/* `sudo -l -U USER`, judged; WANT NULL: USER should have no rule. */
+/* What `sudo -l -U USER` said, judged; WANT NULL: USER should have none. */
 static void
-sudo_rights(const char *user, const struct sudorules_want *want)
+sudo_judge(const char *user, const struct sudorules_want *want,
+    const struct spawn_job *job)
 {
-	struct argv		 argv = { 0 }, found = { 0 };
-	struct spawn_result	 r;
-	char			 err[256];
-	int			 i;
+	const struct spawn_result	*r = &job->r;
+	struct argv			 found = { 0 };
+	int				 i;
 
-	argv_add(&argv, SUDO_PATH);
-	argv_add(&argv, "-n");
-	argv_add(&argv, "-l");
-	argv_add(&argv, "-U");
-	argv_add(&argv, user);
-	if (spawn_capture(&argv, SUDO_TIMEOUT_MS, &r, err, sizeof(err)) == -1) {
-		warn("sudo -l -U %s: %s", user, err);
-		argv_free(&argv);
+	if (job->err[0] != '\0') {
+		warn("sudo -l -U %s: %s", user, job->err);
 		return;
 	}
-	argv_free(&argv);
-	if (!r.exited || r.code != 0 || r.out.data == NULL)
-		warn("sudo -l -U %s failed%s%s", user, r.err.data != NULL ?
-		    ": " : "", r.err.data != NULL ? r.err.data : "");
-	else {
-		(void)sudorules_judge(r.out.data, want, &found);
-		for (i = 0; i < found.n; i++) {
-			if (want != NULL)
-				warn("the gateway account %s may run more "
-				    "than tmux as the tmux users: %s", user,
-				    found.v[i]);
-			else
-				warn("tmux user %s may use sudo: %s", user,
-				    found.v[i]);
-		}
-		argv_free(&found);
+	if (!r->exited || r->code != 0 || r->out.data == NULL) {
+		warn("sudo -l -U %s failed%s%s", user, r->err.data != NULL ?
+		    ": " : "", r->err.data != NULL ? r->err.data : "");
+		return;
 	}
-	spawn_result_free(&r);
+	(void)sudorules_judge(r->out.data, want, &found);
+	for (i = 0; i < found.n; i++) {
+		if (want != NULL)
+			warn("the gateway account %s may run more than tmux "
+			    "as the tmux users: %s", user, found.v[i]);
+		else
+			warn("tmux user %s may use sudo: %s", user,
+			    found.v[i]);
+	}
+	argv_free(&found);
 }
 
+/*
+ * The sudo rights of the gateway account and of each local tmux user,
+ * all asked at once (each sudo takes some 15 ms to start).  A tmux user
+ * of uid 0 is not asked: root needs no rule, and setup_tmux_users() has
+ * said what it means already.
+ */
 static void
 setup_sudo(const struct policy *p, const char *account)
 {
 	struct sudorules_want	 want;
-	struct argv		 users = { 0 };
+	struct argv		 users = { 0 }, asked = { 0 }, *argvs;
+	struct spawn_job	*jobs;
+	struct passwd		*pw;
 	int			 i;
 
 	if (geteuid() != 0) {
@@ -281,12 +280,34 @@ setup_sudo(const struct policy *p, const char *account)
 	    "/usr/bin/tmux";
 	want.runas = (const char *const *)users.v;
 	want.nrunas = (size_t)users.n;
+	/* [0]: the account, when it exists; then the tmux users. */
 	if (getpwnam(account) != NULL)
-		sudo_rights(account, &want);
+		argv_add(&asked, account);
 	for (i = 0; i < users.n; i++)
 		if (strcmp(users.v[i], account) != 0 &&
-		    getpwnam(users.v[i]) != NULL)
-			sudo_rights(users.v[i], NULL);
+		    (pw = getpwnam(users.v[i])) != NULL && pw->pw_uid != 0)
+			argv_add(&asked, users.v[i]);
+	jobs = xcalloc((size_t)asked.n + 1, sizeof(*jobs));
+	argvs = xcalloc((size_t)asked.n + 1, sizeof(*argvs));
+	for (i = 0; i < asked.n; i++) {
+		argv_add(&argvs[i], SUDO_PATH);
+		argv_add(&argvs[i], "-n");
+		argv_add(&argvs[i], "-l");
+		argv_add(&argvs[i], "-U");
+		argv_add(&argvs[i], asked.v[i]);
+		jobs[i].argv = &argvs[i];
+		jobs[i].timeout_ms = SUDO_TIMEOUT_MS;
+	}
+	spawn_many(jobs, (size_t)asked.n);
+	for (i = 0; i < asked.n; i++) {
+		sudo_judge(asked.v[i], strcmp(asked.v[i], account) == 0 ?
+		    &want : NULL, &jobs[i]);
+		spawn_result_free(&jobs[i].r);
+		argv_free(&argvs[i]);
+	}
+	free(jobs);
+	free(argvs);
+	argv_free(&asked);
 	argv_free(&users);
 }
 
