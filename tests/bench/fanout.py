@@ -24,7 +24,10 @@ reported as medians over the rounds:
   (b) fan-out    `ls --json` across the 50 healthy hosts against the sum
                  of the 50 single-host `ls USER@HOST --json` times of the
                  same round, warm and cold (cold: after `ssh -O exit` of
-                 every master); target: ratio <= 0.6
+                 every master); target: ratio <= 0.6.  (a) and (b) run
+                 with connect_timeout 30s: they measure speed, and 50
+                 first handshakes at once, ssh and sshd on the same two
+                 cores, need more than 5 s of them
   (c) deadlines  `ls --json` across 48 healthy + f50 + f51, warm
                  (connect_timeout 2s): must return within connect_timeout
                  + 1 s with 48 ok, 1 unreachable, 1 timeout.  Also once
@@ -68,6 +71,11 @@ PREFIX = "mgt-f"
 HEALTHY = 50
 DEADLINE_HEALTHY = 48
 CONNECT_TIMEOUT_DL = 2          # seconds, for (c)
+# (a) and (b) measure speed, not deadlines: with every host on this
+# machine's cores, 50 first handshakes at once need several seconds of
+# them (ssh and sshd, each some 140 ms of CPU), and a 5 s deadline would
+# turn (b) cold into a test of the machine.  Deadlines are (c)'s.
+CONNECT_TIMEOUT_B = "30s"
 LOCK = "/run/lock/mgt-e2e.lock"
 
 
@@ -111,7 +119,7 @@ class Bench:
         self.policy_all = os.path.join(etc, "fanout.yaml")
         self.policy_dl = os.path.join(etc, "deadline.yaml")
         testhosts.write_file(self.policy_all, self.policy(
-            fl, healthy, "5s", rec, pub))
+            fl, healthy, CONNECT_TIMEOUT_B, rec, pub))
         fl.connect_timeout = "%ds" % CONNECT_TIMEOUT_DL
         testhosts.write_file(self.policy_dl, self.policy(
             fl, healthy[:DEADLINE_HEALTHY] + [self.stopped, self.hung],
