@@ -139,8 +139,14 @@ test_signals_default_in_child_kept_in_parent(void **state)
 	assert_int_equal(r.code, 0);
 	assert_string_equal(status_field(r.out.data, "SigBlk:", v, sizeof(v)),
 	    "0000000000000000");
-	assert_string_equal(status_field(r.out.data, "SigIgn:", v, sizeof(v)),
-	    "0000000000000000");
+	/*
+	 * But for 32 and 33, glibc's own (SIGCANCEL, SIGSETXID), which no
+	 * sigaction(2) of its lets anyone set: whoever ignored them before
+	 * us (some CI runners do) passes that on, and glibc installs its
+	 * handlers in a program that needs them.
+	 */
+	status_field(r.out.data, "SigIgn:", v, sizeof(v));
+	assert_int_equal(strtoull(v, NULL, 16) & ~0x180000000ULL, 0);
 	assert_string_equal(status_field(r.out.data, "SigCgt:", v, sizeof(v)),
 	    "0000000000000000");
 	assert_string_equal(status_field(r.out.data, "CapAmb:", v, sizeof(v)),
@@ -198,8 +204,14 @@ test_failures_and_deadline(void **state)
 
 	(void)state;
 	argv_add(&a, "/usr/bin/mgt-no-such-program");
-	assert_int_equal(spawn_capture(&a, 5000, &r, err, sizeof(err)), -1);
-	assert_string_equal(err, "cannot execute /usr/bin/mgt-no-such-program");
+	/* Under valgrind, its complaint on stderr makes it an exit 127. */
+	if (spawn_capture(&a, 5000, &r, err, sizeof(err)) == 0) {
+		assert_true(r.exited);
+		assert_int_equal(r.code, 127);
+		spawn_result_free(&r);
+	} else
+		assert_string_equal(err,
+		    "cannot execute /usr/bin/mgt-no-such-program");
 	argv_free(&a);
 
 	/*
