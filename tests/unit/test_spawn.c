@@ -9,9 +9,11 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,6 +196,34 @@ test_group_and_directory(void **state)
 	spawn_result_free(&r);
 }
 
+/* Whether a process runs "/usr/bin/sleep 59.4242" (ours, below). */
+static bool
+sleep_left(void)
+{
+	static const char	 want[] = "/usr/bin/sleep\00059.4242";
+	char			 path[300], buf[64];
+	struct dirent		*d;
+	DIR			*dir;
+	ssize_t			 n;
+	int			 fd;
+	bool			 found = false;
+
+	assert_non_null(dir = opendir("/proc"));
+	while (!found && (d = readdir(dir)) != NULL) {
+		if (d->d_name[0] < '1' || d->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/cmdline", d->d_name);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+			continue;
+		n = read(fd, buf, sizeof(buf));
+		close(fd);
+		found = n == (ssize_t)sizeof(want) &&
+		    memcmp(buf, want, sizeof(want)) == 0;
+	}
+	closedir(dir);
+	return found;
+}
+
 /* What cannot be run says so; a deadline kills the whole group. */
 static void
 test_failures_and_deadline(void **state)
@@ -215,24 +245,21 @@ test_failures_and_deadline(void **state)
 	argv_free(&a);
 
 	/*
-	 * The shell's own child, of the same group, would outlive a kill of
-	 * the shell alone.  The shell is the group's leader: its pid names
-	 * the group, and nothing may be left of it.
+	 * timeout(1)'s own child, sleep, of the same group, would outlive a
+	 * kill of timeout alone; nothing of the group may be left.  The
+	 * sleep is known by its odd argument (a zombie has no cmdline).
 	 */
-	run(&r, 300, (const char *[]){ "/bin/sh", "-c",
-	    "echo $$; /usr/bin/sleep 60 & wait", NULL });
+	run(&r, 300, (const char *[]){ "/usr/bin/timeout", "60",
+	    "/usr/bin/sleep", "59.4242", NULL });
 	assert_true(r.timed_out);
 	assert_false(r.exited);
 	assert_int_equal(r.signo, SIGKILL);
 	{
-		long	pgid = strtol(r.out.data, NULL, 10);
 		int	i;
 
-		assert_true(pgid > 1);
-		for (i = 0; i < 200 && kill(-(pid_t)pgid, 0) == 0; i++)
+		for (i = 0; i < 200 && sleep_left(); i++)
 			usleep(10000);
-		assert_int_equal(kill(-(pid_t)pgid, 0), -1);
-		assert_int_equal(errno, ESRCH);
+		assert_false(sleep_left());
 	}
 	spawn_result_free(&r);
 	/* Nothing of it is left: no child of ours to wait for. */
